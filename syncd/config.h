@@ -9,6 +9,7 @@
 #define OKTA_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 enum username_source {
@@ -49,6 +50,7 @@ struct config {
 	int rate_limit_reserve;  /* percent of X-Rate-Limit-Limit kept free */
 	int max_concurrency;
 	enum deprovisioned_policy deprovisioned;
+	char *metrics_file;      /* Prometheus textfile, NULL: none */
 
 	/* [posix] */
 	uint32_t uid_min, uid_max, gid_min, gid_max;
@@ -64,7 +66,9 @@ struct config {
 	enum primary_group_mode primary_group;
 	uint32_t primary_gid;
 
-	/* Where /etc/passwd and /etc/group are: tests point them elsewhere. */
+	/* Where the local passwd and group files are ([posix] local_passwd,
+	 * local_group): /etc/passwd and /etc/group unless a test or a chroot
+	 * points them elsewhere. */
 	char *passwd_file;
 	char *group_file;
 };
@@ -90,6 +94,11 @@ struct config *config_load(const char *path, int check_files,
     struct config_problems *problems);
 void config_free(struct config *c);                   /* accepts NULL */
 void config_problems_free(struct config_problems *p);
+
+/* Print each problem as "PATH:LINE: message" (or "PATH: message"), the way
+ * compilers do, so that editors can jump to it.  Can't fail. */
+void config_print_problems(FILE *f, const char *path,
+    const struct config_problems *problems);
 
 /*
  * Read the API token from c->token_file after checking that it is a

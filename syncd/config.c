@@ -1,0 +1,853 @@
+/*
+ * config.c - load and check /etc/okta-sync/okta-sync.conf (see config.h).
+ *
+ * The file is read with inih through a line-counting reader, so that every
+ * problem is reported with its line number and none stops the parse: an
+ * admin running `okta-sync check-config` sees all of them at once.  Lines
+ * inih would reject (no '=' and no section header) and over-long lines are
+ * caught by the reader itself for the same reason.
+ *
+ * Values are checked here for form (a domain without a scheme, numbers in
+ * range, a home template with %u); what depends on Okta's data (names, IDs)
+ * is checked at mapping time.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "cron.h"
+#include "paths.h"
+#include "xmalloc.h"
+
+#define CONFIG_MAX_LINE 4096
+#define TOKEN_MAX 4096
+
+/* Defaults; see okta-sync.conf(5) for why the ID range sits where it does. */
+#define DEFAULT_ID_MIN 2000000000u
+#define DEFAULT_ID_MAX 2099999999u
+
+struct parse_state {
+	struct config *c;
+	struct config_problems *problems;
+	FILE *f;
+	int line;
+	int in_pam;             /* inside [pam]: keys belong to pam_okta */
+	char pending[CONFIG_MAX_LINE];
+	/* Which keys were seen, to report duplicates. */
+	char **seen;
+	size_t nseen;
+};
+
+static void problem(struct config_problems *p, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+problem(struct config_problems *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = xstrdup("out of memory");
+	va_end(ap);
+	p->v = xreallocarray(p->v, p->n + 1, sizeof(*p->v));
+	p->v[p->n].line = line;
+	p->v[p->n].message = msg;
+	p->n++;
+}
+
+void
+config_problems_free(struct config_problems *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->n; i++)
+		free(p->v[i].message);
+	free(p->v);
+	p->v = NULL;
+	p->n = 0;
+}
+
+static void
+free_strv(char **v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->path);
+	free(c->domain);
+	free(c->token_file);
+	free(c->ca_file);
+	free(c->cache_dir);
+	free_strv(c->groups);
+	free(c->schedule);
+	free(c->full_sync_schedule);
+	free(c->metrics_file);
+	free(c->home);
+	free(c->default_shell);
+	free_strv(c->allowed_shells);
+	free(c->strip_domain);
+	free(c->username_attribute);
+	free(c->uid_attribute);
+	free(c->gid_attribute);
+	free(c->shell_attribute);
+	free(c->passwd_file);
+	free(c->group_file);
+	free(c);
+}
+
+/* Replace *dst with a copy of src. */
+static void
+set_str(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = xstrdup(src);
+}
+
+/* Split a comma-separated list, trimming blanks; empty items are dropped. */
+static char **
+split_list(const char *s, size_t *np)
+{
+	char **v = NULL;
+	size_t n = 0;
+	const char *p = s, *end, *a, *b;
+
+	for (;;) {
+		end = strchr(p, ',');
+		if (end == NULL)
+			end = p + strlen(p);
+		for (a = p; a < end && isspace((unsigned char)*a); a++)
+			;
+		for (b = end; b > a && isspace((unsigned char)b[-1]); b--)
+			;
+		if (b > a) {
+			v = xreallocarray(v, n + 2, sizeof(*v));
+			v[n++] = xstrndup(a, (size_t)(b - a));
+			v[n] = NULL;
+		}
+		if (*end == '\0')
+			break;
+		p = end + 1;
+	}
+	if (v == NULL)
+		v = xcalloc(1, sizeof(*v));
+	if (np != NULL)
+		*np = n;
+	return v;
+}
+
+static int
+parse_bool(const char *v, int *out)
+{
+	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") ||
+	    !strcasecmp(v, "on")) {
+		*out = 1;
+		return 0;
+	}
+	if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0") ||
+	    !strcasecmp(v, "off")) {
+		*out = 0;
+		return 0;
+	}
+	return -1;
+}
+
+/* A decimal number in [min, max]; no sign, no trailing junk. */
+static int
+parse_ulong(const char *v, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long n;
+
+	if (!isdigit((unsigned char)v[0]))
+		return -1;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* "20%" or "20" -> 20, within 0..100. */
+static int
+parse_percent(const char *v, int *out)
+{
+	char buf[16];
+	size_t len = strlen(v);
+	unsigned long n;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, v, len + 1);
+	if (buf[len - 1] == '%')
+		buf[len - 1] = '\0';
+	if (parse_ulong(buf, 0, 100, &n) != 0)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+/*
+ * A host name (RFC 1123 labels) or IPv4 address, or [IPv6], optionally with
+ * :port.  On error, writes a sentence that says what to write instead.
+ */
+static int
+check_domain(const char *d, char *why, size_t whylen)
+{
+	const char *p, *host_end, *slash;
+	size_t label = 0;
+
+	if (strstr(d, "://") != NULL) {
+		p = strstr(d, "://") + 3;
+		slash = strchr(p, '/');
+		snprintf(why, whylen, "domain must not have a scheme: write '%.*s' instead of '%s'",
+		    (int)(slash ? (size_t)(slash - p) : strlen(p)), p, d);
+		return -1;
+	}
+	slash = strchr(d, '/');
+	if (slash != NULL) {
+		snprintf(why, whylen, "domain must not have a path: write '%.*s' instead of '%s'",
+		    (int)(slash - d), d, d);
+		return -1;
+	}
+	if (d[0] == '[') {
+		host_end = strchr(d, ']');
+		if (host_end == NULL || host_end == d + 1)
+			goto bad;
+		for (p = d + 1; p < host_end; p++)
+			if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
+				goto bad;
+		host_end++;
+	} else {
+		for (p = d; *p != '\0' && *p != ':'; p++) {
+			if (*p == '.') {
+				if (label == 0)
+					goto bad;
+				label = 0;
+			} else if (isalnum((unsigned char)*p) || *p == '-') {
+				if (++label > 63)
+					goto bad;
+			} else
+				goto bad;
+		}
+		if (p == d || label == 0)
+			goto bad;
+		host_end = p;
+	}
+	if (*host_end == ':') {
+		unsigned long port;
+
+		if (parse_ulong(host_end + 1, 1, 65535, &port) != 0) {
+			snprintf(why, whylen, "domain '%s' has an invalid port; write host or host:port (1-65535)", d);
+			return -1;
+		}
+	} else if (*host_end != '\0')
+		goto bad;
+	return 0;
+bad:
+	snprintf(why, whylen, "domain '%s' is not a valid host name; write it like 'dev-123456.okta.com' (no https://, no path)", d);
+	return -1;
+}
+
+/* The home template: absolute, holds %u, only %u and %% escapes, no "..". */
+static int
+check_home(const char *h, char *why, size_t whylen)
+{
+	const char *p;
+	int has_u = 0;
+
+	if (h[0] != '/') {
+		snprintf(why, whylen, "home '%s' must be an absolute path like /home/%%u", h);
+		return -1;
+	}
+	for (p = h; *p != '\0'; p++) {
+		if (*p == '%') {
+			if (p[1] == 'u')
+				has_u = 1;
+			else if (p[1] != '%') {
+				snprintf(why, whylen, "home '%s': only %%u (the user name) and %%%% are allowed", h);
+				return -1;
+			}
+			p++;
+		} else if (*p == ':' || iscntrl((unsigned char)*p)) {
+			snprintf(why, whylen, "home '%s' contains a ':' or a control character", h);
+			return -1;
+		}
+	}
+	if (strstr(h, "/../") != NULL || strstr(h, "/./") != NULL ||
+	    (strlen(h) >= 3 && strcmp(h + strlen(h) - 3, "/..") == 0)) {
+		snprintf(why, whylen, "home '%s' must not contain '.' or '..' components", h);
+		return -1;
+	}
+	if (!has_u) {
+		snprintf(why, whylen, "home '%s' must contain %%u, or every user would share one home", h);
+		return -1;
+	}
+	return 0;
+}
+
+/* A profile attribute name as Okta allows them: letters, digits, _ . */
+static int
+valid_attribute(const char *a)
+{
+	const char *p;
+
+	if (*a == '\0' || strlen(a) > 128)
+		return 0;
+	for (p = a; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return 0;
+	return 1;
+}
+
+static int
+key_seen(struct parse_state *st, const char *section, const char *name)
+{
+	char *k = xasprintf("%s.%s", section, name);
+	size_t i;
+
+	for (i = 0; i < st->nseen; i++)
+		if (strcasecmp(st->seen[i], k) == 0) {
+			free(k);
+			return 1;
+		}
+	st->seen = xreallocarray(st->seen, st->nseen + 1, sizeof(*st->seen));
+	st->seen[st->nseen++] = k;
+	return 0;
+}
+
+static void
+set_id(struct parse_state *st, const char *name, const char *value, uint32_t *out)
+{
+	unsigned long n;
+
+	if (parse_ulong(value, 1, 4294967294UL, &n) != 0)
+		problem(st->problems, st->line, "[posix] %s: '%s' is not a number between 1 and 4294967294",
+		    name, value);
+	else
+		*out = (uint32_t)n;
+}
+
+static int
+handle_okta(struct parse_state *st, const char *name, const char *value)
+{
+	struct config *c = st->c;
+	char why[512];
+	unsigned long n;
+
+	if (strcmp(name, "domain") == 0) {
+		if (check_domain(value, why, sizeof(why)) != 0)
+			problem(st->problems, st->line, "[okta] %s", why);
+		else
+			set_str(&c->domain, value);
+	} else if (strcmp(name, "token_file") == 0) {
+		if (value[0] != '/')
+			problem(st->problems, st->line, "[okta] token_file must be an absolute path");
+		else
+			set_str(&c->token_file, value);
+	} else if (strcmp(name, "ca_file") == 0) {
+		if (value[0] != '/')
+			problem(st->problems, st->line, "[okta] ca_file must be an absolute path");
+		else
+			set_str(&c->ca_file, value);
+	} else if (strcmp(name, "timeout") == 0) {
+		if (parse_ulong(value, 1, 600, &n) != 0)
+			problem(st->problems, st->line, "[okta] timeout must be a number of seconds between 1 and 600");
+		else
+			c->timeout = (long)n;
+	} else
+		return 0;
+	return 1;
+}
+
+static int
+handle_cache(struct parse_state *st, const char *name, const char *value)
+{
+	if (strcmp(name, "dir") != 0)
+		return 0;
+	if (value[0] != '/')
+		problem(st->problems, st->line, "[cache] dir must be an absolute path");
+	else
+		set_str(&st->c->cache_dir, value);
+	return 1;
+}
+
+/* max_delete: "10%", "50", "10%,50" or "none". */
+static void
+set_max_delete(struct parse_state *st, const char *value)
+{
+	struct config *c = st->c;
+	char **items;
+	size_t n, i;
+	unsigned long count;
+	int pct;
+
+	c->max_delete_count = -1;
+	c->max_delete_percent = -1;
+	if (strcasecmp(value, "none") == 0)
+		return;
+	items = split_list(value, &n);
+	if (n == 0 || n > 2)
+		goto bad;
+	for (i = 0; i < n; i++) {
+		if (strchr(items[i], '%') != NULL) {
+			if (parse_percent(items[i], &pct) != 0 || c->max_delete_percent != -1)
+				goto bad;
+			c->max_delete_percent = pct;
+		} else {
+			if (parse_ulong(items[i], 0, LONG_MAX, &count) != 0 || c->max_delete_count != -1)
+				goto bad;
+			c->max_delete_count = (long)count;
+		}
+	}
+	free_strv(items);
+	return;
+bad:
+	free_strv(items);
+	problem(st->problems, st->line,
+	    "[sync] max_delete: '%s' is not a share ('10%%'), a count ('50'), both ('10%%,50') or 'none'", value);
+}
+
+static void
+set_schedule(struct parse_state *st, const char *name, const char *value, char **dst)
+{
+	struct cron cr;
+	char why[256];
+
+	if (cron_parse(value, &cr, why, sizeof(why)) != 0)
+		problem(st->problems, st->line, "[sync] %s: %s", name, why);
+	else
+		set_str(dst, value);
+}
+
+static int
+handle_sync(struct parse_state *st, const char *name, const char *value)
+{
+	struct config *c = st->c;
+	unsigned long n;
+	int b;
+
+	if (strcmp(name, "groups") == 0) {
+		free_strv(c->groups);
+		c->groups = split_list(value, &c->ngroups);
+	} else if (strcmp(name, "members_only") == 0) {
+		if (parse_bool(value, &b) != 0)
+			problem(st->problems, st->line, "[sync] members_only must be yes or no");
+		else
+			c->members_only = b;
+	} else if (strcmp(name, "schedule") == 0) {
+		set_schedule(st, name, value, &c->schedule);
+	} else if (strcmp(name, "full_sync_schedule") == 0) {
+		set_schedule(st, name, value, &c->full_sync_schedule);
+	} else if (strcmp(name, "max_delete") == 0) {
+		set_max_delete(st, value);
+	} else if (strcmp(name, "rate_limit_reserve") == 0) {
+		if (parse_percent(value, &c->rate_limit_reserve) != 0 || c->rate_limit_reserve > 90)
+			problem(st->problems, st->line, "[sync] rate_limit_reserve must be a share between 0%% and 90%%");
+	} else if (strcmp(name, "max_concurrency") == 0) {
+		if (parse_ulong(value, 1, 75, &n) != 0)
+			problem(st->problems, st->line, "[sync] max_concurrency must be between 1 and 75 (Okta's concurrent request limit)");
+		else
+			c->max_concurrency = (int)n;
+	} else if (strcmp(name, "deprovisioned") == 0) {
+		if (strcmp(value, "keep") == 0)
+			c->deprovisioned = DEPROVISIONED_KEEP;
+		else if (strcmp(value, "remove") == 0)
+			c->deprovisioned = DEPROVISIONED_REMOVE;
+		else
+			problem(st->problems, st->line, "[sync] deprovisioned must be 'keep' or 'remove'");
+	} else if (strcmp(name, "metrics_file") == 0) {
+		if (value[0] != '/')
+			problem(st->problems, st->line, "[sync] metrics_file must be an absolute path");
+		else
+			set_str(&c->metrics_file, value);
+	} else
+		return 0;
+	return 1;
+}
+
+static int
+handle_posix(struct parse_state *st, const char *name, const char *value)
+{
+	struct config *c = st->c;
+	char why[512];
+	unsigned long n;
+
+	if (strcmp(name, "uid_min") == 0)
+		set_id(st, name, value, &c->uid_min);
+	else if (strcmp(name, "uid_max") == 0)
+		set_id(st, name, value, &c->uid_max);
+	else if (strcmp(name, "gid_min") == 0)
+		set_id(st, name, value, &c->gid_min);
+	else if (strcmp(name, "gid_max") == 0)
+		set_id(st, name, value, &c->gid_max);
+	else if (strcmp(name, "home") == 0) {
+		if (check_home(value, why, sizeof(why)) != 0)
+			problem(st->problems, st->line, "[posix] %s", why);
+		else
+			set_str(&c->home, value);
+	} else if (strcmp(name, "default_shell") == 0) {
+		if (value[0] != '/' || strchr(value, ':') != NULL)
+			problem(st->problems, st->line, "[posix] default_shell must be an absolute path");
+		else
+			set_str(&c->default_shell, value);
+	} else if (strcmp(name, "allowed_shells") == 0) {
+		size_t i;
+
+		free_strv(c->allowed_shells);
+		c->allowed_shells = split_list(value, NULL);
+		for (i = 0; c->allowed_shells[i] != NULL; i++)
+			if (c->allowed_shells[i][0] != '/')
+				problem(st->problems, st->line,
+				    "[posix] allowed_shells: '%s' is not an absolute path", c->allowed_shells[i]);
+	} else if (strcmp(name, "username") == 0) {
+		if (strcmp(value, "login") == 0)
+			c->username_source = USERNAME_FROM_LOGIN;
+		else if (strncmp(value, "attribute:", 10) == 0 && valid_attribute(value + 10)) {
+			c->username_source = USERNAME_FROM_ATTRIBUTE;
+			set_str(&c->username_attribute, value + 10);
+		} else
+			problem(st->problems, st->line,
+			    "[posix] username must be 'login' or 'attribute:NAME' (an Okta profile attribute)");
+	} else if (strcmp(name, "strip_domain") == 0) {
+		if (value[0] == '@')
+			value++;
+		if (check_domain(value, why, sizeof(why)) != 0 || strchr(value, ':') != NULL)
+			problem(st->problems, st->line, "[posix] strip_domain must be a mail domain like example.com");
+		else
+			set_str(&c->strip_domain, value);
+	} else if (strcmp(name, "uid_attribute") == 0 || strcmp(name, "gid_attribute") == 0 ||
+	    strcmp(name, "shell_attribute") == 0) {
+		char **dst = name[0] == 'u' ? &c->uid_attribute :
+		    name[0] == 'g' ? &c->gid_attribute : &c->shell_attribute;
+
+		if (!valid_attribute(value))
+			problem(st->problems, st->line, "[posix] %s: '%s' is not an Okta profile attribute name",
+			    name, value);
+		else
+			set_str(dst, value);
+	} else if (strcmp(name, "primary_group") == 0) {
+		if (strcmp(value, "user-private") == 0)
+			c->primary_group = PRIMARY_GROUP_USER_PRIVATE;
+		else if (parse_ulong(value, 1, 4294967294UL, &n) == 0) {
+			c->primary_group = PRIMARY_GROUP_FIXED;
+			c->primary_gid = (uint32_t)n;
+		} else
+			problem(st->problems, st->line,
+			    "[posix] primary_group must be 'user-private' or a GID (not 0)");
+	} else if (strcmp(name, "local_passwd") == 0) {
+		set_str(&c->passwd_file, value);
+	} else if (strcmp(name, "local_group") == 0) {
+		set_str(&c->group_file, value);
+	} else
+		return 0;
+	return 1;
+}
+
+static int
+ini_handler_fn(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *st = user;
+	int known;
+
+	if (strcmp(section, "pam") == 0)
+		return 1;	/* pam_okta reads and checks its own section */
+	if (key_seen(st, section, name))
+		problem(st->problems, st->line, "[%s] %s is set more than once; the last value counts",
+		    section, name);
+	if (strcmp(section, "okta") == 0)
+		known = handle_okta(st, name, value);
+	else if (strcmp(section, "cache") == 0)
+		known = handle_cache(st, name, value);
+	else if (strcmp(section, "sync") == 0)
+		known = handle_sync(st, name, value);
+	else if (strcmp(section, "posix") == 0)
+		known = handle_posix(st, name, value);
+	else if (section[0] == '\0') {
+		problem(st->problems, st->line, "'%s' is outside any section; put it under [okta], [cache], [sync] or [posix]",
+		    name);
+		return 1;
+	} else {
+		problem(st->problems, st->line, "unknown section [%s]", section);
+		return 1;
+	}
+	if (!known)
+		problem(st->problems, st->line, "unknown key '%s' in [%s]", name, section);
+	return 1;
+}
+
+/*
+ * The reader inih calls for each line: counts lines, and turns lines inih
+ * would reject into blank ones after recording why, so that parsing goes on.
+ */
+static char *
+counting_reader(char *str, int num, void *stream)
+{
+	struct parse_state *st = stream;
+	const char *p;
+	size_t len;
+	int ch;
+
+	if (fgets(st->pending, sizeof(st->pending), st->f) == NULL)
+		return NULL;
+	st->line++;
+	len = strlen(st->pending);
+	if (len > 0 && st->pending[len - 1] != '\n' && !feof(st->f)) {
+		while ((ch = fgetc(st->f)) != EOF && ch != '\n')
+			;
+		problem(st->problems, st->line, "line is longer than %d characters", CONFIG_MAX_LINE - 2);
+		st->pending[0] = '\0';
+	}
+	for (p = st->pending; isspace((unsigned char)*p); p++)
+		;
+	if (*p != '\0' && *p != '#' && *p != ';' && *p != '[' && strchr(p, '=') == NULL) {
+		problem(st->problems, st->line, "expected 'key = value' or '[section]'");
+		st->pending[0] = '\0';
+	} else if (*p == '[' && strchr(p, ']') == NULL) {
+		problem(st->problems, st->line, "section header has no closing ']'");
+		st->pending[0] = '\0';
+	}
+	if (strlen(st->pending) >= (size_t)num) {
+		problem(st->problems, st->line, "line is too long");
+		st->pending[0] = '\0';
+	}
+	strcpy(str, st->pending);
+	return str;
+}
+
+static char **
+read_etc_shells(void)
+{
+	FILE *f = fopen("/etc/shells", "re");
+	char line[512], **v = NULL;
+	size_t n = 0, len;
+
+	if (f == NULL)
+		return split_list("/bin/sh,/bin/bash,/usr/bin/sh,/usr/bin/bash", NULL);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		len = strcspn(line, "\r\n");
+		line[len] = '\0';
+		if (line[0] != '/')
+			continue;
+		v = xreallocarray(v, n + 2, sizeof(*v));
+		v[n++] = xstrdup(line);
+		v[n] = NULL;
+	}
+	fclose(f);
+	if (v == NULL)
+		v = xcalloc(1, sizeof(*v));
+	return v;
+}
+
+static void
+set_defaults(struct config *c)
+{
+	c->timeout = 30;
+	c->cache_dir = xstrdup(OKTA_CACHE_DIR);
+	c->max_delete_count = -1;
+	c->max_delete_percent = 10;
+	c->rate_limit_reserve = 20;
+	c->max_concurrency = 4;
+	c->deprovisioned = DEPROVISIONED_KEEP;
+	c->uid_min = c->gid_min = DEFAULT_ID_MIN;
+	c->uid_max = c->gid_max = DEFAULT_ID_MAX;
+	c->home = xstrdup("/home/%u");
+	c->default_shell = xstrdup("/bin/bash");
+	c->username_source = USERNAME_FROM_LOGIN;
+	c->primary_group = PRIMARY_GROUP_USER_PRIVATE;
+	c->passwd_file = xstrdup("/etc/passwd");
+	c->group_file = xstrdup("/etc/group");
+}
+
+/* Owner root (or, for tests run as a user, the caller) and no group/other
+ * access: sshd's StrictModes for a secret file. */
+static int
+check_secret_mode(const struct stat *sb, const char *path, char *why, size_t whylen)
+{
+	if (!S_ISREG(sb->st_mode)) {
+		snprintf(why, whylen, "%s is not a regular file", path);
+		return -1;
+	}
+	if (sb->st_uid != 0 && sb->st_uid != geteuid()) {
+		snprintf(why, whylen, "%s must be owned by root (chown root:root %s)", path, path);
+		return -1;
+	}
+	if ((sb->st_mode & 077) != 0) {
+		snprintf(why, whylen, "%s is accessible by group or others (mode %04o); run: chmod 600 %s",
+		    path, (unsigned)(sb->st_mode & 07777), path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Was a problem starting with `prefix` reported already?  Then "not set"
+ * would only repeat it. */
+static int
+reported(const struct config_problems *problems, const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; i < problems->n; i++)
+		if (strncmp(problems->v[i].message, prefix, strlen(prefix)) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+check_cross(struct config *c, int check_files, struct config_problems *problems)
+{
+	char why[512];
+	struct stat sb;
+	size_t i;
+	int found = 0;
+
+	if (c->domain == NULL && !reported(problems, "[okta] domain"))
+		problem(problems, 0, "[okta] domain is not set; write your Okta domain, e.g. domain = dev-123456.okta.com");
+	if (c->token_file == NULL)
+		problem(problems, 0, "[okta] token_file is not set; write the path of a root-only file holding the API token");
+	if (c->uid_min > c->uid_max)
+		problem(problems, 0, "[posix] uid_min (%u) is greater than uid_max (%u)", c->uid_min, c->uid_max);
+	if (c->gid_min > c->gid_max)
+		problem(problems, 0, "[posix] gid_min (%u) is greater than gid_max (%u)", c->gid_min, c->gid_max);
+	if (c->uid_min < 1000)
+		problem(problems, 0, "[posix] uid_min (%u) is in the system range (below 1000)", c->uid_min);
+	if (c->gid_min < 1000)
+		problem(problems, 0, "[posix] gid_min (%u) is in the system range (below 1000)", c->gid_min);
+	if (c->username_source == USERNAME_FROM_ATTRIBUTE && c->strip_domain != NULL)
+		problem(problems, 0, "[posix] strip_domain applies only to username = login");
+	if (c->members_only && c->ngroups == 0)
+		problem(problems, 0, "[sync] members_only = yes needs [sync] groups to name the groups");
+	if (c->allowed_shells == NULL)
+		c->allowed_shells = read_etc_shells();
+	for (i = 0; c->allowed_shells[i] != NULL; i++)
+		if (strcmp(c->allowed_shells[i], c->default_shell) == 0)
+			found = 1;
+	if (!found)
+		problem(problems, 0, "[posix] default_shell %s is not among the allowed shells (%s)",
+		    c->default_shell, "[posix] allowed_shells, or /etc/shells");
+	if (!check_files)
+		return;
+	if (c->token_file != NULL) {
+		if (stat(c->token_file, &sb) != 0)
+			problem(problems, 0, "[okta] token_file %s: %s", c->token_file, strerror(errno));
+		else if (check_secret_mode(&sb, c->token_file, why, sizeof(why)) != 0)
+			problem(problems, 0, "[okta] token_file: %s", why);
+	}
+	if (c->ca_file != NULL && access(c->ca_file, R_OK) != 0)
+		problem(problems, 0, "[okta] ca_file %s: %s", c->ca_file, strerror(errno));
+}
+
+struct config *
+config_load(const char *path, int check_files, struct config_problems *problems)
+{
+	struct parse_state st;
+	struct config *c;
+	size_t before = problems->n, i;
+	int rc;
+
+	if (path == NULL)
+		path = OKTA_CONFIG_PATH;
+	c = xcalloc(1, sizeof(*c));
+	c->path = xstrdup(path);
+	set_defaults(c);
+
+	memset(&st, 0, sizeof(st));
+	st.c = c;
+	st.problems = problems;
+	st.f = fopen(path, "re");
+	if (st.f == NULL) {
+		problem(problems, 0, "cannot read %s: %s", path, strerror(errno));
+		config_free(c);
+		return NULL;
+	}
+	rc = ini_parse_stream(counting_reader, &st, ini_handler_fn, &st);
+	fclose(st.f);
+	for (i = 0; i < st.nseen; i++)
+		free(st.seen[i]);
+	free(st.seen);
+	if (rc < 0)
+		problem(problems, 0, "cannot parse %s", path);
+	check_cross(c, check_files, problems);
+	if (problems->n != before) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+char *
+config_read_token(const struct config *c, char *err, size_t errlen)
+{
+	char buf[TOKEN_MAX + 1], why[512], *tok = NULL;
+	struct stat sb;
+	ssize_t n;
+	size_t len, i;
+	int fd;
+
+	fd = open(c->token_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open the token file %s: %s", c->token_file, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &sb) != 0) {
+		snprintf(err, errlen, "cannot stat the token file %s: %s", c->token_file, strerror(errno));
+		goto out;
+	}
+	if (check_secret_mode(&sb, c->token_file, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "refusing the token file: %s", why);
+		goto out;
+	}
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read the token file %s: %s", c->token_file, strerror(errno));
+		goto out;
+	}
+	if ((size_t)n > TOKEN_MAX) {
+		snprintf(err, errlen, "the token file %s is larger than %d bytes; it should hold only the token",
+		    c->token_file, TOKEN_MAX);
+		goto out;
+	}
+	len = (size_t)n;
+	while (len > 0 && isspace((unsigned char)buf[len - 1]))
+		len--;
+	if (len == 0) {
+		snprintf(err, errlen, "the token file %s is empty; paste the API token from Okta into it",
+		    c->token_file);
+		goto out;
+	}
+	for (i = 0; i < len; i++)
+		if (!isgraph((unsigned char)buf[i])) {
+			snprintf(err, errlen, "the token file %s must hold the token alone on one line",
+			    c->token_file);
+			goto out;
+		}
+	tok = xstrndup(buf, len);
+out:
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+	return tok;
+}
