@@ -1,13 +1,307 @@
-/* cmd_test.c - placeholder until the subcommand lands. */
+/*
+ * cmd_test.c - `okta-sync test`: the connection test an admin runs after
+ * writing the config, one line per check, in the order a request needs
+ * them: DNS, TCP, TLS, the token, then each endpoint the sync uses (list
+ * users, list groups, list a group's members), and finally how much of the
+ * rate limit is left.
+ *
+ * A failed check says what to do about it, in words (never a curl error
+ * number), and the checks that depend on it are shown as skipped.  Exit 0
+ * only when every check passed; 1 when one failed; 78 (EX_CONFIG) when the
+ * config or the token file cannot be used.  The token is never printed.
+ */
+#include <json-c/json.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
+#include "config.h"
+#include "error.h"
+#include "okta.h"
+#include "paths.h"
+
+/* Status words, padded to one width by line(). */
+#define ST_OK "ok"
+#define ST_FAIL "FAIL"
+#define ST_SKIP "skip"
+
+static void line(const char *, const char *, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Print one check's line: "  ok    DNS          detail". */
+static void
+line(const char *status, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("  %-6s%-12s ", status, name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* What the first group of a listing is called and its id. */
+struct first_group {
+	char id[65];
+	char name[80];
+	int seen;
+};
+
+/* Keep the first group with a usable id; printable text only. */
+static int
+take_first_group(void *ctx, json_object *item)
+{
+	struct first_group *g = ctx;
+	json_object *id, *profile, *name;
+	const char *s;
+
+	if (g->seen || !json_object_is_type(item, json_type_object))
+		return 0;
+	if (!json_object_object_get_ex(item, "id", &id) ||
+	    !json_object_is_type(id, json_type_string) ||
+	    !okta_valid_id(json_object_get_string(id)))
+		return 0;
+	snprintf(g->id, sizeof(g->id), "%s", json_object_get_string(id));
+	g->name[0] = '\0';
+	if (json_object_object_get_ex(item, "profile", &profile) &&
+	    json_object_object_get_ex(profile, "name", &name) &&
+	    json_object_is_type(name, json_type_string) &&
+	    (s = json_object_get_string(name)) != NULL)
+		okta_sanitize(g->name, sizeof(g->name), s, strlen(s));
+	g->seen = 1;
+	return 0;
+}
+
+/*
+ * The hint for a failed request, in the words an admin can act on.  The
+ * detail from Okta (the errorCode) leads, so that a support ticket can
+ * quote it.
+ */
+static void
+request_failed(const char *name, struct okta_client *oc, okerr rc)
+{
+	const char *code = okta_last_error_code(oc);
+	long status = okta_last_http_status(oc);
+	char head[64];
+
+	if (status > 0)
+		snprintf(head, sizeof(head), "%ld%s%s: ", status, code[0] ? " " : "", code);
+	else
+		head[0] = '\0';
+	switch (rc) {
+	case OK_ERR_AUTH:
+		line(ST_FAIL, name, "%sthe token is invalid, expired (unused for 30 days) "
+		    "or revoked; create a new one in Okta (Security > API > Tokens)", head);
+		break;
+	case OK_ERR_FORBIDDEN:
+		line(ST_FAIL, name, "%sthe token's administrator lacks read rights on "
+		    "users and groups; the token needs an administrator with at least "
+		    "a read-only administrator role", head);
+		break;
+	case OK_ERR_NOT_FOUND:
+		line(ST_FAIL, name, "%sOkta does not know this endpoint; check that "
+		    "[okta] domain is your Okta organisation (like dev-123.okta.com)", head);
+		break;
+	case OK_ERR_RATE_LIMIT:
+		line(ST_FAIL, name, "%s; Okta's rate limit is used up and did not reset "
+		    "in time: try again in a minute", okta_last_error(oc));
+		break;
+	case OK_ERR_SERVER:
+		line(ST_FAIL, name, "%s; Okta kept answering with server errors: try "
+		    "again later, and see status.okta.com", okta_last_error(oc));
+		break;
+	case OK_ERR_TIMEOUT:
+		line(ST_FAIL, name, "%s; check the network, or raise [okta] timeout",
+		    okta_last_error(oc));
+		break;
+	case OK_ERR_PROTOCOL:
+		line(ST_FAIL, name, "%s; that is not how Okta answers: check that "
+		    "[okta] domain is your Okta organisation and that no proxy "
+		    "changes the answers", okta_last_error(oc));
+		break;
+	default:
+		line(ST_FAIL, name, "%s; %s", okta_last_error(oc), err_sentence(rc));
+		break;
+	}
+}
+
+static void
+skip_rest(const char *const *names, size_t from, size_t n, const char *why)
+{
+	size_t i;
+
+	for (i = from; i < n; i++)
+		line(ST_SKIP, names[i], "skipped (%s)", why);
+}
+
+/* Runs the checks; returns the exit code. */
+static int
+run_checks(struct okta_client *oc, const struct config *c)
+{
+	static const char *const names[] = {
+		"DNS", "TCP", "TLS", "token", "list users", "list groups",
+		"list members", "rate limit",
+	};
+	const size_t nnames = sizeof(names) / sizeof(names[0]);
+	const struct okta_rate *rate;
+	struct first_group g;
+	unsigned long count;
+	char path[128];
+	int more;
+	okerr rc;
+
+	rc = okta_check_dns(oc);
+	if (rc != OK_SUCCESS) {
+		line(ST_FAIL, "DNS", "%s; check [okta] domain for a misspelling: it "
+		    "should look like dev-123.okta.com (it is \"%s\")",
+		    okta_last_error(oc), c->domain);
+		skip_rest(names, 1, nnames, "the domain does not resolve");
+		return 1;
+	}
+	line(ST_OK, "DNS", "%s", okta_check_detail(oc));
+
+	rc = okta_check_tcp(oc);
+	if (rc != OK_SUCCESS) {
+		line(ST_FAIL, "TCP", "cannot connect to %s (%s); check the network, "
+		    "firewall and proxy, and the port in [okta] domain", c->domain,
+		    okta_last_error(oc));
+		skip_rest(names, 2, nnames, "no connection");
+		return 1;
+	}
+	line(ST_OK, "TCP", "%s", okta_check_detail(oc));
+
+	rc = okta_check_tls(oc);
+	if (rc != OK_SUCCESS) {
+		if (c->ca_file != NULL)
+			line(ST_FAIL, "TLS", "%s; the server's certificate is not trusted "
+			    "by [okta] ca_file (%s): check that it holds the CA that "
+			    "signed it", okta_last_error(oc), c->ca_file);
+		else
+			line(ST_FAIL, "TLS", "%s; the server's certificate is not trusted "
+			    "by the system CA store: update it (ca-certificates) or name "
+			    "the right CA in [okta] ca_file", okta_last_error(oc));
+		skip_rest(names, 3, nnames, "no verified TLS connection");
+		return 1;
+	}
+	line(ST_OK, "TLS", "%s", okta_check_detail(oc));
+
+	rc = okta_get_page(oc, "/api/v1/users?limit=1", NULL, NULL, NULL, NULL);
+	if (rc != OK_SUCCESS) {
+		request_failed("token", oc, rc);
+		skip_rest(names, 4, nnames, "the token check failed");
+		return 1;
+	}
+	line(ST_OK, "token", "accepted by Okta");
+
+	rc = okta_get_page(oc, "/api/v1/users?limit=200", NULL, NULL, &count, &more);
+	if (rc != OK_SUCCESS) {
+		request_failed("list users", oc, rc);
+		skip_rest(names, 5, nnames, "listing users failed");
+		return 1;
+	}
+	if (count == 0)
+		line(ST_OK, "list users", "works, but no user is visible to this token "
+		    "(a group-scoped administrator sees only its groups' users)");
+	else
+		line(ST_OK, "list users", "works: %lu user%s on the first page%s", count,
+		    count == 1 ? "" : "s", more ? ", more pages follow" : "");
+
+	memset(&g, 0, sizeof(g));
+	rc = okta_get_page(oc, "/api/v1/groups?limit=1", take_first_group, &g,
+	    &count, NULL);
+	if (rc != OK_SUCCESS) {
+		request_failed("list groups", oc, rc);
+		skip_rest(names, 6, nnames, "listing groups failed");
+		return 1;
+	}
+	if (!g.seen)
+		line(ST_OK, "list groups", "works, but no group is visible to this token");
+	else
+		line(ST_OK, "list groups", "works (the first group is \"%s\")", g.name);
+
+	if (!g.seen) {
+		line(ST_SKIP, "list members", "no group is visible, so no members "
+		    "could be listed");
+	} else {
+		snprintf(path, sizeof(path), "/api/v1/groups/%s/users?limit=1", g.id);
+		rc = okta_get_page(oc, path, NULL, NULL, &count, NULL);
+		if (rc != OK_SUCCESS) {
+			request_failed("list members", oc, rc);
+			skip_rest(names, 7, nnames, "listing members failed");
+			return 1;
+		}
+		line(ST_OK, "list members", "works (members of \"%s\")", g.name);
+	}
+
+	rate = okta_rate(oc);
+	if (rate->limit < 0 || rate->remaining < 0)
+		line(ST_OK, "rate limit", "Okta did not say (no X-Rate-Limit headers)");
+	else if (rate->reset_in >= 0)
+		line(ST_OK, "rate limit", "%ld of %ld requests left in this window "
+		    "(resets in %ld s)", rate->remaining, rate->limit, rate->reset_in);
+	else
+		line(ST_OK, "rate limit", "%ld of %ld requests left in this window",
+		    rate->remaining, rate->limit);
+	return 0;
+}
 
 int
 cmd_test(int argc, char **argv, const char *config_path)
 {
-	(void)argc;
-	(void)config_path;
-	fprintf(stderr, "okta-sync: %s: not implemented yet\n", argv[0]);
-	return 1;
+	struct config_problems problems = { NULL, 0 };
+	const char *path = config_path != NULL ? config_path : OKTA_CONFIG_PATH;
+	struct okta_client *oc = NULL;
+	struct config *c = NULL;
+	char *token = NULL, err[512];
+	int rc;
+
+	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		printf("usage: okta-sync [-c FILE] test\n\n"
+		    "Check, one step at a time, that this host can reach Okta and that\n"
+		    "the API token may read everything a sync needs: DNS, TCP, TLS,\n"
+		    "the token, listing users, groups and group members; then show how\n"
+		    "much of the rate limit is left.  Exit 0 when every check passes.\n");
+		return 0;
+	}
+	if (argc > 1) {
+		fprintf(stderr, "okta-sync: test takes no arguments\n");
+		return 2;
+	}
+	c = config_load(path, 1, &problems);
+	if (c == NULL) {
+		config_print_problems(stderr, path, &problems);
+		fprintf(stderr, "okta-sync: fix the configuration first "
+		    "(okta-sync check-config lists every problem)\n");
+		rc = err_exit_code(OK_ERR_CONFIG);
+		goto out;
+	}
+	token = config_read_token(c, err, sizeof(err));
+	if (token == NULL) {
+		fprintf(stderr, "okta-sync: %s\n", err);
+		rc = err_exit_code(OK_ERR_TOKEN_FILE);
+		goto out;
+	}
+	oc = okta_client_new(c, token);
+	if (oc == NULL) {
+		fprintf(stderr, "okta-sync: cannot initialise libcurl\n");
+		rc = err_exit_code(OK_ERR_INTERNAL);
+		goto out;
+	}
+	printf("Testing the connection to %s:\n", c->domain);
+	fflush(stdout);
+	rc = run_checks(oc, c);
+	printf(rc == 0 ? "All checks passed.\n" : "Some checks failed.\n");
+out:
+	okta_client_free(oc);
+	if (token != NULL) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	config_free(c);
+	config_problems_free(&problems);
+	return rc;
 }

@@ -21,6 +21,7 @@
 #define OKTA_CLIENT_H
 
 #include <json-c/json.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,7 @@ struct okta_stats {
 	unsigned long rate_waits;    /* times we waited for a rate-limit reset */
 	unsigned long pages;
 	unsigned long bytes;         /* body bytes received (decoded) */
+	unsigned long connects;      /* connections opened (keep-alive: few) */
 };
 
 /*
@@ -101,7 +103,89 @@ okerr okta_check_dns(struct okta_client *oc);
 okerr okta_check_tcp(struct okta_client *oc);
 okerr okta_check_tls(struct okta_client *oc);
 
+/*
+ * Additions (no existing signature changed): details for `okta-sync test`,
+ * the rate-limit reserve (issue 5), stopping on a signal, one page.
+ */
+
+/* Okta's errorCode of the last error response ("E0000011"), sanitized;
+ * "" if none.  For `okta-sync test`, which shows it next to a hint. */
+const char *okta_last_error_code(const struct okta_client *oc);
+
+/* A sentence describing the last successful okta_check_* (e.g. "resolves
+ * to 127.0.0.1", "connected to 127.0.0.1 port 443"); "" if none. */
+const char *okta_check_detail(const struct okta_client *oc);
+
+/* Keep `percent` (0..99) of X-Rate-Limit-Limit free: before a request,
+ * when the latest Remaining is at or below that share, wait for the reset
+ * (bounded) first.  Default 0: never wait ahead (issue 5 turns it on). */
+void okta_set_reserve(struct okta_client *oc, int percent);
+
+/* When *stop becomes non-zero (a signal handler sets it), waits end and
+ * the request in flight is abandoned with OK_ERR_INTERRUPTED.  NULL: off. */
+void okta_set_stop(struct okta_client *oc, volatile sig_atomic_t *stop);
+
+/*
+ * One GET of `path_and_query`, no paging: each element of the JSON array
+ * answered goes to fn (NULL: only count), *count (may be NULL) gets their
+ * number and *has_next (may be NULL) whether a rel="next" link came.
+ * Retries and errors as for the listings.
+ */
+okerr okta_get_page(struct okta_client *oc, const char *path_and_query,
+    okta_item_fn fn, void *ctx, unsigned long *count, int *has_next);
+
 /* Pure helpers, unit-tested on the recorded traffic. */
+
+/*
+ * Parse one page: body must be exactly one JSON array (a truncated body,
+ * trailing garbage or another JSON type is OK_ERR_PROTOCOL); fn (may be
+ * NULL) gets each element, borrowed.  *count (may be NULL): elements
+ * handed over.  OK_ERR_INTERRUPTED when fn returned non-zero.  The _why
+ * variant also sets *why (may be NULL) to a sentence, static storage.
+ */
+okerr okta_ingest_page(const char *body, size_t len, okta_item_fn fn,
+    void *ctx, unsigned long *count);
+okerr okta_ingest_page_why(const char *body, size_t len, okta_item_fn fn,
+    void *ctx, unsigned long *count, const char **why);
+
+/* Copy untrusted text, bytes outside printable ASCII replaced by '?', cut
+ * with "..." to fit dstlen (> 0).  Always NUL-terminates; returns length. */
+size_t okta_sanitize(char *dst, size_t dstlen, const char *src, size_t srclen);
+
+/* 1 if s is 1..64 ASCII letters and digits (safe in a URL path), else 0. */
+int okta_valid_id(const char *s);
+
+/* Waiting after a 429: until the reset by the server's Date plus a margin,
+ * at most OKTA_WAIT_MAX_MS; exponential from OKTA_RATE_BACKOFF_MS when
+ * reset or date is unknown (< 0).  attempt counts from 1. */
+#define OKTA_RATE_MARGIN_MS 500L
+#define OKTA_RATE_BACKOFF_MS 1000L
+#define OKTA_WAIT_MAX_MS 300000L
+long okta_rate_wait_ms(long long reset, long long date, unsigned attempt);
+
+/* What the client takes from a response's header lines. */
+#define OKTA_URL_MAX 8192            /* longest next link followed */
+#define OKTA_HDR_MAX 16384           /* longest header value looked at */
+struct okta_headers {
+	int has_next;                /* a rel="next" link came */
+	int link_bad;                /* a malformed, too long or conflicting Link */
+	char next[OKTA_URL_MAX];
+	char content_type[128];      /* sanitized */
+	long long date;              /* Date, epoch seconds; -1 none */
+	long long rl_reset;          /* X-Rate-Limit-Reset, epoch s; -1 none */
+	long rl_limit, rl_remaining; /* -1 none */
+};
+void okta_headers_reset(struct okta_headers *h);
+/* One header line as libcurl passes it (with CRLF, not NUL-terminated);
+ * names in any letter case; a status line resets h. */
+void okta_headers_parse_line(struct okta_headers *h, const char *line, size_t len);
+/* A plain non-negative decimal, or -1. */
+long long okta_parse_number(const char *v);
+
+/* Okta's JSON error body: errorCode and errorSummary, sanitized, "" when
+ * absent. */
+void okta_parse_error(const char *body, size_t len, char *code, size_t codelen,
+    char *summary, size_t summarylen);
 
 /* Given one Link header value (possibly several comma-joined links), copy the
  * URL of rel="next" into out.  Returns 1 found, 0 none, -1 malformed/too long. */

@@ -1,0 +1,1137 @@
+/*
+ * okta.c - the Okta REST client (see okta.h): one libcurl easy handle per
+ * client, reused for every request so the TLS connection stays open; pages
+ * followed by their rel="next" links; 429, 5xx and broken connections
+ * retried within bounds; everything Okta sends treated as untrusted.
+ *
+ * The token: copied into the client, put into an `Authorization: SSWS`
+ * header list built for each request and wiped (explicit_bzero) right after
+ * it, wiped again when the client is freed.  It is only ever sent over https
+ * with verification on (CURLOPT_PROTOCOLS_STR "https", no redirects
+ * followed, next links checked to be on the configured host), never logged
+ * and never put into an error message: messages hold the method, the path
+ * and what Okta answered, sanitized.  curl's verbose output stays off.
+ *
+ * Memory: one response body at a time (capped at OKTA_BODY_MAX), parsed,
+ * handed out item by item, then freed.
+ *
+ * Retries: 5xx, timeouts and broken connections OKTA_TRANSPORT_ATTEMPTS
+ * times in all, after 0.2 s, 0.4 s, 0.8 s plus jitter (the environment
+ * variable OKTA_SYNC_RETRY_BASE_MS may shorten the base, for tests); 429
+ * OKTA_RATE_ATTEMPTS times, each after waiting for the reset.
+ */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "log.h"
+#include "okta.h"
+#include "xmalloc.h"
+
+#ifndef OKTA_VERSION
+#define OKTA_VERSION "0.1.0"
+#endif
+
+#define OKTA_PAGE_LIMIT "200"
+#define OKTA_BODY_MAX ((size_t)64 << 20)	/* 64 MiB: far above a page of 200 */
+#define OKTA_MSG_MAX 512
+#define OKTA_MAX_PAGES 100000UL			/* 20 million entries: a backstop */
+#define OKTA_TRANSPORT_ATTEMPTS 4		/* 5xx, timeouts, resets */
+#define OKTA_RATE_ATTEMPTS 8			/* 429s for one request */
+#define OKTA_RETRY_BASE_MS 200L			/* doubles per attempt, plus jitter */
+#define OKTA_DEFAULT_TIMEOUT 30L
+
+/* One response: its headers (reset when a new status line arrives) and
+ * its body. */
+struct okta_response {
+	struct okta_headers h;
+	char *body;
+	size_t len, cap;
+	int overflow;                /* the body passed OKTA_BODY_MAX */
+};
+
+struct okta_client {
+	CURL *curl;
+	char *domain;                /* host[:port] as configured */
+	char *base;                  /* "https://" domain */
+	char *host;                  /* from curl's URL parser; NULL: invalid */
+	char *port;                  /* "443" when not given */
+	char *ca_file;
+	long timeout;
+	char *token;
+	size_t token_len;
+	int reserve;                 /* percent of the limit kept free */
+	volatile sig_atomic_t *stop;
+	long retry_base_ms;
+
+	struct okta_rate rate;
+	long long reset_at_ms;       /* monotonic ms of the window's reset, 0 unknown */
+	struct okta_stats stats;
+	long http_status;
+
+	void (*progress)(void *, const char *, unsigned long);
+	void *progress_ctx;
+
+	struct okta_response resp;
+	char errbuf[CURL_ERROR_SIZE];
+	char last_error[OKTA_MSG_MAX];
+	char error_code[32];
+	char detail[OKTA_MSG_MAX];
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+stopped(const struct okta_client *oc)
+{
+	return oc->stop != NULL && *oc->stop != 0;
+}
+
+/* Sleep ms milliseconds in slices, so that a stop request ends the wait.
+ * Returns 0, or -1 when stopped. */
+static int
+wait_ms(struct okta_client *oc, long ms)
+{
+	struct timespec ts;
+	long slice;
+
+	while (ms > 0) {
+		if (stopped(oc))
+			return -1;
+		slice = ms > 100 ? 100 : ms;
+		ts.tv_sec = 0;
+		ts.tv_nsec = slice * 1000000L;
+		if (nanosleep(&ts, NULL) != 0 && errno != EINTR)
+			break;
+		ms -= slice;
+	}
+	return stopped(oc) ? -1 : 0;
+}
+
+/* The back-off before retry number `attempt` (1, 2, ...): base * 2^(n-1),
+ * plus up to half of that again at random, so that several hosts that
+ * failed together do not retry together. */
+static long
+backoff_ms(const struct okta_client *oc, unsigned attempt)
+{
+	long d = oc->retry_base_ms;
+	unsigned r = 0;
+
+	while (attempt-- > 1 && d < OKTA_WAIT_MAX_MS / 2)
+		d *= 2;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = 0;
+	d += (long)(r % (unsigned)(d / 2 + 1));
+	return d > OKTA_WAIT_MAX_MS ? OKTA_WAIT_MAX_MS : d;
+}
+
+/* The path and query of url for messages (the base is cut off), sanitized. */
+static void
+url_for_message(const struct okta_client *oc, const char *url, char *out, size_t outlen)
+{
+	size_t blen = strlen(oc->base);
+
+	if (strncmp(url, oc->base, blen) == 0 && url[blen] == '/')
+		url += blen;
+	okta_sanitize(out, outlen, url, strlen(url));
+}
+
+static void set_error(struct okta_client *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+set_error(struct okta_client *oc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(oc->last_error, sizeof(oc->last_error), fmt, ap);
+	va_end(ap);
+}
+
+/* curl's own description of the last failure: the error buffer when
+ * filled, else the generic sentence; sanitized (it may quote the host). */
+static void
+curl_reason(const struct okta_client *oc, CURLcode cc, char *out, size_t outlen)
+{
+	const char *s = oc->errbuf[0] != '\0' ? oc->errbuf : curl_easy_strerror(cc);
+
+	okta_sanitize(out, outlen, s, strlen(s));
+}
+
+/*
+ * Map a libcurl failure to our enum.  *transient is set when the same
+ * request may succeed if tried again (a timeout, a reset or closed
+ * connection, a cut-off body).
+ */
+static okerr
+map_curl_error(CURLcode cc, int *transient)
+{
+	*transient = 0;
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return OK_ERR_DNS;
+	case CURLE_COULDNT_CONNECT:
+		return OK_ERR_CONNECT;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_USE_SSL_FAILED:
+		return OK_ERR_TLS;
+	case CURLE_OPERATION_TIMEDOUT:
+		*transient = 1;
+		return OK_ERR_TIMEOUT;
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		*transient = 1;
+		return OK_ERR_PROTOCOL;
+	case CURLE_ABORTED_BY_CALLBACK:
+		return OK_ERR_INTERRUPTED;
+	case CURLE_OUT_OF_MEMORY:
+		return OK_ERR_INTERNAL;
+	default:
+		return OK_ERR_PROTOCOL;
+	}
+}
+
+/* --- libcurl callbacks ------------------------------------------------ */
+
+static size_t
+on_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct okta_client *oc = ud;
+	struct okta_response *r = &oc->resp;
+	size_t n = nmemb, cap;
+
+	(void)size;	/* always 1 for the write callback */
+	if (n > OKTA_BODY_MAX - r->len) {
+		r->overflow = 1;
+		return 0;	/* CURLE_WRITE_ERROR */
+	}
+	if (r->cap - r->len < n + 1) {
+		cap = r->cap ? r->cap : 65536;
+		while (cap - r->len < n + 1)
+			cap *= 2;
+		r->body = xreallocarray(r->body, cap, 1);
+		r->cap = cap;
+	}
+	memcpy(r->body + r->len, ptr, n);
+	r->len += n;
+	r->body[r->len] = '\0';
+	oc->stats.bytes += n;
+	return n;
+}
+
+/* Each header line goes to okta_headers_parse_line (okta_parse.c). */
+static size_t
+on_header(char *buf, size_t size, size_t nitems, void *ud)
+{
+	struct okta_client *oc = ud;
+
+	(void)size;	/* always 1 */
+	okta_headers_parse_line(&oc->resp.h, buf, nitems);
+	return nitems;
+}
+
+/* Transfer progress: used only to abandon a request when asked to stop. */
+static int
+on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return stopped(ud) ? 1 : 0;
+}
+
+/* --- the client ------------------------------------------------------- */
+
+/*
+ * Options every handle of the client gets: https only, verification on
+ * (never turned off anywhere), no redirects, timeouts, gzip, our
+ * User-Agent, quiet.  Returns 0, or -1 when libcurl refused an option.
+ */
+static int
+setup_handle(struct okta_client *oc, CURL *h)
+{
+	CURLcode cc = CURLE_OK;
+
+	/* Each call is checked; the first failure stops the chain. */
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_VERBOSE, 0L);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (cc == CURLE_OK && oc->ca_file != NULL)
+		cc = curl_easy_setopt(h, CURLOPT_CAINFO, oc->ca_file);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, oc->timeout);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_TIMEOUT, oc->timeout);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_USERAGENT, "okta-sync/" OKTA_VERSION);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_ERRORBUFFER, oc->errbuf);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_XFERINFODATA, oc);
+	if (cc != CURLE_OK) {
+		set_error(oc, "libcurl refused an option: %s", curl_easy_strerror(cc));
+		return -1;
+	}
+	return 0;
+}
+
+/* Split the configured domain with curl's URL parser into host and port
+ * (443 when not given).  Leaves oc->host NULL when the domain is not a
+ * valid host[:port]. */
+static void
+parse_domain(struct okta_client *oc)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *path = NULL;
+
+	if (u == NULL)
+		return;
+	if (curl_url_set(u, CURLUPART_URL, oc->base, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
+		goto out;
+	if (strcmp(path, "/") != 0 || strchr(oc->domain, '@') != NULL)
+		goto out;
+	oc->host = xstrdup(host);
+	oc->port = xstrdup(port);
+out:
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_url_cleanup(u);
+}
+
+struct okta_client *
+okta_client_new(const struct config *c, const char *token)
+{
+	struct okta_client *oc;
+	const char *env;
+	long v;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return NULL;
+	oc = xcalloc(1, sizeof(*oc));
+	oc->curl = curl_easy_init();
+	if (oc->curl == NULL) {
+		free(oc);
+		curl_global_cleanup();
+		return NULL;
+	}
+	oc->domain = xstrdup(c->domain != NULL ? c->domain : "");
+	oc->base = xasprintf("https://%s", oc->domain);
+	oc->ca_file = c->ca_file != NULL ? xstrdup(c->ca_file) : NULL;
+	oc->timeout = c->timeout > 0 ? c->timeout : OKTA_DEFAULT_TIMEOUT;
+	oc->token_len = token != NULL ? strlen(token) : 0;
+	oc->token = xmalloc(oc->token_len + 1);
+	if (oc->token_len > 0)
+		memcpy(oc->token, token, oc->token_len);
+	oc->token[oc->token_len] = '\0';
+	oc->retry_base_ms = OKTA_RETRY_BASE_MS;
+	/* Tests may shorten the back-off; they cannot lengthen it past 5 s. */
+	env = getenv("OKTA_SYNC_RETRY_BASE_MS");
+	if (env != NULL && (v = (long)okta_parse_number(env)) >= 1 && v <= 5000)
+		oc->retry_base_ms = v;
+	oc->rate.limit = oc->rate.remaining = oc->rate.reset_in = -1;
+	okta_headers_reset(&oc->resp.h);
+	parse_domain(oc);
+	if (setup_handle(oc, oc->curl) != 0 ||
+	    curl_easy_setopt(oc->curl, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
+	    curl_easy_setopt(oc->curl, CURLOPT_WRITEDATA, oc) != CURLE_OK ||
+	    curl_easy_setopt(oc->curl, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK ||
+	    curl_easy_setopt(oc->curl, CURLOPT_HEADERDATA, oc) != CURLE_OK ||
+	    curl_easy_setopt(oc->curl, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)OKTA_BODY_MAX) != CURLE_OK) {
+		okta_client_free(oc);
+		return NULL;
+	}
+	return oc;
+}
+
+void
+okta_client_free(struct okta_client *oc)
+{
+	if (oc == NULL)
+		return;
+	if (oc->curl != NULL)
+		curl_easy_cleanup(oc->curl);
+	if (oc->token != NULL) {
+		explicit_bzero(oc->token, oc->token_len);
+		free(oc->token);
+	}
+	free(oc->resp.body);
+	free(oc->domain);
+	free(oc->base);
+	free(oc->host);
+	free(oc->port);
+	free(oc->ca_file);
+	free(oc);
+	curl_global_cleanup();
+}
+
+const char *
+okta_last_error(const struct okta_client *oc)
+{
+	return oc != NULL ? oc->last_error : "";
+}
+
+const char *
+okta_last_error_code(const struct okta_client *oc)
+{
+	return oc != NULL ? oc->error_code : "";
+}
+
+const char *
+okta_check_detail(const struct okta_client *oc)
+{
+	return oc != NULL ? oc->detail : "";
+}
+
+long
+okta_last_http_status(const struct okta_client *oc)
+{
+	return oc != NULL ? oc->http_status : 0;
+}
+
+const struct okta_rate *
+okta_rate(const struct okta_client *oc)
+{
+	return &oc->rate;
+}
+
+const struct okta_stats *
+okta_stats(const struct okta_client *oc)
+{
+	return &oc->stats;
+}
+
+void
+okta_set_progress(struct okta_client *oc,
+    void (*fn)(void *ctx, const char *what, unsigned long items), void *ctx)
+{
+	oc->progress = fn;
+	oc->progress_ctx = ctx;
+}
+
+void
+okta_set_reserve(struct okta_client *oc, int percent)
+{
+	oc->reserve = percent < 0 ? 0 : percent > 99 ? 99 : percent;
+}
+
+void
+okta_set_stop(struct okta_client *oc, volatile sig_atomic_t *stop)
+{
+	oc->stop = stop;
+}
+
+/* Note the rate-limit headers of the response just received. */
+static void
+update_rate(struct okta_client *oc)
+{
+	const struct okta_response *r = &oc->resp;
+	long long in;
+
+	oc->rate.limit = r->h.rl_limit;
+	oc->rate.remaining = r->h.rl_remaining;
+	oc->rate.reset_in = -1;
+	oc->reset_at_ms = 0;
+	if (r->h.rl_reset < 0)
+		return;
+	/* Measured against the server's clock; ours only when Date is missing. */
+	in = r->h.rl_reset - (r->h.date >= 0 ? r->h.date : (long long)time(NULL));
+	if (in < 0)
+		in = 0;
+	if (in > OKTA_WAIT_MAX_MS / 1000)
+		in = OKTA_WAIT_MAX_MS / 1000;
+	oc->rate.reset_in = (long)in;
+	oc->reset_at_ms = now_ms() + in * 1000;
+}
+
+/* How long to wait after a 429 (see okta_rate_wait_ms). */
+static long
+rate_wait_ms(const struct okta_client *oc, unsigned attempt)
+{
+	const struct okta_response *r = &oc->resp;
+
+	return okta_rate_wait_ms(r->h.rl_reset,
+	    r->h.date >= 0 ? r->h.date : (long long)time(NULL), attempt);
+}
+
+/* Before sending: when a reserve is set and the latest Remaining is at or
+ * below it, wait for the window to reset.  Returns 0, -1 when stopped. */
+static int
+keep_reserve(struct okta_client *oc)
+{
+	long long left;
+
+	if (oc->reserve <= 0 || oc->rate.limit <= 0 || oc->rate.remaining < 0 ||
+	    oc->reset_at_ms == 0)
+		return 0;
+	if ((long long)oc->rate.remaining * 100 > (long long)oc->rate.limit * oc->reserve)
+		return 0;
+	left = oc->reset_at_ms - now_ms();
+	/* Whatever happens next, this knowledge is used up. */
+	oc->rate.remaining = -1;
+	if (left <= 0)
+		return 0;
+	oc->stats.rate_waits++;
+	debug_f("keeping %d%% of the rate limit free: waiting %lld ms for the reset",
+	    oc->reserve, left + OKTA_RATE_MARGIN_MS);
+	return wait_ms(oc, (long)(left + OKTA_RATE_MARGIN_MS > OKTA_WAIT_MAX_MS ?
+	    OKTA_WAIT_MAX_MS : left + OKTA_RATE_MARGIN_MS));
+}
+
+/* Fill oc->error_code and the summary from Okta's JSON error body. */
+static void
+parse_error_body(struct okta_client *oc, char *summary, size_t summarylen)
+{
+	okta_parse_error(oc->resp.body, oc->resp.len, oc->error_code,
+	    sizeof(oc->error_code), summary, summarylen);
+}
+
+/* Whether the Content-Type is JSON: application/json, optionally followed
+ * by parameters (";charset=UTF-8"). */
+static int
+is_json_type(const char *ct)
+{
+	size_t n = strlen("application/json");
+
+	if (strncasecmp(ct, "application/json", n) != 0)
+		return 0;
+	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t';
+}
+
+/*
+ * One GET of url on the keep-alive handle, with the token.  The header
+ * list holding the token is wiped and freed before returning, whatever
+ * happened.  Returns the CURLcode; oc->resp holds the answer.
+ */
+static CURLcode
+perform_once(struct okta_client *oc, const char *url)
+{
+	struct curl_slist *hl = NULL, *n, *s;
+	char *auth = NULL;
+	size_t alen;
+	long connects = 0;
+	CURLcode cc = CURLE_OUT_OF_MEMORY;
+
+	oc->resp.len = 0;
+	oc->resp.overflow = 0;
+	okta_headers_reset(&oc->resp.h);
+	oc->errbuf[0] = '\0';
+
+	alen = strlen("Authorization: SSWS ") + oc->token_len + 1;
+	auth = xmalloc(alen);
+	snprintf(auth, alen, "Authorization: SSWS %s", oc->token);
+	n = curl_slist_append(hl, auth);
+	explicit_bzero(auth, alen);
+	free(auth);
+	if (n == NULL)
+		goto out;
+	hl = n;
+	n = curl_slist_append(hl, "Accept: application/json");
+	if (n == NULL)
+		goto out;
+	hl = n;
+	cc = curl_easy_setopt(oc->curl, CURLOPT_URL, url);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(oc->curl, CURLOPT_HTTPHEADER, hl);
+	if (cc == CURLE_OK) {
+		oc->stats.requests++;
+		cc = curl_easy_perform(oc->curl);
+		if (curl_easy_getinfo(oc->curl, CURLINFO_NUM_CONNECTS, &connects) ==
+		    CURLE_OK && connects > 0)
+			oc->stats.connects += (unsigned long)connects;
+	}
+	/* The handle must not keep a pointer to the list freed below. */
+	if (curl_easy_setopt(oc->curl, CURLOPT_HTTPHEADER, NULL) != CURLE_OK &&
+	    cc == CURLE_OK)
+		cc = CURLE_FAILED_INIT;
+out:
+	for (s = hl; s != NULL; s = s->next)
+		explicit_bzero(s->data, strlen(s->data));
+	curl_slist_free_all(hl);
+	return cc;
+}
+
+/* Okta tokens are printable ASCII without spaces ([A-Za-z0-9_-] in
+ * practice); anything else is refused before it goes into a header. */
+static int
+token_is_sane(const char *t)
+{
+	size_t i;
+
+	for (i = 0; t[i] != '\0'; i++)
+		if ((unsigned char)t[i] <= 0x20 || (unsigned char)t[i] >= 0x7f)
+			return 0;
+	return i > 0 && i <= 1024;
+}
+
+/*
+ * GET url with the retry rules: 429 waits for the reset and tries again
+ * (OKTA_RATE_ATTEMPTS in all); 5xx, timeouts and broken connections back
+ * off and try again (OKTA_TRANSPORT_ATTEMPTS in all); 401, 403, 404 and
+ * every other answer end at once.  On OK_SUCCESS oc->resp holds a JSON
+ * body (Content-Type checked).  On error oc->last_error says what failed.
+ */
+static okerr
+get_with_retries(struct okta_client *oc, const char *url)
+{
+	char where[OKTA_URL_MAX / 16], reason[CURL_ERROR_SIZE], summary[256];
+	unsigned transport_tries = 0, rate_tries = 0;
+	CURLcode cc;
+	long status;
+	okerr rc;
+	int transient;
+
+	oc->last_error[0] = '\0';
+	oc->error_code[0] = '\0';
+	url_for_message(oc, url, where, sizeof(where));
+	if (oc->host == NULL) {
+		set_error(oc, "the domain \"%s\" is not a host name", oc->domain);
+		return OK_ERR_CONFIG;
+	}
+	if (!token_is_sane(oc->token)) {
+		/* Never send it: a CR or LF in it would add header lines. */
+		set_error(oc, "the token holds characters no Okta token has (spaces, "
+		    "control characters or none at all)");
+		return OK_ERR_TOKEN_FILE;
+	}
+	for (;;) {
+		if (keep_reserve(oc) != 0 || stopped(oc)) {
+			set_error(oc, "GET %s: stopped", where);
+			return OK_ERR_INTERRUPTED;
+		}
+		oc->http_status = 0;
+		cc = perform_once(oc, url);
+		if (cc != CURLE_OK) {
+			if (cc == CURLE_WRITE_ERROR && oc->resp.overflow) {
+				set_error(oc, "GET %s: the answer is larger than %zu MiB",
+				    where, OKTA_BODY_MAX >> 20);
+				return OK_ERR_PROTOCOL;
+			}
+			if (cc == CURLE_FILESIZE_EXCEEDED) {
+				set_error(oc, "GET %s: the answer is larger than %zu MiB",
+				    where, OKTA_BODY_MAX >> 20);
+				return OK_ERR_PROTOCOL;
+			}
+			rc = map_curl_error(cc, &transient);
+			curl_reason(oc, cc, reason, sizeof(reason));
+			if (rc == OK_ERR_INTERRUPTED) {
+				set_error(oc, "GET %s: stopped", where);
+				return rc;
+			}
+			if (!transient || ++transport_tries >= OKTA_TRANSPORT_ATTEMPTS) {
+				if (transport_tries > 1)
+					set_error(oc, "GET %s: %s (after %u attempts)",
+					    where, reason, transport_tries);
+				else
+					set_error(oc, "GET %s: %s", where, reason);
+				return rc;
+			}
+			debug_f("GET %s: %s; trying again", where, reason);
+			oc->stats.retries++;
+			/* A stop during the wait is reported at the top. */
+			(void)wait_ms(oc, backoff_ms(oc, transport_tries));
+			continue;
+		}
+		if (curl_easy_getinfo(oc->curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+			status = 0;
+		oc->http_status = status;
+		update_rate(oc);
+		debug_f("GET %s: %ld, %zu bytes", where, status, oc->resp.len);
+		if (status >= 200 && status <= 299) {
+			if (!is_json_type(oc->resp.h.content_type)) {
+				set_error(oc, "GET %s: the answer is \"%s\", not JSON; "
+				    "is [okta] domain an Okta organisation?", where,
+				    oc->resp.h.content_type[0] != '\0' ?
+				    oc->resp.h.content_type : "without a content type");
+				return OK_ERR_PROTOCOL;
+			}
+			return OK_SUCCESS;
+		}
+		if (status == 429) {
+			if (++rate_tries >= OKTA_RATE_ATTEMPTS) {
+				parse_error_body(oc, summary, sizeof(summary));
+				set_error(oc, "GET %s: 429 %s %s (after %u attempts)", where,
+				    oc->error_code, summary, rate_tries);
+				return OK_ERR_RATE_LIMIT;
+			}
+			oc->stats.rate_waits++;
+			oc->stats.retries++;
+			debug_f("GET %s: 429, waiting %ld ms for the rate limit to reset",
+			    where, rate_wait_ms(oc, rate_tries));
+			(void)wait_ms(oc, rate_wait_ms(oc, rate_tries));
+			continue;
+		}
+		if (status >= 500 && status <= 599) {
+			if (++transport_tries >= OKTA_TRANSPORT_ATTEMPTS) {
+				parse_error_body(oc, summary, sizeof(summary));
+				set_error(oc, "GET %s: %ld %s%s%s (after %u attempts)", where,
+				    status, oc->error_code, oc->error_code[0] ? " " : "",
+				    summary, transport_tries);
+				return OK_ERR_SERVER;
+			}
+			debug_f("GET %s: %ld; trying again", where, status);
+			oc->stats.retries++;
+			(void)wait_ms(oc, backoff_ms(oc, transport_tries));
+			continue;
+		}
+		parse_error_body(oc, summary, sizeof(summary));
+		set_error(oc, "GET %s: %ld%s%s%s%s", where, status,
+		    oc->error_code[0] ? " " : "", oc->error_code,
+		    summary[0] ? " " : "", summary);
+		switch (status) {
+		case 401:
+			return OK_ERR_AUTH;
+		case 403:
+			return OK_ERR_FORBIDDEN;
+		case 404:
+			return OK_ERR_NOT_FOUND;
+		default:
+			if (status >= 300 && status <= 399)
+				set_error(oc, "GET %s: %ld, a redirect (not followed); "
+				    "check [okta] domain", where, status);
+			return OK_ERR_PROTOCOL;
+		}
+	}
+}
+
+/* The body is no longer needed: free it, so that memory stays at one page
+ * even after an unusually large one. */
+static void
+drop_body(struct okta_client *oc)
+{
+	free(oc->resp.body);
+	oc->resp.body = NULL;
+	oc->resp.len = oc->resp.cap = 0;
+}
+
+/*
+ * Whether a next link may be followed: an absolute https URL on exactly
+ * the configured host and port (compared by curl's URL parser, so that
+ * case and an explicit :443 do not matter), without user info.  Anything
+ * else could send the token elsewhere.
+ */
+static int
+next_is_same_origin(const struct okta_client *oc, const char *url)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL;
+	int ok = 0;
+
+	if (u == NULL)
+		return 0;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK)
+		goto out;
+	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
+		goto out;
+	ok = strcasecmp(scheme, "https") == 0 && strcasecmp(host, oc->host) == 0 &&
+	    strcmp(port, oc->port) == 0 && strncasecmp(url, "https://", 8) == 0;
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(user);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+/* GET one page at url and hand its items to fn. */
+static okerr
+fetch_page(struct okta_client *oc, const char *url, okta_item_fn fn, void *ctx,
+    unsigned long *count)
+{
+	char where[OKTA_URL_MAX / 16];
+	const char *why;
+	okerr rc;
+
+	rc = get_with_retries(oc, url);
+	if (rc != OK_SUCCESS)
+		goto out;
+	rc = okta_ingest_page_why(oc->resp.body, oc->resp.len, fn, ctx, count, &why);
+	if (rc == OK_SUCCESS) {
+		oc->stats.pages++;
+	} else {
+		url_for_message(oc, url, where, sizeof(where));
+		set_error(oc, "GET %s: %s", where, why);
+	}
+out:
+	drop_body(oc);
+	return rc;
+}
+
+/*
+ * Fetch every page of a listing, starting at first_url: follow rel="next"
+ * as given, refusing a next link on another host or scheme, a malformed
+ * Link, and a URL already fetched in this listing (a loop).
+ */
+static okerr
+list_all(struct okta_client *oc, const char *first_url, const char *what,
+    okta_item_fn fn, void *ctx)
+{
+	char **seen = NULL;
+	size_t nseen = 0, i;
+	char *url = xstrdup(first_url);
+	char where[OKTA_URL_MAX / 16];
+	unsigned long n, items = 0;
+	okerr rc;
+
+	for (;;) {
+		url_for_message(oc, url, where, sizeof(where));
+		for (i = 0; i < nseen; i++) {
+			if (strcmp(seen[i], url) == 0) {
+				set_error(oc, "listing %s: the next link leads back to %s, "
+				    "a page already fetched (a Link loop)", what, where);
+				rc = OK_ERR_PROTOCOL;
+				goto out;
+			}
+		}
+		if (nseen >= OKTA_MAX_PAGES) {
+			set_error(oc, "listing %s: more than %lu pages", what, OKTA_MAX_PAGES);
+			rc = OK_ERR_PROTOCOL;
+			goto out;
+		}
+		seen = xreallocarray(seen, nseen + 1, sizeof(*seen));
+		seen[nseen++] = url;
+		url = NULL;
+		rc = fetch_page(oc, seen[nseen - 1], fn, ctx, &n);
+		if (rc != OK_SUCCESS)
+			goto out;
+		items += n;
+		if (oc->progress != NULL)
+			oc->progress(oc->progress_ctx, what, items);
+		if (oc->resp.h.link_bad) {
+			set_error(oc, "GET %s: a malformed or ambiguous Link header", where);
+			rc = OK_ERR_PROTOCOL;
+			goto out;
+		}
+		if (!oc->resp.h.has_next)
+			break;
+		if (!next_is_same_origin(oc, oc->resp.h.next)) {
+			char shown[256];
+
+			okta_sanitize(shown, sizeof(shown), oc->resp.h.next,
+			    strlen(oc->resp.h.next));
+			set_error(oc, "GET %s: the next link %s is not https on %s; "
+			    "not following it", where, shown, oc->domain);
+			rc = OK_ERR_PROTOCOL;
+			goto out;
+		}
+		url = xstrdup(oc->resp.h.next);
+	}
+	rc = OK_SUCCESS;
+out:
+	for (i = 0; i < nseen; i++)
+		free(seen[i]);
+	free(seen);
+	free(url);
+	return rc;
+}
+
+/* base + path + "?limit=200" + "&filter=" + the URL-encoded filter. */
+static char *
+listing_url(struct okta_client *oc, const char *path, const char *filter)
+{
+	char *esc, *url;
+
+	if (filter == NULL || filter[0] == '\0')
+		return xasprintf("%s%s?limit=" OKTA_PAGE_LIMIT, oc->base, path);
+	esc = curl_easy_escape(oc->curl, filter, 0);
+	if (esc == NULL)
+		return NULL;
+	url = xasprintf("%s%s?limit=" OKTA_PAGE_LIMIT "&filter=%s", oc->base, path, esc);
+	curl_free(esc);
+	return url;
+}
+
+static okerr
+list_path(struct okta_client *oc, const char *path, const char *filter,
+    const char *what, okta_item_fn fn, void *ctx)
+{
+	char *url;
+	okerr rc;
+
+	oc->last_error[0] = '\0';
+	url = listing_url(oc, path, filter);
+	if (url == NULL) {
+		set_error(oc, "out of memory");
+		return OK_ERR_INTERNAL;
+	}
+	rc = list_all(oc, url, what, fn, ctx);
+	free(url);
+	return rc;
+}
+
+okerr
+okta_list_users(struct okta_client *oc, const char *filter, okta_item_fn fn,
+    void *ctx)
+{
+	return list_path(oc, "/api/v1/users", filter, "users", fn, ctx);
+}
+
+okerr
+okta_list_groups(struct okta_client *oc, const char *filter, okta_item_fn fn,
+    void *ctx)
+{
+	return list_path(oc, "/api/v1/groups", filter, "groups", fn, ctx);
+}
+
+okerr
+okta_list_group_members(struct okta_client *oc, const char *group_id,
+    okta_item_fn fn, void *ctx)
+{
+	char path[128];
+
+	if (!okta_valid_id(group_id)) {
+		set_error(oc, "a group id that is not letters and digits");
+		return OK_ERR_PROTOCOL;
+	}
+	snprintf(path, sizeof(path), "/api/v1/groups/%s/users", group_id);
+	return list_path(oc, path, NULL, "members", fn, ctx);
+}
+
+okerr
+okta_get_page(struct okta_client *oc, const char *path_and_query,
+    okta_item_fn fn, void *ctx, unsigned long *count, int *has_next)
+{
+	char *url;
+	okerr rc;
+
+	if (count != NULL)
+		*count = 0;
+	if (has_next != NULL)
+		*has_next = 0;
+	if (path_and_query == NULL || path_and_query[0] != '/') {
+		set_error(oc, "internal error: a path must start with /");
+		return OK_ERR_INTERNAL;
+	}
+	url = xasprintf("%s%s", oc->base, path_and_query);
+	rc = fetch_page(oc, url, fn, ctx, count);
+	if (rc == OK_SUCCESS && has_next != NULL)
+		*has_next = oc->resp.h.has_next && !oc->resp.h.link_bad;
+	free(url);
+	return rc;
+}
+
+okerr
+okta_probe(struct okta_client *oc, const char *path_and_query)
+{
+	return okta_get_page(oc, path_and_query, NULL, NULL, NULL, NULL);
+}
+
+/* --- connection checks for `okta-sync test` ---------------------------- */
+
+okerr
+okta_check_dns(struct okta_client *oc)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char addr[INET6_ADDRSTRLEN], list[256];
+	size_t used = 0;
+	int gai, shown = 0;
+
+	oc->last_error[0] = oc->detail[0] = '\0';
+	if (oc->host == NULL) {
+		set_error(oc, "\"%s\" is not a host name", oc->domain);
+		return OK_ERR_DNS;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	gai = getaddrinfo(oc->host, NULL, &hints, &res);
+	if (gai == EAI_AGAIN) {
+		/* No answer at all: more likely the resolver than the name. */
+		set_error(oc, "no DNS server answered for %s (%s); check the name "
+		    "servers in /etc/resolv.conf and the network", oc->host,
+		    gai_strerror(gai));
+		return OK_ERR_DNS;
+	}
+	if (gai != 0) {
+		set_error(oc, "%s does not resolve (%s)", oc->host,
+		    gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
+		return OK_ERR_DNS;
+	}
+	list[0] = '\0';
+	for (ai = res; ai != NULL && shown < 4; ai = ai->ai_next) {
+		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr), NULL,
+		    0, NI_NUMERICHOST) != 0)
+			continue;
+		if (strstr(list, addr) != NULL)
+			continue;	/* the same address for another protocol */
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+		    shown ? ", " : "", addr);
+		if (used >= sizeof(list))
+			break;
+		shown++;
+	}
+	freeaddrinfo(res);
+	snprintf(oc->detail, sizeof(oc->detail), "%s resolves to %s", oc->host,
+	    shown ? list : "an address");
+	return OK_SUCCESS;
+}
+
+/*
+ * A connect-only transfer on a handle of its own (so the keep-alive handle
+ * is not left with a connect-only connection).  tls: https with the usual
+ * verification, else a bare TCP connection to the same host and port (an
+ * http URL that is never sent anything, and no proxy).  No token is set.
+ */
+static okerr
+connect_only(struct okta_client *oc, int tls)
+{
+	CURL *h = NULL;
+	CURLU *u = NULL;
+	char *url = NULL, *ip = NULL, reason[CURL_ERROR_SIZE];
+	struct curl_certinfo *ci = NULL;
+	struct curl_slist *s;
+	char subject[160] = "", expire[80] = "";
+	long port = 0;
+	CURLcode cc;
+	okerr rc = OK_ERR_INTERNAL;
+	int transient, i;
+
+	oc->last_error[0] = oc->detail[0] = oc->errbuf[0] = '\0';
+	if (oc->host == NULL) {
+		set_error(oc, "\"%s\" is not a host name", oc->domain);
+		return OK_ERR_CONFIG;
+	}
+	h = curl_easy_init();
+	u = curl_url();
+	if (h == NULL || u == NULL || setup_handle(oc, h) != 0)
+		goto out;
+	if (curl_url_set(u, CURLUPART_URL, oc->base, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_PORT, oc->port, 0) != CURLUE_OK ||
+	    (!tls && curl_url_set(u, CURLUPART_SCHEME, "http", 0) != CURLUE_OK) ||
+	    curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
+		goto out;
+	cc = curl_easy_setopt(h, CURLOPT_URL, url);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+	if (cc == CURLE_OK && !tls)
+		cc = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+	if (cc == CURLE_OK && !tls)
+		cc = curl_easy_setopt(h, CURLOPT_PROXY, "");
+	if (cc == CURLE_OK && tls)
+		cc = curl_easy_setopt(h, CURLOPT_CERTINFO, 1L);
+	if (cc != CURLE_OK)
+		goto out;
+	cc = curl_easy_perform(h);
+	if (cc != CURLE_OK) {
+		rc = map_curl_error(cc, &transient);
+		curl_reason(oc, cc, reason, sizeof(reason));
+		if (!tls && rc == OK_ERR_TLS)
+			rc = OK_ERR_CONNECT;
+		if (tls && (rc == OK_ERR_PROTOCOL || rc == OK_ERR_CONNECT))
+			rc = OK_ERR_TLS;	/* TCP worked a moment ago */
+		set_error(oc, "%s", reason);
+		goto out;
+	}
+	if (curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) != CURLE_OK || ip == NULL)
+		ip = NULL;
+	if (curl_easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port) != CURLE_OK)
+		port = 0;
+	if (!tls) {
+		snprintf(oc->detail, sizeof(oc->detail), "connected to %s port %ld",
+		    ip != NULL ? ip : oc->host, port);
+	} else {
+		if (curl_easy_getinfo(h, CURLINFO_CERTINFO, &ci) == CURLE_OK &&
+		    ci != NULL && ci->num_of_certs > 0) {
+			for (s = ci->certinfo[0]; s != NULL; s = s->next) {
+				if (strncmp(s->data, "Subject:", 8) == 0)
+					okta_sanitize(subject, sizeof(subject), s->data + 8,
+					    strlen(s->data + 8));
+				else if (strncmp(s->data, "Expire date:", 12) == 0)
+					okta_sanitize(expire, sizeof(expire), s->data + 12,
+					    strlen(s->data + 12));
+			}
+		}
+		for (i = 0; subject[i] == ' '; i++)
+			;
+		if (subject[i] != '\0' && expire[0] != '\0')
+			snprintf(oc->detail, sizeof(oc->detail),
+			    "certificate verified (%s, valid until %s)", subject + i,
+			    expire[0] == ' ' ? expire + 1 : expire);
+		else
+			snprintf(oc->detail, sizeof(oc->detail), "certificate verified");
+	}
+	rc = OK_SUCCESS;
+out:
+	if (rc == OK_ERR_INTERNAL && oc->last_error[0] == '\0')
+		set_error(oc, "cannot set up libcurl for the check");
+	curl_free(url);
+	curl_url_cleanup(u);
+	if (h != NULL)
+		curl_easy_cleanup(h);
+	return rc;
+}
+
+okerr
+okta_check_tcp(struct okta_client *oc)
+{
+	return connect_only(oc, 0);
+}
+
+okerr
+okta_check_tls(struct okta_client *oc)
+{
+	return connect_only(oc, 1);
+}
