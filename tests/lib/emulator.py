@@ -1,0 +1,369 @@
+"""emulator - start and drive the Okta emulator (tests/emulator/okta_emulator.py).
+
+    from emulator import Emulator, make_org
+    org = make_org(nusers=1000, ngroups=50, seed=1)
+    with Emulator(org) as emu:              # HTTPS on 127.0.0.1, fresh test CA
+        emu.domain      # "localhost:PORT" (the cert is valid for localhost, 127.0.0.1, ::1)
+        emu.ca_file     # PEM of the test CA
+        emu.token       # the full-rights SSWS token
+        ...
+
+The emulator runs as a separate process; Emulator() starts it (waiting for
+its port file with a deadline), and stop() / leaving the `with` block kills
+it, also when the test fails.  Every change goes through the emulator's
+control listener (plain HTTP on 127.0.0.1).  Users are named by login (or
+id), groups by name (or id).
+
+Test CA: make_test_ca(dir) makes a CA and a server certificate for
+DNS:localhost, IP:127.0.0.1 and IP:::1 with the openssl command (EC P-256);
+emu.make_other_ca() makes a second, unrelated CA for "wrong CA" tests.
+"""
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import weakref
+
+from orgdata import (make_org, make_hostile_org, make_user, make_group,  # noqa: F401 (re-exported)
+                     HOSTILE_USERS, HOSTILE_GROUPS, find_user, find_group, iso)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SERVER = os.path.join(ROOT, "tests", "emulator", "okta_emulator.py")
+
+FAULT_KINDS = ("500", "slow", "reset", "truncated", "truncated_json", "content_type",
+               "link_loop", "429", "401", "403", "short_page", "link_joined",
+               "link_foreign", "link_http")
+
+
+def _openssl(args, cwd):
+    p = subprocess.run(["openssl"] + args, cwd=cwd, capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise RuntimeError("openssl %s failed: %s" % (" ".join(args), p.stderr.strip()))
+
+
+def make_ca(dirpath, name="ca", cn="okta-sync test CA"):
+    """A self-signed EC P-256 CA in dirpath: returns (cert path, key path)."""
+    cert = os.path.join(dirpath, name + ".pem")
+    key = os.path.join(dirpath, name + ".key")
+    _openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+              "-nodes", "-keyout", key, "-out", cert, "-days", "3", "-subj", "/CN=" + cn,
+              "-addext", "basicConstraints=critical,CA:TRUE",
+              "-addext", "keyUsage=critical,keyCertSign,cRLSign"], dirpath)
+    return cert, key
+
+
+def make_test_ca(dirpath):
+    """A test CA plus a server certificate it signed, valid for localhost,
+    127.0.0.1 and ::1.  Returns {"ca": ca.pem, "ca_key": ..., "cert":
+    server.pem, "key": server.key}.  All files live in dirpath."""
+    ca, ca_key = make_ca(dirpath)
+    key = os.path.join(dirpath, "server.key")
+    csr = os.path.join(dirpath, "server.csr")
+    cert = os.path.join(dirpath, "server.pem")
+    ext = os.path.join(dirpath, "server.ext")
+    with open(ext, "w") as f:
+        f.write("basicConstraints=critical,CA:FALSE\n"
+                "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                "extendedKeyUsage=serverAuth\n"
+                "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n"
+                "subjectKeyIdentifier=hash\n"
+                "authorityKeyIdentifier=keyid,issuer\n")
+    _openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+              "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=localhost"], dirpath)
+    _openssl(["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key,
+              "-set_serial", str(int.from_bytes(secrets.token_bytes(8), "big")),
+              "-days", "3", "-out", cert, "-extfile", ext], dirpath)
+    return {"ca": ca, "ca_key": ca_key, "cert": cert, "key": key}
+
+
+def new_token():
+    """A fresh, unmistakable SSWS token (42 characters, like Okta's)."""
+    return "00" + secrets.token_urlsafe(30)[:40]
+
+
+def _kill(proc, tmp, keep):
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    if tmp and not keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class EmulatorError(Exception):
+    """A control operation failed (unknown user or group, bad argument)."""
+
+
+class Emulator:
+    """One running emulator process.  Starts in the constructor; use it as
+    a context manager (or call stop()).
+
+    Emulator(org=None, token=None, rate_limit=None, window=60,
+             startup_timeout=120, verbose=False)
+      org         the org dict (orgdata format); None = empty org
+      token       the full-rights token (default: a fresh random one)
+      rate_limit  (users_limit, groups_limit) per window, or one int for
+                  both; default (600, 500)
+      window      rate-limit window in seconds
+      generate    instead of org: a dict of make_org() keyword arguments;
+                  the emulator process builds that org itself (saves the
+                  JSON round trip for 100,000-user benchmarks; the test
+                  can call make_org() with the same arguments to get an
+                  identical copy)
+    Attributes: domain ("localhost:PORT"), port, base_url, ca_file,
+    cert_file, key_file, token, control_url, tmpdir, log_file.
+    """
+
+    def __init__(self, org=None, token=None, rate_limit=None, window=60,
+                 startup_timeout=120, verbose=False, generate=None):
+        self.tmpdir = tempfile.mkdtemp(prefix="okta-emu-")
+        self.proc = None
+        self._keep = bool(os.environ.get("OKTA_EMU_KEEP"))
+        self._finalizer = weakref.finalize(self, _kill, None, self.tmpdir, self._keep)
+        self._other = 0
+        try:
+            self._start(org, token, rate_limit, window, startup_timeout, verbose, generate)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, org, token, rate_limit, window, startup_timeout, verbose, generate):
+        pki = make_test_ca(self.tmpdir)
+        self.ca_file = pki["ca"]
+        self.cert_file = pki["cert"]
+        self.key_file = pki["key"]
+        self.token = token or new_token()
+        if generate is not None:
+            source = ["--generate", json.dumps(generate)]
+        else:
+            data = os.path.join(self.tmpdir, "org.json")
+            with open(data, "w", encoding="utf-8") as f:
+                f.write(json.dumps(org or {"users": [], "groups": []},
+                                   separators=(",", ":"), ensure_ascii=False))
+            source = ["--data", data]
+        portfile = os.path.join(self.tmpdir, "ports.json")
+        self.log_file = os.path.join(self.tmpdir, "emulator.log")
+        if isinstance(rate_limit, int):
+            rate_limit = (rate_limit, rate_limit)
+        users_limit, groups_limit = rate_limit or (600, 500)
+        cmd = [sys.executable, SERVER] + source + ["--cert", self.cert_file,
+               "--key", self.key_file, "--token", self.token, "--port-file", portfile,
+               "--rate-limit-users", str(users_limit), "--rate-limit-groups", str(groups_limit),
+               "--rate-window", str(window), "--watch-pid", str(os.getpid())]
+        if verbose:
+            cmd.append("--verbose")
+        with open(self.log_file, "w") as log:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=subprocess.STDOUT, close_fds=True)
+        self._finalizer.detach()
+        self._finalizer = weakref.finalize(self, _kill, self.proc, self.tmpdir, self._keep)
+        deadline = time.monotonic() + startup_timeout
+        while not os.path.exists(portfile):
+            if self.proc.poll() is not None:
+                raise RuntimeError("emulator exited with %s:\n%s" % (self.proc.returncode, self.log()))
+            if time.monotonic() > deadline:
+                raise RuntimeError("emulator did not start within %ss:\n%s" % (startup_timeout, self.log()))
+            time.sleep(0.02)
+        with open(portfile) as f:
+            ports = json.load(f)
+        self.port = ports["port"]
+        self.control_port = ports["control_port"]
+        self.domain = "localhost:%d" % self.port
+        self.base_url = "https://" + self.domain
+        self.control_url = "http://127.0.0.1:%d" % self.control_port
+
+    # -- lifetime
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def stop(self):
+        """Kill the emulator process and remove its files (kept when the
+        environment has OKTA_EMU_KEEP=1).  Safe to call twice."""
+        self._finalizer()
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log(self):
+        """The emulator process's output so far (for failure messages)."""
+        try:
+            with open(self.log_file, errors="replace") as f:
+                return f.read()[-20000:]
+        except (OSError, AttributeError):
+            return ""
+
+    # -- control
+    def _call(self, op, **args):
+        body = json.dumps(args).encode()
+        req = urllib.request.Request(self.control_url + "/" + op, data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return json.loads(r.read())["result"]
+        except urllib.error.HTTPError as e:
+            try:
+                msg = json.loads(e.read()).get("error")
+            except ValueError:
+                msg = str(e)
+            raise EmulatorError("%s: %s" % (op, msg)) from None
+
+    def add_token(self, groups=None, token=None, forbidden=False):
+        """A new token.  groups: list of group names it is scoped to (it sees
+        only those groups and their members); None: full rights.
+        forbidden=True: a valid token whose admin lacks read rights (every
+        API call answers 403 E0000006)."""
+        return self._call("add_token", groups=None if groups is None else list(groups),
+                          token=token or new_token(), forbidden=forbidden)
+
+    def revoke_token(self, token):
+        """From now on the token gets 401 E0000011 (revoked or expired)."""
+        return self._call("revoke_token", token=token)
+
+    def add_user(self, login, firstName="First", lastName="Last", status="ACTIVE",
+                 groups=(), **profile):
+        """Create a user (created = lastUpdated = now); returns its id.
+        groups: names of groups to add it to.  Extra keyword arguments
+        become profile attributes (email defaults to login)."""
+        return self._call("add_user", login=login, firstName=firstName, lastName=lastName,
+                          status=status, profile=profile, groups=list(groups))
+
+    def set_status(self, login, status):
+        """Change a user's status (bumps statusChanged and lastUpdated)."""
+        return self._call("set_status", login=login, status=status)
+
+    def set_profile(self, login, **attrs):
+        """Set profile attributes (None means JSON null); bumps lastUpdated.
+        Changing "login" renames the user."""
+        return self._call("set_profile", login=login, attrs=attrs)
+
+    def set_user(self, login, **fields):
+        """Overwrite top-level user fields verbatim (e.g. lastUpdated=...),
+        without bumping anything."""
+        return self._call("set_user", login=login, attrs=fields)
+
+    def delete_user(self, login):
+        """Hard delete: gone from every listing and group (the groups'
+        lastMembershipUpdated is bumped)."""
+        return self._call("delete_user", login=login)
+
+    def add_group(self, name, description="", type="OKTA_GROUP"):
+        """Create a group; returns its id."""
+        return self._call("add_group", name=name, description=description, type=type)
+
+    def set_group(self, name, **profile):
+        """Change a group's profile (name=..., description=...); bumps lastUpdated."""
+        return self._call("set_group", name=name, attrs=profile)
+
+    def delete_group(self, name):
+        return self._call("delete_group", name=name)
+
+    def add_member(self, group_name, login):
+        """Add a user to a group (bumps the group's lastMembershipUpdated)."""
+        return self._call("add_member", group=group_name, login=login)
+
+    def remove_member(self, group_name, login):
+        return self._call("remove_member", group=group_name, login=login)
+
+    def user(self, login):
+        """The user as the API serves it, plus "groups": [group names]."""
+        return self._call("get_user", login=login)
+
+    def group(self, name):
+        """The group as the API serves it, plus "members": [user ids]."""
+        return self._call("get_group", name=name)
+
+    def user_id(self, login):
+        return self.user(login)["id"]
+
+    def group_id(self, name):
+        return self.group(name)["id"]
+
+    def counts(self):
+        """{"users": N, "groups": N, "memberships": N} right now."""
+        return self._call("counts")
+
+    def fault(self, kind, path=None, count=1, delay=None):
+        """The next `count` API requests whose path-and-query contains
+        `path` (any request when None) fail as `kind`:
+          "500"          500 with an E0000009 body
+          "slow"         answered normally after `delay` seconds (default 3)
+          "reset"        connection reset (RST), no answer.  NB: libcurl
+                         silently retries a request once when a REUSED
+                         connection dies before any answer; use count >= 2
+                         (or a path) to make a reset reach the client
+          "truncated"    valid headers (full Content-Length), half the body,
+                         then a clean close (TLS close_notify + FIN): libcurl
+                         says "transfer closed with N bytes remaining"
+          "truncated_json" a complete, well-framed 200 answer whose JSON
+                         is cut in half (only a JSON parser notices)
+          "content_type" 200 with a text/html body
+          "link_loop"    normal page whose rel="next" is the request's own URL
+          "429"          E0000047, x-rate-limit-reset `delay` (default 2) s ahead
+          "401"          E0000011 Invalid token provided
+          "403"          E0000006 no permission
+          "short_page"   a listing page with half the entries it could hold,
+                         still with a rel="next" (Okta may do this)
+          "link_joined"  the self and next links comma-joined in ONE Link field
+          "link_foreign" rel="next" points to another host
+                         (https://okta-emulator.invalid/...): a client must
+                         not follow it (it would send the token there)
+          "link_http"    rel="next" is plain http://localhost:PORT/...: a
+                         client must not follow it either
+        Faults queue in order; the first pending one that matches is used."""
+        if kind not in FAULT_KINDS:
+            raise ValueError("unknown fault kind %r" % (kind,))
+        return self._call("fault", kind=kind, path=path, count=count, delay=delay)
+
+    def clear_faults(self):
+        return self._call("clear_faults")
+
+    def set_rate_limit(self, limit, window_seconds=60, bucket=None):
+        """Set every bucket's (or only "users" / "groups") limit per window,
+        starting a fresh window now."""
+        return self._call("set_rate_limit", limit=limit, window=window_seconds, bucket=bucket)
+
+    def set_clock_skew(self, seconds):
+        """Shift the emulator's Date header and x-rate-limit-reset by
+        `seconds` (positive: the server's clock runs ahead), to check that
+        clients measure the reset against Date, not their own clock."""
+        return self._call("set_clock_skew", seconds=seconds)
+
+    def requests(self):
+        """[(method, path_and_query, status)] of API requests since the last
+        reset_requests(); status 0 = no answer (reset fault)."""
+        return [tuple(e) for e in self._call("requests")]
+
+    def reset_requests(self):
+        """Clear the request log, min_remaining() and count_429()."""
+        return self._call("reset_requests")
+
+    def stats(self):
+        return self._call("stats")
+
+    def min_remaining(self):
+        """The lowest x-rate-limit-remaining sent since the last reset (None: none)."""
+        return self.stats()["min_remaining"]
+
+    def count_429(self):
+        """How many 429 answers were sent since the last reset."""
+        return self.stats()["count_429"]
+
+    def make_other_ca(self):
+        """Path of a second, unrelated CA certificate (PEM)."""
+        self._other += 1
+        cert, _ = make_ca(self.tmpdir, "other-ca%d" % self._other, "unrelated test CA")
+        return cert
