@@ -107,6 +107,11 @@ check: deps
 bench: all
 	@bench/run.sh
 
+# The reader's fuzzer for longer than make check runs it (FUZZ_SECONDS).
+FUZZ_SECONDS ?= 600
+fuzz: tests
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		-Icommon -Isyncd --suppress=missingIncludeSystem common syncd nss pam

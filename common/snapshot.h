@@ -73,7 +73,8 @@ int snap_writer_add_user_gids(struct snap_writer *w, const char *user,
     const uint32_t *gids, size_t ngids);
 
 /* Write the meta record, fsync, rename into place, fsync the directory.
- * meta->format_version is filled in by the writer.  Frees w in all
+ * meta->format_version, nusers and ngroups are filled in by the writer
+ * (from what was added); it refuses duplicate names and IDs here.  Frees w in all
  * cases.  Returns 0, or -1 with a sentence in err. */
 int snap_writer_commit(struct snap_writer *w, const struct snap_meta *meta,
     char *err, size_t errlen);
@@ -92,6 +93,9 @@ struct snap;   /* one mapped, validated snapshot file */
  * (ENOENT missing, EPROTO unknown or corrupt format, others from open/mmap).
  * The descriptor is O_CLOEXEC and closed once the file is mapped. */
 int snap_open(const char *path, struct snap **out);
+/* As snap_open, on a descriptor the caller keeps (and closes when it
+ * likes: the mapping does not need it).  For tests and the fuzzer. */
+int snap_open_fd(int fd, struct snap **out);
 void snap_close(struct snap *s);   /* accepts NULL */
 const struct snap_meta *snap_get_meta(const struct snap *s);
 
@@ -109,6 +113,9 @@ struct snap_gr {
 	char **members;
 };
 
+/* Lookups: 1 found, 0 not found, -1 with errno EPROTO (corrupt record) or
+ * ERANGE (buf too small; pw->uid, gid and status are still filled in, as
+ * the record itself is valid). */
 int snap_getpwnam(const struct snap *s, const char *name,
     struct snap_pw *pw, char *buf, size_t buflen);
 int snap_getpwuid(const struct snap *s, uint32_t uid,

@@ -1,0 +1,32 @@
+/*
+ * snapshot_internal.h - what the reader and the refreshing handle share:
+ * the struct behind the opaque `struct snap`.  Private to common/.
+ */
+#ifndef OKTA_SNAPSHOT_INTERNAL_H
+#define OKTA_SNAPSHOT_INTERNAL_H
+
+#include <sys/stat.h>
+#include <time.h>
+
+#include <cdb.h>
+
+#include "snapshot.h"
+
+struct snap {
+	struct cdb cdb;           /* the mapping; never handed to cdb_find
+	                           * itself (it writes into it): copy first */
+	struct snap_meta meta;
+	/* Where enumeration walks (see snapshot_format.h); checked at open
+	 * to lie inside the data section. */
+	uint32_t pw_first, pw_end, gr_first, gr_end;
+	/* The file's identity when it was opened, to notice a new one. */
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtim;
+	off_t size;
+	/* Users of this mapping through snap_acquire (the handle's own
+	 * reference counts as one); guarded by the handle's mutex. */
+	unsigned long refs;
+};
+
+#endif

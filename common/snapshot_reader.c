@@ -1,0 +1,595 @@
+/*
+ * snapshot_reader.c - the bounds-checked snapshot reader (see snapshot.h;
+ * the layout is in snapshot_format.h).
+ *
+ * This code runs inside every process that looks up a user, on a file that
+ * is trusted by nobody: every length and offset read from the file is
+ * checked by subtraction against what is left before it is used, every
+ * field is checked for NUL, ':' and '\n', and UID/GID 0 is refused (rule 1,
+ * defence in depth: the writer never writes them), as is (uid_t)-1, which
+ * means "no ID" to chown and setreuid.  Nothing here allocates
+ * except snap_open's one struct, writes, or logs.
+ *
+ * The mapping is shared between threads: tinycdb's struct cdb keeps the
+ * last hit in itself, so each lookup works on its own copy of it.
+ *
+ * What no check can prevent: a snapshot file truncated in place while it
+ * is mapped (SIGBUS on the lost pages).  The writer never does that (it
+ * renames a new file over the old one), and the file is root's, 0644.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cdb.h>
+
+#include "snapshot.h"
+#include "snapshot_internal.h"
+#include "snapshot_format.h"
+
+int
+snap_field_ok(const void *p, size_t len, int name)
+{
+	const unsigned char *s = p;
+	size_t i;
+
+	if (name && len == 0)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (s[i] == '\0' || s[i] == ':' || s[i] == '\n' ||
+		    (name && s[i] == ','))
+			return 0;
+	return 1;
+}
+
+/*
+ * The cdb structure: the data section ends inside the file, and the 256
+ * hash tables the table of contents points at lie between the data and
+ * the end of the file and fill it exactly, as cdb_make writes them.  This
+ * reads only the 2 KB table of contents, and catches a truncated file
+ * whole instead of in the lookups that happen to reach its tail.
+ * 0, or -1 EPROTO.
+ */
+static int
+check_cdb(const struct snap *s)
+{
+	const unsigned char *mem = s->cdb.cdb_mem;
+	uint64_t fsize = s->cdb.cdb_fsize, dend, pos, n, total = 0;
+	unsigned i;
+
+	dend = snap_get32(mem);
+	if (dend < SNAP_CDB_TOC || dend > fsize)
+		goto bad;
+	for (i = 0; i < 256; i++) {
+		pos = snap_get32(mem + i * 8);
+		n = snap_get32(mem + i * 8 + 4);
+		if (n == 0)
+			continue;
+		if (pos < dend || pos > fsize || n > (fsize - pos) / 8)
+			goto bad;
+		total += n * 8;
+	}
+	if (total != fsize - dend)
+		goto bad;
+	return 0;
+bad:
+	errno = EPROTO;
+	return -1;
+}
+
+/* An enumeration span: empty (0, 0) or inside the data section. */
+static int
+span_ok(const struct snap *s, uint32_t first, uint32_t end)
+{
+	if (first == 0 && end == 0)
+		return 1;
+	return first >= SNAP_CDB_TOC && first < end && end <= s->cdb.cdb_dend;
+}
+
+/* The meta record: 0, or -1 EPROTO. */
+static int
+read_meta(struct snap *s)
+{
+	struct cdb c = s->cdb;
+	const unsigned char *m;
+	char key = SNAP_KEY_META;
+	int r;
+
+	if ((r = cdb_find(&c, &key, 1)) <= 0)
+		goto bad;
+	if (cdb_datalen(&c) < SNAP_META_LEN)
+		goto bad;
+	m = s->cdb.cdb_mem + cdb_datapos(&c);
+	if (memcmp(m, SNAP_MAGIC, SNAP_MAGIC_LEN) != 0)
+		goto bad;
+	s->meta.format_version = snap_get32(m + 8);
+	if (s->meta.format_version != SNAP_FORMAT_VERSION)
+		goto bad;
+	s->meta.last_sync = (int64_t)snap_get64(m + 16);
+	s->meta.generation = snap_get64(m + 24);
+	s->meta.nusers = snap_get32(m + 32);
+	s->meta.ngroups = snap_get32(m + 36);
+	s->pw_first = snap_get32(m + 40);
+	s->pw_end = snap_get32(m + 44);
+	s->gr_first = snap_get32(m + 48);
+	s->gr_end = snap_get32(m + 52);
+	if (!span_ok(s, s->pw_first, s->pw_end) ||
+	    !span_ok(s, s->gr_first, s->gr_end))
+		goto bad;
+	return 0;
+bad:
+	errno = EPROTO;
+	return -1;
+}
+
+int
+snap_open_fd(int fd, struct snap **out)
+{
+	struct snap *s;
+	struct stat st;
+	int e;
+
+	*out = NULL;
+	if (fstat(fd, &st) != 0)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EPROTO;
+		return -1;
+	}
+	/* tinycdb addresses the file with 32-bit offsets. */
+	if (st.st_size > (off_t)UINT_MAX) {
+		errno = EPROTO;
+		return -1;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -1;
+	if (cdb_init(&s->cdb, fd) != 0) {
+		e = errno;
+		free(s);
+		errno = e;
+		return -1;
+	}
+	s->cdb.cdb_fd = -1;   /* the caller keeps and closes the descriptor */
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	s->mtim = st.st_mtim;
+	s->size = st.st_size;
+	if (check_cdb(s) != 0 || read_meta(s) != 0) {
+		snap_close(s);
+		errno = EPROTO;
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+int
+snap_open(const char *path, struct snap **out)
+{
+	int fd, r, e;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return -1;
+	r = snap_open_fd(fd, out);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+void
+snap_close(struct snap *s)
+{
+	if (s == NULL)
+		return;
+	cdb_free(&s->cdb);
+	free(s);
+}
+
+const struct snap_meta *
+snap_get_meta(const struct snap *s)
+{
+	return &s->meta;
+}
+
+/* ---- Decoding ------------------------------------------------------ */
+
+/* A cursor over one record's value: p..end. */
+struct cur {
+	const unsigned char *p;
+	size_t left;
+};
+
+/* Take a u16-length string from c: 0 ok, -1 the record is short. */
+static int
+take_str(struct cur *c, const unsigned char **s, size_t *len)
+{
+	if (c->left < 2)
+		return -1;
+	*len = snap_get16(c->p);
+	if (*len > c->left - 2)
+		return -1;
+	*s = c->p + 2;
+	c->p += 2 + *len;
+	c->left -= 2 + *len;
+	return 0;
+}
+
+/* Copy a field into buf at *off with a NUL; NULL when it doesn't fit. */
+static char *
+put_field(char *buf, size_t buflen, size_t *off, const unsigned char *p,
+    size_t len)
+{
+	char *d;
+
+	if (*off > buflen || len >= buflen - *off)
+		return NULL;
+	d = buf + *off;
+	memcpy(d, p, len);
+	d[len] = '\0';
+	*off += len + 1;
+	return d;
+}
+
+/*
+ * Decode the passwd record v[0..vlen) into pw/buf.  want_name/want_uid,
+ * when given, must match what the record says (it was found by them).
+ * Returns 1, or -1 with errno EPROTO (corrupt) or ERANGE (buf too small).
+ */
+static int
+decode_pw(const unsigned char *v, size_t vlen, const unsigned char *want_name,
+    size_t want_nlen, const uint32_t *want_uid, struct snap_pw *pw, char *buf,
+    size_t buflen)
+{
+	const unsigned char *f[4];
+	size_t fl[4], off = 0;
+	struct cur c;
+	unsigned st;
+	int i;
+
+	if (vlen < SNAP_PW_FIXED)
+		goto corrupt;
+	c.p = v + SNAP_PW_FIXED;
+	c.left = vlen - SNAP_PW_FIXED;
+	for (i = 0; i < 4; i++) {
+		if (take_str(&c, &f[i], &fl[i]) != 0 ||
+		    !snap_field_ok(f[i], fl[i], i == 0))
+			goto corrupt;
+	}
+	pw->uid = snap_get32(v);
+	pw->gid = snap_get32(v + 4);
+	if (pw->uid == 0 || pw->gid == 0 || pw->uid == UINT32_MAX ||
+	    pw->gid == UINT32_MAX)
+		goto corrupt;
+	if (want_uid != NULL && pw->uid != *want_uid)
+		goto corrupt;
+	if (want_name != NULL &&
+	    (fl[0] != want_nlen || memcmp(f[0], want_name, want_nlen) != 0))
+		goto corrupt;
+	st = v[8];
+	pw->status = st <= OKTA_STATUS_MAX ? (enum okta_status)st :
+	    OKTA_STATUS_UNKNOWN;
+	if ((pw->name = put_field(buf, buflen, &off, f[0], fl[0])) == NULL ||
+	    (pw->gecos = put_field(buf, buflen, &off, f[1], fl[1])) == NULL ||
+	    (pw->dir = put_field(buf, buflen, &off, f[2], fl[2])) == NULL ||
+	    (pw->shell = put_field(buf, buflen, &off, f[3], fl[3])) == NULL) {
+		errno = ERANGE;
+		return -1;
+	}
+	return 1;
+corrupt:
+	errno = EPROTO;
+	return -1;
+}
+
+/* As decode_pw, for a group record: members go into buf as a pointer
+ * array (aligned) followed by the strings. */
+static int
+decode_gr(const unsigned char *v, size_t vlen, const unsigned char *want_name,
+    size_t want_nlen, const uint32_t *want_gid, struct snap_gr *gr, char *buf,
+    size_t buflen)
+{
+	const unsigned char *name, *m;
+	size_t nlen, mlen, off, arr, i, n;
+	uintptr_t mis;
+	struct cur c;
+	char **members;
+
+	if (vlen < SNAP_GR_FIXED)
+		goto corrupt;
+	gr->gid = snap_get32(v);
+	n = snap_get32(v + 4);
+	if (gr->gid == 0 || gr->gid == UINT32_MAX ||
+	    (want_gid != NULL && gr->gid != *want_gid))
+		goto corrupt;
+	c.p = v + SNAP_GR_FIXED;
+	c.left = vlen - SNAP_GR_FIXED;
+	if (take_str(&c, &name, &nlen) != 0 || !snap_field_ok(name, nlen, 1))
+		goto corrupt;
+	if (want_name != NULL &&
+	    (nlen != want_nlen || memcmp(name, want_name, want_nlen) != 0))
+		goto corrupt;
+	/* Each member takes at least 3 bytes (length and one character), so
+	 * the count is bounded by the record before it sizes anything. */
+	if (n > c.left / 3)
+		goto corrupt;
+	/* Layout in buf: padding to align, n+1 pointers, then strings. */
+	i = 0;
+	mis = (uintptr_t)buf % alignof(char *);
+	off = mis ? alignof(char *) - mis : 0;
+	arr = (n + 1) * sizeof(char *);
+	if (off > buflen || arr > buflen - off)
+		goto range;
+	members = (char **)(void *)(buf + off);
+	off += arr;
+	if ((gr->name = put_field(buf, buflen, &off, name, nlen)) == NULL)
+		goto range;
+	for (i = 0; i < n; i++) {
+		if (take_str(&c, &m, &mlen) != 0 || !snap_field_ok(m, mlen, 1))
+			goto corrupt;
+		if ((members[i] = put_field(buf, buflen, &off, m, mlen)) == NULL) {
+			i++;
+			goto range;
+		}
+	}
+	members[n] = NULL;
+	gr->members = members;
+	return 1;
+range:
+	/* A corrupt tail must still say EPROTO, not ask for a bigger buffer
+	 * forever: check the rest of the record before answering ERANGE. */
+	for (; i < n; i++)
+		if (take_str(&c, &m, &mlen) != 0 || !snap_field_ok(m, mlen, 1))
+			goto corrupt;
+	errno = ERANGE;
+	return -1;
+corrupt:
+	errno = EPROTO;
+	return -1;
+}
+
+/* Find key in s: 1 with *v and *vlen, 0, or -1 EPROTO. */
+static int
+find(const struct snap *s, const void *key, size_t klen,
+    const unsigned char **v, size_t *vlen)
+{
+	struct cdb c = s->cdb;
+	int r;
+
+	if (klen > UINT_MAX / 2)
+		return 0;
+	r = cdb_find(&c, key, (unsigned)klen);
+	if (r <= 0) {
+		if (r < 0)
+			errno = EPROTO;
+		return r;
+	}
+	*v = c.cdb_mem + cdb_datapos(&c);
+	*vlen = cdb_datalen(&c);
+	return 1;
+}
+
+/* A lookup key: type byte + name, on the stack (names are short). */
+#define KEY_MAX 256
+
+static int
+name_key(unsigned char *key, char type, const char *name, size_t *klen)
+{
+	size_t nl = strlen(name);
+
+	if (nl == 0 || nl >= KEY_MAX)
+		return -1;
+	key[0] = (unsigned char)type;
+	memcpy(key + 1, name, nl);
+	*klen = nl + 1;
+	return 0;
+}
+
+int
+snap_getpwnam(const struct snap *s, const char *name, struct snap_pw *pw,
+    char *buf, size_t buflen)
+{
+	unsigned char key[KEY_MAX];
+	const unsigned char *v;
+	size_t klen, vlen;
+	int r;
+
+	if (name_key(key, SNAP_KEY_PWNAM, name, &klen) != 0)
+		return 0;
+	if ((r = find(s, key, klen, &v, &vlen)) <= 0)
+		return r;
+	return decode_pw(v, vlen, key + 1, klen - 1, NULL, pw, buf, buflen);
+}
+
+int
+snap_getpwuid(const struct snap *s, uint32_t uid, struct snap_pw *pw,
+    char *buf, size_t buflen)
+{
+	unsigned char key[5];
+	const unsigned char *v;
+	size_t vlen;
+	int r;
+
+	if (uid == 0)
+		return 0;
+	key[0] = SNAP_KEY_PWUID;
+	snap_put32(key + 1, uid);
+	if ((r = find(s, key, sizeof(key), &v, &vlen)) <= 0)
+		return r;
+	return decode_pw(v, vlen, NULL, 0, &uid, pw, buf, buflen);
+}
+
+int
+snap_getgrnam(const struct snap *s, const char *name, struct snap_gr *gr,
+    char *buf, size_t buflen)
+{
+	unsigned char key[KEY_MAX];
+	const unsigned char *v;
+	size_t klen, vlen;
+	int r;
+
+	if (name_key(key, SNAP_KEY_GRNAM, name, &klen) != 0)
+		return 0;
+	if ((r = find(s, key, klen, &v, &vlen)) <= 0)
+		return r;
+	return decode_gr(v, vlen, key + 1, klen - 1, NULL, gr, buf, buflen);
+}
+
+int
+snap_getgrgid(const struct snap *s, uint32_t gid, struct snap_gr *gr,
+    char *buf, size_t buflen)
+{
+	unsigned char key[5];
+	const unsigned char *v;
+	size_t vlen;
+	int r;
+
+	if (gid == 0)
+		return 0;
+	key[0] = SNAP_KEY_GRGID;
+	snap_put32(key + 1, gid);
+	if ((r = find(s, key, sizeof(key), &v, &vlen)) <= 0)
+		return r;
+	return decode_gr(v, vlen, NULL, 0, &gid, gr, buf, buflen);
+}
+
+int
+snap_user_gids(const struct snap *s, const char *user,
+    int (*fn)(void *ctx, uint32_t gid), void *ctx)
+{
+	unsigned char key[KEY_MAX];
+	const unsigned char *v;
+	size_t klen, vlen, i;
+	uint32_t gid;
+	int r;
+
+	if (name_key(key, SNAP_KEY_GIDS, user, &klen) != 0)
+		return 0;
+	if ((r = find(s, key, klen, &v, &vlen)) <= 0)
+		return r;
+	if (vlen % 4 != 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	/* Check the whole list first, so that a corrupt record gives no
+	 * partial answer. */
+	for (i = 0; i < vlen; i += 4)
+		if (snap_get32(v + i) == 0 || snap_get32(v + i) == UINT32_MAX) {
+			errno = EPROTO;
+			return -1;
+		}
+	for (i = 0; i < vlen; i += 4) {
+		gid = snap_get32(v + i);
+		if (fn(ctx, gid) != 0)
+			break;
+	}
+	return 1;
+}
+
+/* ---- Enumeration --------------------------------------------------- */
+
+/*
+ * Walk the data section from *pos (at least the span's first record; span
+ * checked at open) up to the span's end for the next record whose key is
+ * `type` + a name.  Returns 1 with the record's value and name, and the
+ * position after it in *next; 0 at the end; -1 EPROTO when the record
+ * structure itself is broken (the walk cannot go on).
+ */
+static int
+next_rec(const struct snap *s, uint64_t pos, char type,
+    const unsigned char **k, size_t *klen, const unsigned char **v,
+    size_t *vlen, uint64_t *next)
+{
+	const unsigned char *mem = s->cdb.cdb_mem;
+	uint64_t first, dend;   /* dend: the end of this walk */
+	uint32_t kl, vl;
+
+	if (type == SNAP_KEY_PWNAM) {
+		first = s->pw_first;
+		dend = s->pw_end;
+	} else {
+		first = s->gr_first;
+		dend = s->gr_end;
+	}
+	if (pos < first)
+		pos = first;
+	while (pos < dend) {
+		if (dend - pos < 8)
+			goto corrupt;
+		kl = snap_get32(mem + pos);
+		vl = snap_get32(mem + pos + 4);
+		pos += 8;
+		if (kl > dend - pos || vl > dend - pos - kl)
+			goto corrupt;
+		if (kl >= 2 && mem[pos] == (unsigned char)type) {
+			*k = mem + pos + 1;
+			*klen = kl - 1;
+			*v = mem + pos + kl;
+			*vlen = vl;
+			*next = pos + kl + vl;
+			return 1;
+		}
+		pos += (uint64_t)kl + vl;
+	}
+	return 0;
+corrupt:
+	errno = EPROTO;
+	return -1;
+}
+
+int
+snap_pw_next(const struct snap *s, uint64_t *pos, struct snap_pw *pw,
+    char *buf, size_t buflen)
+{
+	const unsigned char *k, *v;
+	size_t klen, vlen;
+	uint64_t p = *pos, next;
+	int r;
+
+	for (;;) {
+		if ((r = next_rec(s, p, SNAP_KEY_PWNAM, &k, &klen, &v, &vlen,
+		    &next)) <= 0)
+			return r;
+		r = decode_pw(v, vlen, k, klen, NULL, pw, buf, buflen);
+		if (r > 0) {
+			*pos = next;
+			return 1;
+		}
+		if (errno == ERANGE)
+			return -1;
+		/* One bad record is skipped, not the rest of the file. */
+		p = next;
+		*pos = next;
+	}
+}
+
+int
+snap_gr_next(const struct snap *s, uint64_t *pos, struct snap_gr *gr,
+    char *buf, size_t buflen)
+{
+	const unsigned char *k, *v;
+	size_t klen, vlen;
+	uint64_t p = *pos, next;
+	int r;
+
+	for (;;) {
+		if ((r = next_rec(s, p, SNAP_KEY_GRNAM, &k, &klen, &v, &vlen,
+		    &next)) <= 0)
+			return r;
+		r = decode_gr(v, vlen, k, klen, NULL, gr, buf, buflen);
+		if (r > 0) {
+			*pos = next;
+			return 1;
+		}
+		if (errno == ERANGE)
+			return -1;
+		p = next;
+		*pos = next;
+	}
+}

@@ -1,0 +1,577 @@
+/*
+ * snapshot_writer.c - writes a new snapshot (see snapshot.h and the layout
+ * in snapshot_format.h) and publishes it atomically.
+ *
+ * The records go through tinycdb's cdb_make into a temporary file created
+ * with mkostemp(O_CLOEXEC) next to the final path; commit writes the meta
+ * record, finishes the cdb, sets mode 0644, fsyncs, renames over the old
+ * snapshot and fsyncs the directory, so that a reader sees either the whole
+ * old file or the whole new one, also after a crash.
+ *
+ * The writer refuses what the reader would refuse (empty names, ':', '\n',
+ * NUL, ',' in names, UID/GID 0, fields over 65535 bytes) and, at commit,
+ * duplicate user names, UIDs, group names and GIDs, so that a lookup is
+ * never ambiguous.  Only syncd writes, but this file lives in common/ next
+ * to the reader it must agree with; it uses libc and tinycdb only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cdb.h>
+
+#include "snapshot.h"
+#include "snapshot_format.h"
+
+struct name_list {
+	char **v;
+	size_t n, cap;
+};
+
+struct id_list {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+struct snap_writer {
+	int fd;                   /* the temporary file, -1 once closed */
+	int broken;               /* an I/O error: commit must fail */
+	struct cdb_make cm;
+	char path[PATH_MAX];
+	char tmp[PATH_MAX];
+	char dir[PATH_MAX];
+	char err[256];
+	unsigned char *buf;       /* record encoding buffer */
+	size_t bufcap;
+	struct name_list users, groups, gid_users;
+	struct id_list uids, gids;
+	/* The data-section span of the 'p' and of the 'g' records. */
+	uint32_t pw_first, pw_end, gr_first, gr_end;
+};
+
+static void
+werr(struct snap_writer *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+werr(struct snap_writer *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(w->err, sizeof(w->err), fmt, ap);
+	va_end(ap);
+}
+
+static int
+name_push(struct name_list *l, const char *s)
+{
+	char *c, **nv;
+	size_t ncap;
+
+	if (l->n == l->cap) {
+		ncap = l->cap ? l->cap * 2 : 256;
+		if (ncap > SIZE_MAX / sizeof(*nv))
+			return -1;
+		nv = realloc(l->v, ncap * sizeof(*nv));
+		if (nv == NULL)
+			return -1;
+		l->v = nv;
+		l->cap = ncap;
+	}
+	if ((c = strdup(s)) == NULL)
+		return -1;
+	l->v[l->n++] = c;
+	return 0;
+}
+
+static void
+name_free(struct name_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+static int
+id_push(struct id_list *l, uint32_t id)
+{
+	uint32_t *nv;
+	size_t ncap;
+
+	if (l->n == l->cap) {
+		ncap = l->cap ? l->cap * 2 : 256;
+		if (ncap > SIZE_MAX / sizeof(*nv))
+			return -1;
+		nv = realloc(l->v, ncap * sizeof(*nv));
+		if (nv == NULL)
+			return -1;
+		l->v = nv;
+		l->cap = ncap;
+	}
+	l->v[l->n++] = id;
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The first duplicate in l (sorting it), or NULL. */
+static const char *
+name_dup(struct name_list *l)
+{
+	size_t i;
+
+	if (l->n < 2)
+		return NULL;
+	qsort(l->v, l->n, sizeof(*l->v), cmp_str);
+	for (i = 1; i < l->n; i++)
+		if (strcmp(l->v[i - 1], l->v[i]) == 0)
+			return l->v[i];
+	return NULL;
+}
+
+/* 1 and the duplicate in *dup when l holds one (sorting it), else 0. */
+static int
+id_dup(struct id_list *l, uint32_t *dup)
+{
+	size_t i;
+
+	if (l->n < 2)
+		return 0;
+	qsort(l->v, l->n, sizeof(*l->v), cmp_u32);
+	for (i = 1; i < l->n; i++)
+		if (l->v[i - 1] == l->v[i]) {
+			*dup = l->v[i];
+			return 1;
+		}
+	return 0;
+}
+
+/* Make room for n bytes in w->buf.  Returns 0, or -1 (ENOMEM). */
+static int
+buf_reserve(struct snap_writer *w, size_t n)
+{
+	unsigned char *nb;
+
+	if (n <= w->bufcap)
+		return 0;
+	if ((nb = realloc(w->buf, n)) == NULL) {
+		werr(w, "out of memory writing the snapshot");
+		return -1;
+	}
+	w->buf = nb;
+	w->bufcap = n;
+	return 0;
+}
+
+static unsigned char *
+put_str(unsigned char *p, const char *s, size_t len)
+{
+	snap_put16(p, (uint16_t)len);
+	memcpy(p + 2, s, len);
+	return p + 2 + len;
+}
+
+/* Add one cdb record; on error mark the writer broken. */
+static int
+add_rec(struct snap_writer *w, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	if (klen > UINT_MAX / 4 || vlen > UINT_MAX / 4) {
+		werr(w, "snapshot record too large");
+		return -1;
+	}
+	if (cdb_make_add(&w->cm, key, (unsigned)klen, val, (unsigned)vlen) != 0) {
+		werr(w, "writing the snapshot %s: %s", w->tmp, strerror(errno));
+		w->broken = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Check a string field for the writer; fills *len.  0 ok, -1 refused. */
+static int
+check_field(struct snap_writer *w, const char *what, const char *s, int name,
+    size_t *len)
+{
+	if (s == NULL) {
+		werr(w, "%s is missing", what);
+		return -1;
+	}
+	*len = strlen(s);
+	if (*len > SNAP_STR_MAX) {
+		werr(w, "%s is longer than %u bytes", what, SNAP_STR_MAX);
+		return -1;
+	}
+	if (!snap_field_ok(s, *len, name)) {
+		werr(w, "%s \"%.64s\" is empty or holds ':', ',' or a newline",
+		    what, s);
+		return -1;
+	}
+	return 0;
+}
+
+struct snap_writer *
+snap_writer_open(const char *path, char *err, size_t errlen)
+{
+	struct snap_writer *w = NULL;
+	const char *slash, *base;
+	int n;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	w->fd = -1;
+	slash = strrchr(path, '/');
+	base = slash ? slash + 1 : path;
+	if (slash == NULL)
+		n = snprintf(w->dir, sizeof(w->dir), ".");
+	else if (slash == path)
+		n = snprintf(w->dir, sizeof(w->dir), "/");
+	else
+		n = snprintf(w->dir, sizeof(w->dir), "%.*s",
+		    (int)(slash - path), path);
+	if (*base == '\0' || n < 0 || (size_t)n >= sizeof(w->dir) ||
+	    strlen(path) >= sizeof(w->path)) {
+		snprintf(err, errlen, "bad snapshot path \"%s\"", path);
+		goto fail;
+	}
+	strcpy(w->path, path);
+	n = snprintf(w->tmp, sizeof(w->tmp), "%s/.%s.XXXXXX", w->dir, base);
+	if (n < 0 || (size_t)n >= sizeof(w->tmp)) {
+		snprintf(err, errlen, "snapshot path \"%s\" is too long", path);
+		goto fail;
+	}
+	if ((w->fd = mkostemp(w->tmp, O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "cannot create a temporary file in %s: %s",
+		    w->dir, strerror(errno));
+		goto fail;
+	}
+	if (cdb_make_start(&w->cm, w->fd) != 0) {
+		snprintf(err, errlen, "cannot start the snapshot %s: %s",
+		    w->tmp, strerror(errno));
+		unlink(w->tmp);
+		goto fail;
+	}
+	return w;
+fail:
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w);
+	return NULL;
+}
+
+int
+snap_writer_add_user(struct snap_writer *w, const struct snap_user *u)
+{
+	size_t nl, gl, dl, sl, vlen;
+	unsigned char key[5], *p;
+	uint32_t pos;
+
+	if (check_field(w, "user name", u->name, 1, &nl) != 0 ||
+	    check_field(w, "GECOS", u->gecos, 0, &gl) != 0 ||
+	    check_field(w, "home directory", u->dir, 0, &dl) != 0 ||
+	    check_field(w, "shell", u->shell, 0, &sl) != 0)
+		return -1;
+	if (u->uid == 0 || u->gid == 0 || u->uid == UINT32_MAX ||
+	    u->gid == UINT32_MAX) {
+		werr(w, "user %s: UID or GID 0 or -1 is never written", u->name);
+		return -1;
+	}
+	if ((unsigned)u->status > OKTA_STATUS_MAX) {
+		werr(w, "user %s: unknown status %d", u->name, (int)u->status);
+		return -1;
+	}
+	vlen = SNAP_PW_FIXED + 8 + nl + gl + dl + sl;
+	/* The 'p' key is built after the value, in the same buffer. */
+	if (buf_reserve(w, vlen + 1 + nl) != 0)
+		return -1;
+	p = w->buf;
+	snap_put32(p, u->uid);
+	snap_put32(p + 4, u->gid);
+	p[8] = (unsigned char)u->status;
+	p[9] = p[10] = p[11] = 0;
+	p += SNAP_PW_FIXED;
+	p = put_str(p, u->name, nl);
+	p = put_str(p, u->gecos, gl);
+	p = put_str(p, u->dir, dl);
+	p = put_str(p, u->shell, sl);
+	p[0] = SNAP_KEY_PWNAM;
+	memcpy(p + 1, u->name, nl);
+	key[0] = SNAP_KEY_PWUID;
+	snap_put32(key + 1, u->uid);
+	if (name_push(&w->users, u->name) != 0 || id_push(&w->uids, u->uid) != 0) {
+		werr(w, "out of memory writing the snapshot");
+		return -1;
+	}
+	pos = w->cm.cdb_dpos;
+	if (add_rec(w, p, 1 + nl, w->buf, vlen) != 0)
+		return -1;
+	if (w->pw_first == 0)
+		w->pw_first = pos;
+	w->pw_end = w->cm.cdb_dpos;
+	if (add_rec(w, key, sizeof(key), w->buf, vlen) != 0)
+		return -1;
+	return 0;
+}
+
+int
+snap_writer_add_group(struct snap_writer *w, const struct snap_group *g)
+{
+	size_t nl, ml, i, vlen;
+	unsigned char key[5], *p;
+	uint32_t pos;
+
+	if (check_field(w, "group name", g->name, 1, &nl) != 0)
+		return -1;
+	if (g->gid == 0 || g->gid == UINT32_MAX) {
+		werr(w, "group %s: GID 0 or -1 is never written", g->name);
+		return -1;
+	}
+	if (g->nmembers > UINT32_MAX || (g->nmembers && g->members == NULL)) {
+		werr(w, "group %s: bad member list", g->name);
+		return -1;
+	}
+	vlen = SNAP_GR_FIXED + 2 + nl;
+	for (i = 0; i < g->nmembers; i++) {
+		if (check_field(w, "member name", g->members[i], 1, &ml) != 0)
+			return -1;
+		if (vlen > UINT_MAX / 4) {
+			werr(w, "group %s: too many members", g->name);
+			return -1;
+		}
+		vlen += 2 + ml;
+	}
+	if (buf_reserve(w, vlen + 1 + nl) != 0)
+		return -1;
+	p = w->buf;
+	snap_put32(p, g->gid);
+	snap_put32(p + 4, (uint32_t)g->nmembers);
+	p = put_str(p + SNAP_GR_FIXED, g->name, nl);
+	for (i = 0; i < g->nmembers; i++)
+		p = put_str(p, g->members[i], strlen(g->members[i]));
+	p[0] = SNAP_KEY_GRNAM;
+	memcpy(p + 1, g->name, nl);
+	key[0] = SNAP_KEY_GRGID;
+	snap_put32(key + 1, g->gid);
+	if (name_push(&w->groups, g->name) != 0 || id_push(&w->gids, g->gid) != 0) {
+		werr(w, "out of memory writing the snapshot");
+		return -1;
+	}
+	pos = w->cm.cdb_dpos;
+	if (add_rec(w, p, 1 + nl, w->buf, vlen) != 0)
+		return -1;
+	if (w->gr_first == 0)
+		w->gr_first = pos;
+	w->gr_end = w->cm.cdb_dpos;
+	if (add_rec(w, key, sizeof(key), w->buf, vlen) != 0)
+		return -1;
+	return 0;
+}
+
+int
+snap_writer_add_user_gids(struct snap_writer *w, const char *user,
+    const uint32_t *gids, size_t ngids)
+{
+	uint32_t *v = NULL;
+	size_t nl, i, n = 0;
+	unsigned char *p;
+	int rc = -1;
+
+	if (check_field(w, "user name", user, 1, &nl) != 0)
+		return -1;
+	if (ngids > UINT_MAX / 16) {
+		werr(w, "user %s: too many groups", user);
+		return -1;
+	}
+	/* Sorted and unique, so that the reader's walk is cheap and glibc
+	 * never sees a GID twice. */
+	if (ngids > 0) {
+		if ((v = malloc(ngids * sizeof(*v))) == NULL) {
+			werr(w, "out of memory writing the snapshot");
+			return -1;
+		}
+		memcpy(v, gids, ngids * sizeof(*v));
+		qsort(v, ngids, sizeof(*v), cmp_u32);
+		for (i = 0; i < ngids; i++) {
+			if (v[i] == 0 || v[i] == UINT32_MAX) {
+				werr(w, "user %s: GID 0 or -1 is never written",
+				    user);
+				goto out;
+			}
+			if (n == 0 || v[n - 1] != v[i])
+				v[n++] = v[i];
+		}
+	}
+	if (buf_reserve(w, 1 + nl + n * 4) != 0)
+		goto out;
+	p = w->buf;
+	p[0] = SNAP_KEY_GIDS;
+	memcpy(p + 1, user, nl);
+	for (i = 0; i < n; i++)
+		snap_put32(p + 1 + nl + i * 4, v[i]);
+	if (name_push(&w->gid_users, user) != 0) {
+		werr(w, "out of memory writing the snapshot");
+		goto out;
+	}
+	rc = add_rec(w, p, 1 + nl, p + 1 + nl, n * 4);
+out:
+	free(v);
+	return rc;
+}
+
+/* Free everything but the temporary file's name. */
+static void
+writer_free(struct snap_writer *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	name_free(&w->users);
+	name_free(&w->groups);
+	name_free(&w->gid_users);
+	free(w->uids.v);
+	free(w->gids.v);
+	free(w->buf);
+	free(w);
+}
+
+/* Refuse duplicates (see the header comment).  0 or -1 with w->err. */
+static int
+check_unique(struct snap_writer *w)
+{
+	const char *d;
+	uint32_t id;
+
+	if ((d = name_dup(&w->users)) != NULL) {
+		werr(w, "user %s appears twice", d);
+		return -1;
+	}
+	if ((d = name_dup(&w->groups)) != NULL) {
+		werr(w, "group %s appears twice", d);
+		return -1;
+	}
+	if ((d = name_dup(&w->gid_users)) != NULL) {
+		werr(w, "the groups of user %s were given twice", d);
+		return -1;
+	}
+	if (id_dup(&w->uids, &id)) {
+		werr(w, "UID %u is given to two users", (unsigned)id);
+		return -1;
+	}
+	if (id_dup(&w->gids, &id)) {
+		werr(w, "GID %u is given to two groups", (unsigned)id);
+		return -1;
+	}
+	return 0;
+}
+
+int
+snap_writer_commit(struct snap_writer *w, const struct snap_meta *meta,
+    char *err, size_t errlen)
+{
+	unsigned char m[SNAP_META_LEN];
+	char key = SNAP_KEY_META;
+	int dfd = -1, rc = -1, finished = 0;
+
+	if (w->broken)
+		goto out;
+	if (w->users.n > UINT32_MAX || w->groups.n > UINT32_MAX) {
+		werr(w, "too many entries for one snapshot");
+		goto out;
+	}
+	if (check_unique(w) != 0)
+		goto out;
+	memcpy(m, SNAP_MAGIC, SNAP_MAGIC_LEN);
+	snap_put32(m + 8, SNAP_FORMAT_VERSION);
+	snap_put32(m + 12, 0);
+	snap_put64(m + 16, (uint64_t)meta->last_sync);
+	snap_put64(m + 24, meta->generation);
+	snap_put32(m + 32, (uint32_t)w->users.n);
+	snap_put32(m + 36, (uint32_t)w->groups.n);
+	snap_put32(m + 40, w->pw_first);
+	snap_put32(m + 44, w->pw_end);
+	snap_put32(m + 48, w->gr_first);
+	snap_put32(m + 52, w->gr_end);
+	if (add_rec(w, &key, 1, m, sizeof(m)) != 0)
+		goto out;
+	finished = 1;
+	if (cdb_make_finish(&w->cm) != 0) {
+		werr(w, "writing the snapshot %s: %s", w->tmp, strerror(errno));
+		goto out;
+	}
+	if (fchmod(w->fd, 0644) != 0 || fsync(w->fd) != 0) {
+		werr(w, "syncing the snapshot %s: %s", w->tmp, strerror(errno));
+		goto out;
+	}
+	if (close(w->fd) != 0) {
+		w->fd = -1;
+		werr(w, "closing the snapshot %s: %s", w->tmp, strerror(errno));
+		goto out;
+	}
+	w->fd = -1;
+	if (rename(w->tmp, w->path) != 0) {
+		werr(w, "renaming %s to %s: %s", w->tmp, w->path, strerror(errno));
+		goto out;
+	}
+	/* The rename is only durable once the directory is. */
+	if ((dfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    fsync(dfd) != 0) {
+		werr(w, "syncing the directory %s: %s", w->dir, strerror(errno));
+		rc = 0;   /* published; only durability is in doubt */
+		snprintf(err, errlen, "%s", w->err);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (dfd >= 0)
+		close(dfd);
+	if (rc != 0) {
+		if (!finished)
+			(void)cdb_make_finish(&w->cm);   /* frees its lists */
+		snprintf(err, errlen, "%s", w->err[0] ? w->err :
+		    "the snapshot writer failed earlier");
+		unlink(w->tmp);
+	}
+	writer_free(w);
+	return rc;
+}
+
+void
+snap_writer_abort(struct snap_writer *w)
+{
+	if (w == NULL)
+		return;
+	(void)cdb_make_finish(&w->cm);   /* frees tinycdb's record lists */
+	unlink(w->tmp);
+	writer_free(w);
+}
+
+const char *
+snap_writer_error(const struct snap_writer *w)
+{
+	return w->err;
+}

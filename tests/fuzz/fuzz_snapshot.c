@@ -1,0 +1,188 @@
+/*
+ * fuzz_snapshot.c - libFuzzer target for the snapshot reader: the input is
+ * a whole snapshot file.  It is opened through snap_open_fd (from a memfd,
+ * so that the reader maps it as it would the real file) and every lookup
+ * and both enumerations are run over it.  Any crash, out-of-bounds read
+ * (ASan) or undefined behaviour (UBSan) is a bug; so is an answer outside
+ * the reader's contract (checked with __builtin_trap).
+ *
+ * An input that is not a usable snapshot file is tried a second way, so
+ * that the fuzzer also reaches the record decoders behind tinycdb's hash
+ * tables: as a list of records (u8 klen, u16 vlen little-endian, key,
+ * value; repeated), written with cdb_make, then a valid meta record.
+ * (A listed record with the key "M" is left out: ours must be the meta.)
+ *
+ * Built and run by tests/fuzz/run.sh; seeds in tests/fuzz/corpus_snapshot
+ * (whole files *.cdb, record lists *.rec).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cdb.h>
+
+#include "snapshot.h"
+#include "snapshot_format.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+check(int r)
+{
+	if (r < -1 || r > 1 || (r == -1 && errno != EPROTO && errno != ERANGE))
+		__builtin_trap();
+}
+
+static int
+count_gid(void *ctx, uint32_t gid)
+{
+	if (gid == 0)
+		__builtin_trap();
+	(*(unsigned *)ctx)++;
+	return 0;
+}
+
+static const char *const names[] = { "alice", "bob", "carol", "eng", "ops",
+    "big", "u", "x", "user00001" };
+
+/* Build a cdb in a memfd from a record list; returns the fd or -1. */
+static int
+records_to_cdb(const uint8_t *data, size_t size)
+{
+	struct cdb_make cm;
+	unsigned char m[SNAP_META_LEN] = { 0 };
+	size_t kl, vl;
+	int fd;
+
+	if ((fd = memfd_create("rec", MFD_CLOEXEC)) < 0)
+		return -1;
+	if (cdb_make_start(&cm, fd) != 0)
+		goto fail;
+	while (size >= 3) {
+		kl = data[0];
+		vl = (size_t)data[1] | (size_t)data[2] << 8;
+		data += 3;
+		size -= 3;
+		if (kl > size)
+			kl = size;
+		if (vl > size - kl)
+			vl = size - kl;
+		if (!(kl == 1 && data[0] == SNAP_KEY_META) &&
+		    cdb_make_add(&cm, data, (unsigned)kl, data + kl,
+		    (unsigned)vl) != 0)
+			goto fail;
+		data += kl + vl;
+		size -= kl + vl;
+	}
+	/* The meta record last, its enumeration spans over every record. */
+	memcpy(m, SNAP_MAGIC, SNAP_MAGIC_LEN);
+	snap_put32(m + 8, SNAP_FORMAT_VERSION);
+	if (cm.cdb_dpos > SNAP_CDB_TOC) {
+		snap_put32(m + 40, SNAP_CDB_TOC);
+		snap_put32(m + 44, cm.cdb_dpos);
+		snap_put32(m + 48, SNAP_CDB_TOC);
+		snap_put32(m + 52, cm.cdb_dpos);
+	}
+	if (cdb_make_add(&cm, "M", 1, m, sizeof(m)) != 0)
+		goto fail;
+	if (cdb_make_finish(&cm) != 0)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+static void exercise(struct snap *s, const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct snap *s;
+	int fd, r;
+
+	if ((fd = memfd_create("snap", MFD_CLOEXEC)) < 0)
+		return 0;
+	if (size && write(fd, data, size) != (ssize_t)size) {
+		close(fd);
+		return 0;
+	}
+	r = snap_open_fd(fd, &s);
+	close(fd);
+	if (r == 0) {
+		exercise(s, data, size);
+		snap_close(s);
+		return 0;
+	}
+	if ((fd = records_to_cdb(data, size)) < 0)
+		return 0;
+	r = snap_open_fd(fd, &s);
+	close(fd);
+	if (r != 0)
+		__builtin_trap();   /* a file cdb_make wrote must open */
+	exercise(s, data, size);
+	snap_close(s);
+	return 0;
+}
+
+static void
+exercise(struct snap *s, const uint8_t *data, size_t size)
+{
+	struct snap_pw pw;
+	struct snap_gr gr;
+	static char buf[65536];
+	char small[24];
+	uint64_t pos;
+	unsigned n, i, gids;
+	uint32_t id;
+	int r;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		check(r = snap_getpwnam(s, names[i], &pw, buf, sizeof(buf)));
+		if (r == 1 && (pw.uid == 0 || strcmp(pw.name, names[i]) != 0))
+			__builtin_trap();
+		check(snap_getpwnam(s, names[i], &pw, small, sizeof(small)));
+		check(snap_getgrnam(s, names[i], &gr, buf, sizeof(buf)));
+		check(snap_getgrnam(s, names[i], &gr, small, sizeof(small)));
+		gids = 0;
+		check(snap_user_gids(s, names[i], count_gid, &gids));
+	}
+	/* IDs: the ones near the default range, and any 4 bytes of input. */
+	for (i = 0; i < 8; i++) {
+		id = 2000000000u + i;
+		if (size >= 4 * (i + 1))
+			memcpy(&id, data + 4 * i, 4);
+		check(r = snap_getpwuid(s, id, &pw, buf, sizeof(buf)));
+		if (r == 1 && (pw.uid != id || pw.uid == 0 || pw.gid == 0))
+			__builtin_trap();
+		check(r = snap_getgrgid(s, id, &gr, buf, sizeof(buf)));
+		if (r == 1 && (gr.gid != id || gr.gid == 0))
+			__builtin_trap();
+	}
+	/* Enumerations end (each step moves forward). */
+	for (pos = 0, n = 0; n < 100000; n++) {
+		check(r = snap_pw_next(s, &pos, &pw, buf, sizeof(buf)));
+		if (r != 1)
+			break;
+		if (pw.uid == 0 || strchr(pw.name, ':') || strchr(pw.shell, '\n'))
+			__builtin_trap();
+		/* The by-UID record may differ (the input says so); it must
+		 * still answer cleanly. */
+		id = pw.uid;
+		check(snap_getpwuid(s, id, &pw, buf, sizeof(buf)));
+	}
+	for (pos = 0, n = 0; n < 100000; n++) {
+		check(r = snap_gr_next(s, &pos, &gr, buf, sizeof(buf)));
+		if (r != 1)
+			break;
+		for (i = 0; gr.members[i] != NULL; i++)
+			if (gr.members[i][0] == '\0')
+				__builtin_trap();
+		id = gr.gid;
+		check(snap_getgrgid(s, id, &gr, small, sizeof(small)));
+		check(snap_getgrgid(s, id, &gr, buf, sizeof(buf)));
+	}
+}

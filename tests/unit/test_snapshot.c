@@ -1,0 +1,684 @@
+/*
+ * test_snapshot.c - the snapshot writer and reader: round trip, buffer
+ * sizes (ERANGE keeps the enumeration position), what the writer refuses,
+ * atomic publish, bad files (missing, empty, truncated at every length,
+ * wrong magic/version, random bytes, forged records with lengths pointing
+ * outside, bad fields, UID 0, key/record mismatch), and the refreshing
+ * handle (a new file is seen, old mappings stay valid until released).
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cdb.h>
+
+#include "testlib.h"
+#include "snapshot.h"
+#include "snapshot_format.h"
+
+static char dir[64];
+static char path[128];
+
+static const char *const eng_members[] = { "alice", "bob" };
+static const char *const ops_members[] = { "bob" };
+
+/* Write the standard small snapshot: alice, bob (DEPROVISIONED), two groups. */
+static int
+write_small(const char *p, const char *alice_shell, uint64_t gen)
+{
+	struct snap_user a = { "alice", 2000000001, 2000000001, "Alice Liddell",
+	    "/home/alice", alice_shell, OKTA_STATUS_ACTIVE };
+	struct snap_user b = { "bob", 2000000002, 2000000002, "",
+	    "/home/bob", "/bin/sh", OKTA_STATUS_DEPROVISIONED };
+	struct snap_group eng = { "eng", 2000000100, eng_members, 2 };
+	struct snap_group ops = { "ops", 2000000101, ops_members, 1 };
+	struct snap_group empty = { "empty", 2000000102, NULL, 0 };
+	struct snap_meta meta = { .last_sync = 1700000000, .generation = gen };
+	uint32_t ag[] = { 2000000100 }, bg[] = { 2000000101, 2000000100, 2000000101 };
+	struct snap_writer *w;
+	char err[256];
+
+	if ((w = snap_writer_open(p, err, sizeof(err))) == NULL)
+		return -1;
+	if (snap_writer_add_user(w, &a) || snap_writer_add_user(w, &b) ||
+	    snap_writer_add_group(w, &eng) || snap_writer_add_group(w, &ops) ||
+	    snap_writer_add_group(w, &empty) ||
+	    snap_writer_add_user_gids(w, "alice", ag, 1) ||
+	    snap_writer_add_user_gids(w, "bob", bg, 3)) {
+		fprintf(stderr, "  writer: %s\n", snap_writer_error(w));
+		snap_writer_abort(w);
+		return -1;
+	}
+	if (snap_writer_commit(w, &meta, err, sizeof(err)) != 0) {
+		fprintf(stderr, "  commit: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+count_files(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int
+collect(void *ctx, uint32_t gid)
+{
+	uint32_t *v = ctx;
+
+	v[++v[0]] = gid;
+	return 0;
+}
+
+TEST(round_trip)
+{
+	struct snap *s;
+	struct snap_pw pw;
+	struct snap_gr gr;
+	char buf[1024];
+	uint32_t g[8] = { 0 };
+	struct stat st;
+
+	ASSERT(write_small(path, "/bin/bash", 7) == 0);
+	ASSERT(stat(path, &st) == 0);
+	ASSERT_INT_EQ(st.st_mode & 07777, 0644);
+	ASSERT_INT_EQ(count_files(), 1);   /* no temporary left behind */
+	ASSERT(snap_open(path, &s) == 0);
+	ASSERT_INT_EQ(snap_get_meta(s)->format_version, SNAP_FORMAT_VERSION);
+	ASSERT_INT_EQ(snap_get_meta(s)->generation, 7);
+	ASSERT_INT_EQ(snap_get_meta(s)->last_sync, 1700000000);
+	ASSERT_INT_EQ(snap_get_meta(s)->nusers, 2);
+	ASSERT_INT_EQ(snap_get_meta(s)->ngroups, 3);
+
+	ASSERT_INT_EQ(snap_getpwnam(s, "alice", &pw, buf, sizeof(buf)), 1);
+	ASSERT_STR_EQ(pw.name, "alice");
+	ASSERT_STR_EQ(pw.gecos, "Alice Liddell");
+	ASSERT_STR_EQ(pw.dir, "/home/alice");
+	ASSERT_STR_EQ(pw.shell, "/bin/bash");
+	ASSERT_INT_EQ(pw.uid, 2000000001);
+	ASSERT_INT_EQ(pw.gid, 2000000001);
+	ASSERT_INT_EQ(pw.status, OKTA_STATUS_ACTIVE);
+	ASSERT_INT_EQ(snap_getpwuid(s, 2000000002, &pw, buf, sizeof(buf)), 1);
+	ASSERT_STR_EQ(pw.name, "bob");
+	ASSERT_STR_EQ(pw.gecos, "");
+	ASSERT_INT_EQ(pw.status, OKTA_STATUS_DEPROVISIONED);
+	ASSERT_INT_EQ(snap_getpwnam(s, "carol", &pw, buf, sizeof(buf)), 0);
+	ASSERT_INT_EQ(snap_getpwnam(s, "", &pw, buf, sizeof(buf)), 0);
+	ASSERT_INT_EQ(snap_getpwnam(s, "alic", &pw, buf, sizeof(buf)), 0);
+	ASSERT_INT_EQ(snap_getpwuid(s, 0, &pw, buf, sizeof(buf)), 0);
+	ASSERT_INT_EQ(snap_getpwuid(s, 2000000003, &pw, buf, sizeof(buf)), 0);
+
+	ASSERT_INT_EQ(snap_getgrnam(s, "eng", &gr, buf, sizeof(buf)), 1);
+	ASSERT_STR_EQ(gr.name, "eng");
+	ASSERT_INT_EQ(gr.gid, 2000000100);
+	ASSERT_STR_EQ(gr.members[0], "alice");
+	ASSERT_STR_EQ(gr.members[1], "bob");
+	ASSERT(gr.members[2] == NULL);
+	ASSERT_INT_EQ(snap_getgrgid(s, 2000000102, &gr, buf, sizeof(buf)), 1);
+	ASSERT_STR_EQ(gr.name, "empty");
+	ASSERT(gr.members[0] == NULL);
+	ASSERT_INT_EQ(snap_getgrgid(s, 0, &gr, buf, sizeof(buf)), 0);
+	ASSERT_INT_EQ(snap_getgrnam(s, "alice", &gr, buf, sizeof(buf)), 0);
+
+	ASSERT_INT_EQ(snap_user_gids(s, "bob", collect, g), 1);
+	ASSERT_INT_EQ(g[0], 2);   /* sorted and de-duplicated */
+	ASSERT_INT_EQ(g[1], 2000000100);
+	ASSERT_INT_EQ(g[2], 2000000101);
+	ASSERT_INT_EQ(snap_user_gids(s, "nobody-here", collect, g), 0);
+	snap_close(s);
+	snap_close(NULL);
+}
+
+TEST(erange_and_enumeration)
+{
+	struct snap *s;
+	struct snap_pw pw;
+	struct snap_gr gr;
+	char buf[1024], small[8];
+	uint64_t pos = 0, before;
+	const char *seen[4];
+	int n = 0, r;
+	size_t need;
+
+	ASSERT(write_small(path, "/bin/bash", 1) == 0);
+	ASSERT(snap_open(path, &s) == 0);
+	/* Every size below what alice needs is ERANGE, then success. */
+	need = strlen("alice") + strlen("Alice Liddell") + strlen("/home/alice") +
+	    strlen("/bin/bash") + 4;
+	for (size_t len = 0; len < need; len++) {
+		errno = 0;
+		pw.gid = 0;
+		ASSERT_INT_EQ(snap_getpwnam(s, "alice", &pw, buf, len), -1);
+		ASSERT_INT_EQ(errno, ERANGE);
+		ASSERT_INT_EQ(pw.gid, 2000000001);   /* filled in anyway */
+	}
+	ASSERT_INT_EQ(snap_getpwnam(s, "alice", &pw, buf, need), 1);
+	/* Enumeration: ERANGE leaves pos where it was. */
+	before = pos;
+	ASSERT_INT_EQ(snap_pw_next(s, &pos, &pw, small, sizeof(small)), -1);
+	ASSERT_INT_EQ(errno, ERANGE);
+	ASSERT_INT_EQ(pos, before);
+	while ((r = snap_pw_next(s, &pos, &pw, buf, sizeof(buf))) == 1 && n < 4)
+		seen[n++] = pw.name[0] == 'a' ? "alice" : "bob";
+	ASSERT_INT_EQ(r, 0);
+	ASSERT_INT_EQ(n, 2);
+	ASSERT_STR_EQ(seen[0], "alice");   /* the order they were written */
+	ASSERT_STR_EQ(seen[1], "bob");
+	ASSERT_INT_EQ(snap_pw_next(s, &pos, &pw, buf, sizeof(buf)), 0);
+
+	pos = 0;
+	n = 0;
+	ASSERT_INT_EQ(snap_gr_next(s, &pos, &gr, small, sizeof(small)), -1);
+	ASSERT_INT_EQ(errno, ERANGE);
+	ASSERT_INT_EQ(pos, 0);
+	while ((r = snap_gr_next(s, &pos, &gr, buf, sizeof(buf))) == 1)
+		n++;
+	ASSERT_INT_EQ(r, 0);
+	ASSERT_INT_EQ(n, 3);
+	/* A misaligned buffer still gets an aligned members array. */
+	ASSERT_INT_EQ(snap_getgrnam(s, "eng", &gr, buf + 1, sizeof(buf) - 1), 1);
+	ASSERT_STR_EQ(gr.members[1], "bob");
+	ASSERT(((uintptr_t)gr.members % sizeof(char *)) == 0);
+	snap_close(s);
+}
+
+TEST(big_group)
+{
+	struct snap_writer *w;
+	struct snap_meta meta = { 0 };
+	struct snap_group g = { "big", 2000000500, NULL, 10000 };
+	struct snap *s;
+	struct snap_gr gr;
+	char **names, err[256], *buf;
+	size_t i, buflen = 1024;
+	int r;
+
+	names = calloc(10000, sizeof(*names));
+	ASSERT(names != NULL);
+	for (i = 0; i < 10000; i++) {
+		names[i] = malloc(16);
+		snprintf(names[i], 16, "user%05zu", i);
+	}
+	g.members = (const char *const *)names;
+	ASSERT((w = snap_writer_open(path, err, sizeof(err))) != NULL);
+	ASSERT(snap_writer_add_group(w, &g) == 0);
+	ASSERT(snap_writer_commit(w, &meta, err, sizeof(err)) == 0);
+	ASSERT(snap_open(path, &s) == 0);
+	/* Grow the buffer as glibc does until it fits. */
+	buf = malloc(buflen);
+	while ((r = snap_getgrgid(s, 2000000500, &gr, buf, buflen)) == -1 &&
+	    errno == ERANGE) {
+		buflen *= 2;
+		buf = realloc(buf, buflen);
+	}
+	ASSERT_INT_EQ(r, 1);
+	for (i = 0; i < 10000; i++)
+		ASSERT_STR_EQ(gr.members[i], names[i]);
+	ASSERT(gr.members[10000] == NULL);
+	snap_close(s);
+	free(buf);
+	for (i = 0; i < 10000; i++)
+		free(names[i]);
+	free(names);
+}
+
+TEST(writer_refuses)
+{
+	struct snap_user u = { "eve", 2000000009, 2000000009, "Eve", "/home/eve",
+	    "/bin/sh", OKTA_STATUS_ACTIVE };
+	struct snap_group g = { "grp", 2000000200, NULL, 0 };
+	struct snap_meta meta = { 0 };
+	const char *const bad_members[] = { "ok", "bad,name" };
+	struct snap_writer *w;
+	struct snap *s;
+	struct snap_pw pw;
+	char err[256], buf[512];
+	uint32_t zero = 0;
+
+	ASSERT(write_small(path, "/bin/bash", 1) == 0);
+	ASSERT((w = snap_writer_open(path, err, sizeof(err))) != NULL);
+	u.name = "e:ve";
+	ASSERT(snap_writer_add_user(w, &u) == -1);
+	ASSERT(strstr(snap_writer_error(w), "':'") != NULL);
+	u.name = "";
+	ASSERT(snap_writer_add_user(w, &u) == -1);
+	u.name = "eve";
+	u.gecos = "line\nbreak";
+	ASSERT(snap_writer_add_user(w, &u) == -1);
+	u.gecos = "Eve";
+	u.uid = 0;
+	ASSERT(snap_writer_add_user(w, &u) == -1);
+	u.uid = 2000000009;
+	u.gid = 0;
+	ASSERT(snap_writer_add_user(w, &u) == -1);
+	u.gid = 2000000009;
+	g.gid = 0;
+	ASSERT(snap_writer_add_group(w, &g) == -1);
+	g.gid = 2000000200;
+	g.members = bad_members;
+	g.nmembers = 2;
+	ASSERT(snap_writer_add_group(w, &g) == -1);
+	ASSERT(snap_writer_add_user_gids(w, "eve", &zero, 1) == -1);
+	/* A refused entry leaves the writer usable; a duplicate fails commit. */
+	ASSERT(snap_writer_add_user(w, &u) == 0);
+	u.name = "eve2";
+	ASSERT(snap_writer_add_user(w, &u) == 0);   /* same UID */
+	ASSERT(snap_writer_commit(w, &meta, err, sizeof(err)) == -1);
+	ASSERT(strstr(err, "UID 2000000009") != NULL);
+	/* The old snapshot is untouched and no temporary is left. */
+	ASSERT_INT_EQ(count_files(), 1);
+	ASSERT(snap_open(path, &s) == 0);
+	ASSERT_INT_EQ(snap_getpwnam(s, "alice", &pw, buf, sizeof(buf)), 1);
+	ASSERT_INT_EQ(snap_getpwnam(s, "eve", &pw, buf, sizeof(buf)), 0);
+	snap_close(s);
+
+	ASSERT((w = snap_writer_open(path, err, sizeof(err))) != NULL);
+	snap_writer_abort(w);
+	snap_writer_abort(NULL);
+	ASSERT_INT_EQ(count_files(), 1);
+	ASSERT(snap_writer_open("/nonexistent-dir/x.cdb", err, sizeof(err)) == NULL);
+	ASSERT(strstr(err, "/nonexistent-dir") != NULL);
+}
+
+static int
+write_bytes(const char *p, const void *data, size_t len)
+{
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -1;
+	if (len && write(fd, data, len) != (ssize_t)len) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+static unsigned char *
+read_all(const char *p, size_t *len)
+{
+	struct stat st;
+	unsigned char *d;
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) != 0)
+		return NULL;
+	d = malloc((size_t)st.st_size);
+	if (d && read(fd, d, (size_t)st.st_size) != st.st_size) {
+		free(d);
+		d = NULL;
+	}
+	close(fd);
+	*len = (size_t)st.st_size;
+	return d;
+}
+
+/* Every lookup on s must answer cleanly (1, 0 or -1 with EPROTO/ERANGE). */
+static int
+exercise(struct snap *s)
+{
+	struct snap_pw pw;
+	struct snap_gr gr;
+	char buf[4096];
+	uint32_t g[64];
+	uint64_t pos;
+	int r, i;
+
+#define CLEAN(x) do { r = (x); if (r < -1 || r > 1 || (r == -1 && \
+    errno != EPROTO && errno != ERANGE)) return -1; } while (0)
+	CLEAN(snap_getpwnam(s, "alice", &pw, buf, sizeof(buf)));
+	CLEAN(snap_getpwnam(s, "bob", &pw, buf, sizeof(buf)));
+	CLEAN(snap_getpwuid(s, 2000000001, &pw, buf, sizeof(buf)));
+	CLEAN(snap_getgrnam(s, "eng", &gr, buf, sizeof(buf)));
+	CLEAN(snap_getgrgid(s, 2000000100, &gr, buf, sizeof(buf)));
+	g[0] = 0;
+	CLEAN(snap_user_gids(s, "bob", collect, g));
+	pos = 0;
+	for (i = 0; i < 100; i++) {
+		CLEAN(snap_pw_next(s, &pos, &pw, buf, sizeof(buf)));
+		if (r != 1)
+			break;
+	}
+	pos = 0;
+	for (i = 0; i < 100; i++) {
+		CLEAN(snap_gr_next(s, &pos, &gr, buf, sizeof(buf)));
+		if (r != 1)
+			break;
+	}
+#undef CLEAN
+	return 0;
+}
+
+TEST(bad_files)
+{
+	struct snap *s;
+	unsigned char *good, *d, *v;
+	size_t len, i;
+	unsigned seed = 12345;
+	int r;
+
+	ASSERT(snap_open("/nonexistent/snapshot.cdb", &s) == -1);
+	ASSERT_INT_EQ(errno, ENOENT);
+	ASSERT(s == NULL);
+	ASSERT(write_bytes(path, "", 0) == 0);
+	ASSERT(snap_open(path, &s) == -1);
+	ASSERT_INT_EQ(errno, EPROTO);
+	ASSERT(snap_open(dir, &s) == -1);   /* a directory */
+
+	ASSERT(write_small(path, "/bin/bash", 1) == 0);
+	ASSERT((good = read_all(path, &len)) != NULL);
+	/* Truncated at every length: refused, or answers cleanly. */
+	for (i = 0; i < len; i++) {
+		ASSERT(write_bytes(path, good, i) == 0);
+		r = snap_open(path, &s);
+		if (r == 0) {
+			ASSERT(exercise(s) == 0);
+			snap_close(s);
+		} else {
+			ASSERT_INT_EQ(errno, EPROTO);
+		}
+	}
+	/* Wrong version, wrong magic. */
+	d = malloc(len);
+	ASSERT(d != NULL);
+	memcpy(d, good, len);
+	v = memmem(d, len, SNAP_MAGIC, SNAP_MAGIC_LEN);
+	ASSERT(v != NULL);
+	snap_put32(v + 8, SNAP_FORMAT_VERSION + 1);
+	ASSERT(write_bytes(path, d, len) == 0);
+	ASSERT(snap_open(path, &s) == -1);
+	ASSERT_INT_EQ(errno, EPROTO);
+	memcpy(d, good, len);
+	v = memmem(d, len, SNAP_MAGIC, SNAP_MAGIC_LEN);
+	v[0] = 'X';
+	ASSERT(write_bytes(path, d, len) == 0);
+	ASSERT(snap_open(path, &s) == -1);
+	ASSERT_INT_EQ(errno, EPROTO);
+	/* Random bytes, and the good file with random bytes flipped. */
+	for (i = 0; i < 2000; i++) {
+		size_t j, k;
+
+		if (i < 50) {
+			for (j = 0; j < len; j++)
+				d[j] = (unsigned char)rand_r(&seed);
+		} else {
+			memcpy(d, good, len);
+			for (k = 0; k < 1 + i % 8; k++)
+				d[(size_t)rand_r(&seed) % len] =
+				    (unsigned char)rand_r(&seed);
+		}
+		ASSERT(write_bytes(path, d, len) == 0);
+		if (snap_open(path, &s) == 0) {
+			ASSERT(exercise(s) == 0);
+			snap_close(s);
+		}
+	}
+	free(d);
+	free(good);
+}
+
+/* Write a cdb with a valid meta record and the given raw records. */
+static int
+forge(const char *p, const unsigned char *const *keys, const size_t *klens,
+    const unsigned char *const *vals, const size_t *vlens, size_t n)
+{
+	struct cdb_make cm;
+	unsigned char m[SNAP_META_LEN] = { 0 };
+	int fd;
+	size_t i;
+
+	if ((fd = open(p, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		return -1;
+	cdb_make_start(&cm, fd);
+	/* The records first, so that the enumeration spans (all of them)
+	 * are known when the meta record is written last. */
+	for (i = 0; i < n; i++)
+		cdb_make_add(&cm, keys[i], (unsigned)klens[i], vals[i],
+		    (unsigned)vlens[i]);
+	memcpy(m, SNAP_MAGIC, SNAP_MAGIC_LEN);
+	snap_put32(m + 8, SNAP_FORMAT_VERSION);
+	if (n > 0) {
+		snap_put32(m + 40, SNAP_CDB_TOC);
+		snap_put32(m + 44, cm.cdb_dpos);
+		snap_put32(m + 48, SNAP_CDB_TOC);
+		snap_put32(m + 52, cm.cdb_dpos);
+	}
+	cdb_make_add(&cm, "M", 1, m, sizeof(m));
+	cdb_make_finish(&cm);
+	return close(fd);
+}
+
+/* A passwd value: uid, gid, then four fields given as (len, text). */
+static size_t
+pwval(unsigned char *v, uint32_t uid, uint32_t gid, const char *const *f,
+    const uint16_t *flen)
+{
+	size_t off = SNAP_PW_FIXED, n;
+	int i;
+
+	memset(v, 0, SNAP_PW_FIXED);
+	snap_put32(v, uid);
+	snap_put32(v + 4, gid);
+	v[8] = OKTA_STATUS_ACTIVE;
+	for (i = 0; i < 4; i++) {
+		snap_put16(v + off, flen[i]);
+		off += 2;
+		/* Short fields are copied by their length (so "x\0y" keeps its
+		 * NUL); a long length is the "points outside" case: only the
+		 * text is written. */
+		n = flen[i] < 16 ? flen[i] : strlen(f[i]);
+		memcpy(v + off, f[i], n);
+		off += n;
+	}
+	return off;
+}
+
+static int
+pw_case(uint32_t uid, const char *name, uint16_t namelen, const char *gecos,
+    const char *key)
+{
+	const char *f[4] = { name, gecos, "/home/x", "/bin/sh" };
+	uint16_t fl[4] = { namelen, (uint16_t)strlen(gecos), 7, 7 };
+	unsigned char v[256], k[64];
+	const unsigned char *keys[1] = { k }, *vals[1] = { v };
+	size_t klens[1], vlens[1];
+	struct snap *s;
+	struct snap_pw pw;
+	char buf[512];
+	uint64_t pos = 0;
+	int r, r2;
+
+	vlens[0] = pwval(v, uid, 2000000001, f, fl);
+	k[0] = 'p';
+	memcpy(k + 1, key, strlen(key));
+	klens[0] = 1 + strlen(key);
+	if (forge(path, keys, klens, vals, vlens, 1) != 0 || snap_open(path, &s) != 0)
+		return -2;
+	r = snap_getpwnam(s, key, &pw, buf, sizeof(buf));
+	if (r == -1 && errno != EPROTO)
+		r = -3;
+	/* Enumeration skips the bad record and ends cleanly. */
+	r2 = snap_pw_next(s, &pos, &pw, buf, sizeof(buf));
+	snap_close(s);
+	return r == -1 && r2 == 0 ? -1 : r == 1 && r2 == 1 ? 1 : -4;
+}
+
+TEST(forged_records)
+{
+	unsigned char v[64], k[8];
+	const unsigned char *keys[2] = { k, k }, *vals[2] = { v, v };
+	size_t klens[2], vlens[2];
+	struct snap *s;
+	struct snap_gr gr;
+	char buf[512];
+	uint32_t g[4];
+
+	/* Sanity: a well-formed forged record reads back. */
+	ASSERT_INT_EQ(pw_case(2000000001, "x", 1, "X", "x"), 1);
+	ASSERT_INT_EQ(pw_case(0, "x", 1, "X", "x"), -1);            /* UID 0 */
+	ASSERT_INT_EQ(pw_case(2000000001, "x", 1, "a:b", "x"), -1); /* ':' */
+	ASSERT_INT_EQ(pw_case(2000000001, "x", 1, "a\nb", "x"), -1);
+	ASSERT_INT_EQ(pw_case(2000000001, "x\0y", 3, "", "x"), -1);  /* NUL */
+	ASSERT_INT_EQ(pw_case(2000000001, "x", 60000, "", "x"), -1); /* outside */
+	ASSERT_INT_EQ(pw_case(2000000001, "y", 1, "", "x"), -1);    /* key mismatch */
+	ASSERT_INT_EQ(pw_case(2000000001, "", 0, "", "x"), -1);     /* empty name */
+
+	/* A meta record whose enumeration span points outside the data. */
+	{
+		struct cdb_make cm;
+		unsigned char m[SNAP_META_LEN] = { 0 };
+		int fd;
+
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		ASSERT(fd >= 0);
+		cdb_make_start(&cm, fd);
+		memcpy(m, SNAP_MAGIC, SNAP_MAGIC_LEN);
+		snap_put32(m + 8, SNAP_FORMAT_VERSION);
+		snap_put32(m + 40, SNAP_CDB_TOC);
+		snap_put32(m + 44, 0x7fffffff);
+		cdb_make_add(&cm, "M", 1, m, sizeof(m));
+		cdb_make_finish(&cm);
+		close(fd);
+		ASSERT(snap_open(path, &s) == -1);
+		ASSERT_INT_EQ(errno, EPROTO);
+		/* A meta record shorter than version 1's. */
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		ASSERT(fd >= 0);
+		cdb_make_start(&cm, fd);
+		cdb_make_add(&cm, "M", 1, m, 40);
+		cdb_make_finish(&cm);
+		close(fd);
+		ASSERT(snap_open(path, &s) == -1);
+		ASSERT_INT_EQ(errno, EPROTO);
+	}
+
+	/* A group whose member count is far more than its record holds. */
+	k[0] = 'G';
+	snap_put32(k + 1, 2000000100);
+	klens[0] = 5;
+	snap_put32(v, 2000000100);
+	snap_put32(v + 4, 0xffffffffu);
+	snap_put16(v + 8, 1);
+	v[10] = 'g';
+	vlens[0] = 11;
+	ASSERT(forge(path, keys, klens, vals, vlens, 1) == 0);
+	ASSERT(snap_open(path, &s) == 0);
+	ASSERT_INT_EQ(snap_getgrgid(s, 2000000100, &gr, buf, sizeof(buf)), -1);
+	ASSERT_INT_EQ(errno, EPROTO);
+	/* Even with a tiny buffer it is EPROTO, not an endless ERANGE. */
+	ASSERT_INT_EQ(snap_getgrgid(s, 2000000100, &gr, buf, 16), -1);
+	ASSERT_INT_EQ(errno, EPROTO);
+	snap_close(s);
+	/* A GID list that is not a multiple of 4, or holds 0. */
+	k[0] = 'i';
+	k[1] = 'u';
+	klens[0] = 2;
+	memset(v, 0, 8);
+	vlens[0] = 7;
+	ASSERT(forge(path, keys, klens, vals, vlens, 1) == 0);
+	ASSERT(snap_open(path, &s) == 0);
+	ASSERT_INT_EQ(snap_user_gids(s, "u", collect, g), -1);
+	ASSERT_INT_EQ(errno, EPROTO);
+	snap_close(s);
+	vlens[0] = 8;
+	snap_put32(v, 5);
+	ASSERT(forge(path, keys, klens, vals, vlens, 1) == 0);
+	ASSERT(snap_open(path, &s) == 0);
+	g[0] = 0;
+	ASSERT_INT_EQ(snap_user_gids(s, "u", collect, g), -1);
+	ASSERT_INT_EQ(g[0], 0);   /* no partial answer */
+	snap_close(s);
+}
+
+TEST(handle_refresh)
+{
+	struct snap *a, *b, *c;
+	struct snap_pw pw;
+	char buf[512];
+	struct timespec t0, t;
+	int seen = 0;
+
+	ASSERT(write_small(path, "/bin/bash", 1) == 0);
+	ASSERT((a = snap_acquire(path)) != NULL);
+	ASSERT((b = snap_acquire(path)) == a);   /* no re-open within the second */
+	snap_release(b);
+	ASSERT(write_small(path, "/bin/zsh", 2) == 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Poll (deadline 3 s) until the handle serves the new file. */
+	for (;;) {
+		ASSERT((c = snap_acquire(path)) != NULL);
+		if (snap_get_meta(c)->generation == 2) {
+			seen = 1;
+			break;
+		}
+		snap_release(c);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 3)
+			break;
+		usleep(10000);
+	}
+	ASSERT(seen);
+	ASSERT_INT_EQ(snap_getpwnam(c, "alice", &pw, buf, sizeof(buf)), 1);
+	ASSERT_STR_EQ(pw.shell, "/bin/zsh");
+	/* The old mapping is still readable until released. */
+	ASSERT_INT_EQ(snap_getpwnam(a, "alice", &pw, buf, sizeof(buf)), 1);
+	ASSERT_STR_EQ(pw.shell, "/bin/bash");
+	snap_release(a);
+	snap_release(c);
+	snap_release(NULL);
+	/* A removed snapshot becomes "no snapshot" (ENOENT) in time. */
+	ASSERT(unlink(path) == 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		c = snap_acquire(path);
+		if (c == NULL)
+			break;
+		snap_release(c);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		ASSERT(t.tv_sec - t0.tv_sec <= 3);
+		usleep(10000);
+	}
+	ASSERT_INT_EQ(errno, ENOENT);
+	/* Another path is looked at at once. */
+	ASSERT(write_small(path, "/bin/bash", 3) == 0);
+	ASSERT(snap_acquire("/nonexistent/x") == NULL);
+	ASSERT((c = snap_acquire(path)) != NULL);
+	ASSERT_INT_EQ(snap_get_meta(c)->generation, 3);
+	snap_release(c);
+}
+
+int
+main(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/test_snapshot.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(path, sizeof(path), "%s/snapshot.cdb", dir);
+	RUN(round_trip);
+	RUN(erange_and_enumeration);
+	RUN(big_group);
+	RUN(writer_refuses);
+	RUN(bad_files);
+	RUN(forged_records);
+	RUN(handle_refresh);
+	unlink(path);
+	rmdir(dir);
+	return test_done();
+}
