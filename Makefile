@@ -96,6 +96,8 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/testlib.h $(BUILD)/libokta_syncd.a $
 $(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libokta_syncd.a $(BUILD)/libokta_common.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PROG_LIBS)
+# pam_loop (the PAM module's valgrind driver) also needs libpam.
+$(BUILD)/tests/pam_loop: PROG_LIBS += -lpam
 
 deps:
 	@scripts/install-deps check
