@@ -1,13 +1,158 @@
-/* cmd_sync.c - placeholder until the subcommand lands. */
+/*
+ * cmd_sync.c - `okta-sync sync [--dry-run] [--json] ...`: run one sync
+ * (sync.h) and print its plan.
+ *
+ * Exit codes: 0 done, 3 refused by the deletion guard, 75 another sync
+ * holds the lock, 78 configuration or token file problem, 1 any other
+ * failure (err_exit_code).  The token is read and wiped inside sync_run;
+ * nothing here ever sees or prints it.
+ */
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "commands.h"
+#include "config.h"
+#include "error.h"
+#include "log.h"
+#include "paths.h"
+#include "sync.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: okta-sync [-c FILE] sync [--dry-run] [--json] [--force] "
+	    "[--full] [--wait] [-q]\n"
+	    "                 [--show-unchanged] [--progress] [-v|--verbose]\n\n"
+	    "Fetch the users and groups from Okta, map and validate them, and\n"
+	    "print the plan: what is added, modified (field by field), removed,\n"
+	    "rejected (with the reason), and the membership changes.  Then apply\n"
+	    "it to the cache in one transaction and publish a new snapshot.\n\n"
+	    "  --dry-run         show the plan only; write neither cache nor snapshot\n"
+	    "  --json            print the plan and result as one JSON document\n"
+	    "  -q, --quiet       print only the counts, not the plan's entries\n"
+	    "  --force           apply even when more than max_delete users would go\n"
+	    "  --full            a full sync (every sync is full for now)\n"
+	    "  --wait            wait for a running sync instead of failing (exit 75)\n"
+	    "  --show-unchanged  list unchanged users and groups too\n"
+	    "  --progress        report fetch progress on stderr\n"
+	    "  -v, --verbose     debug logging and progress on stderr\n\n"
+	    "Exit status: 0 done, 3 refused by a safety guard, 75 busy,\n"
+	    "78 configuration problem, 1 other failure.\n");
+}
+
+/* The counts summary, for --quiet. */
+static void
+print_counts(const struct sync_result *r, int dry_run)
+{
+	printf("users: %lu added, %lu modified, %lu removed, %lu unchanged, "
+	    "%lu rejected\n", r->users.added, r->users.modified,
+	    r->users.removed, r->users.unchanged, r->users.rejected);
+	printf("groups: %lu added, %lu modified, %lu removed, %lu unchanged, "
+	    "%lu rejected\n", r->groups.added, r->groups.modified,
+	    r->groups.removed, r->groups.unchanged, r->groups.rejected);
+	printf("memberships: %lu added, %lu removed\n", r->memberships_added,
+	    r->memberships_removed);
+	if (dry_run)
+		printf("dry run: nothing was changed (%lu requests)\n", r->requests);
+	else if (r->generation > 0)
+		printf("applied: snapshot generation %llu published in %.3f s; "
+		    "%lu requests, %.1f s in all\n", r->generation,
+		    r->publish_seconds, r->requests, r->seconds);
+}
 
 int
 cmd_sync(int argc, char **argv, const char *config_path)
 {
-	(void)argc;
-	(void)config_path;
-	fprintf(stderr, "okta-sync: %s: not implemented yet\n", argv[0]);
-	return 1;
+	struct sync_opts opts;
+	struct sync_result res;
+	struct config_problems problems = { NULL, 0 };
+	struct config *c;
+	struct sigaction sa;
+	const char *path = config_path ? config_path : OKTA_CONFIG_PATH;
+	okerr rc;
+	int i;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.format = PLAN_FORMAT_TABLE;
+	opts.out = stdout;
+	opts.full = 1;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "-n") == 0)
+			opts.dry_run = 1;
+		else if (strcmp(argv[i], "--json") == 0)
+			opts.format = PLAN_FORMAT_JSON;
+		else if (strcmp(argv[i], "-q") == 0 ||
+		    strcmp(argv[i], "--quiet") == 0)
+			opts.format = PLAN_FORMAT_NONE;
+		else if (strcmp(argv[i], "--force") == 0)
+			opts.force = 1;
+		else if (strcmp(argv[i], "--full") == 0)
+			opts.full = 1;
+		else if (strcmp(argv[i], "--wait") == 0)
+			opts.wait = 1;
+		else if (strcmp(argv[i], "--show-unchanged") == 0)
+			opts.show_unchanged = 1;
+		else if (strcmp(argv[i], "--progress") == 0)
+			opts.progress = 1;
+		else if (strcmp(argv[i], "-v") == 0 ||
+		    strcmp(argv[i], "--verbose") == 0) {
+			log_set_level(LOG_LEVEL_DEBUG);
+			opts.progress = 1;
+		} else if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "okta-sync: sync: unknown option %s\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+
+	c = config_load(path, 1, &problems);
+	if (c == NULL) {
+		config_print_problems(stderr, path, &problems);
+		config_problems_free(&problems);
+		fprintf(stderr, "okta-sync: %s\n", err_sentence(OK_ERR_CONFIG));
+		return err_exit_code(OK_ERR_CONFIG);
+	}
+	config_problems_free(&problems);
+
+	/* SIGINT/SIGTERM abandon the run before anything is applied. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	opts.stop = &stop_flag;
+
+	rc = sync_run(c, &opts, &res);
+	if (opts.format == PLAN_FORMAT_NONE && (rc == OK_SUCCESS ||
+	    rc == OK_ERR_REFUSED || res.applied))
+		print_counts(&res, opts.dry_run);
+	fflush(stdout);
+	if (rc != OK_SUCCESS) {
+		if (res.message[0] != '\0')
+			fprintf(stderr, "okta-sync: %s\nokta-sync: %s\n",
+			    err_sentence(rc), res.message);
+		else
+			fprintf(stderr, "okta-sync: %s\n", err_sentence(rc));
+		if (!res.applied)
+			fprintf(stderr, "okta-sync: nothing was changed: the cache "
+			    "and the snapshot are as they were\n");
+	} else if (opts.progress)
+		fprintf(stderr, "okta-sync: done in %.1f s, %lu requests, publish "
+		    "%.3f s\n", res.seconds, res.requests, res.publish_seconds);
+	config_free(c);
+	return err_exit_code(rc);
 }

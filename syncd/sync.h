@@ -5,7 +5,11 @@
  *
  * Used by the CLI (`okta-sync sync`) and by the daemon.  Only one sync runs
  * at a time on a host: sync_run takes an exclusive lock file in the cache
- * directory (OK_ERR_BUSY when held and opts->wait is 0).
+ * directory (OK_ERR_BUSY when held and opts->wait is 0); a dry run takes no
+ * lock and writes nothing.  sync_run reads the API token itself
+ * (config_read_token) and wipes it.  On failure res->message holds the
+ * detail (never the token) and res->applied says whether the cache was
+ * changed (only a failed publish leaves it changed).
  */
 #ifndef OKTA_SYNC_H
 #define OKTA_SYNC_H
@@ -42,6 +46,8 @@ struct sync_result {
 	double publish_seconds;
 	unsigned long long generation;   /* of the snapshot published, 0 if none */
 	char message[512];               /* detail for the log on failure */
+	int applied;                     /* 1 once the cache was changed (the
+	                                    snapshot may still have failed) */
 };
 
 okerr sync_run(const struct config *c, const struct sync_opts *opts,

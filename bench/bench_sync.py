@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""bench_sync - a full `okta-sync sync` of a large org from the emulator.
+
+    python3 bench/bench_sync.py [NUSERS NGROUPS MEMBERSHIPS_PER_USER]
+
+Default: 100,000 users, 5,000 groups, 5 memberships per user (500,000
+memberships).  Prints the wall time, the client's own CPU time (user+sys of
+the okta-sync process, from wait4's rusage), its peak RSS, the requests
+made against the minimum the paging rules allow, and the time to publish
+the snapshot (sync_result.publish_seconds), each against the issue's
+target; then the same for a second, no-change sync.  The emulator is a
+Python process, so wall time is mostly the emulator's; the client's CPU
+is the figure that measures okta-sync.
+"""
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+
+from emulator import Emulator  # noqa: E402
+from oktaconf import write_config  # noqa: E402
+from orgdata import make_org  # noqa: E402
+
+OKTA_SYNC = os.path.join(os.environ.get("OKTA_BUILD", os.path.join(ROOT, "build")), "okta-sync")
+TARGET_CPU = 10.0
+TARGET_RSS_MB = 100.0
+TARGET_PUBLISH = 1.0
+
+
+# ru_maxrss of a child forked from this (large) Python process would count
+# the pages it shared with us before exec; a tiny launcher forks okta-sync
+# instead and reports its rusage.
+LAUNCHER = r"""
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+_, st, ru = os.wait4(pid, 0)
+sys.stderr.write("\nRUSAGE %f %f %d %d\n" % (ru.ru_utime, ru.ru_stime,
+                 ru.ru_maxrss, os.waitstatus_to_exitcode(st)))
+"""
+
+
+def run_sync(conf, *args):
+    """Run okta-sync sync; return (rc, stdout, stderr, wall, cpu, maxrss_mb)."""
+    out = tempfile.TemporaryFile()
+    err = tempfile.TemporaryFile()
+    t = time.monotonic()
+    subprocess.run([sys.executable, "-c", LAUNCHER, OKTA_SYNC, "-c", conf, "sync"]
+                   + list(args), stdout=out, stderr=err)
+    wall = time.monotonic() - t
+    out.seek(0)
+    err.seek(0)
+    errtxt = err.read().decode(errors="replace")
+    m = re.search(r"RUSAGE ([0-9.]+) ([0-9.]+) (\d+) (-?\d+)", errtxt)
+    utime, stime, maxrss, rc = float(m.group(1)), float(m.group(2)), int(m.group(3)), int(m.group(4))
+    return (rc, out.read().decode(errors="replace"), errtxt, wall,
+            utime + stime, maxrss / 1024.0)
+
+
+def min_requests(org):
+    dep = sum(1 for u in org["users"] if u["status"] == "DEPROVISIONED")
+    n = math.ceil((len(org["users"]) - dep) / 200) or 1
+    n += max(1, math.ceil(dep / 200))     # the DEPROVISIONED listing
+    n += math.ceil(len(org["groups"]) / 200) or 1
+    n += sum(max(1, math.ceil(len(g["members"]) / 200)) for g in org["groups"])
+    return n
+
+
+def report(label, rc, out, errtxt, wall, cpu, rss, minreq):
+    m = re.search(r"(\d+) requests, publish ([0-9.]+) s", errtxt)
+    if rc != 0 or m is None:
+        print("%s: FAILED (exit %d)\n%s\n%s" % (label, rc, out[-2000:], errtxt[-2000:]))
+        return False
+    requests, publish = int(m.group(1)), float(m.group(2))
+    print("%s:" % label)
+    for line in out.splitlines():
+        if line.startswith(("users:", "groups:", "memberships:")):
+            print("    " + line)
+    print("    wall time        %8.2f s   (mostly the Python emulator)" % wall)
+    print("    client CPU       %8.2f s   target <= %.0f s   ratio %.2f"
+          % (cpu, TARGET_CPU, cpu / TARGET_CPU))
+    print("    peak RSS         %8.1f MB  target <= %.0f MB  ratio %.2f"
+          % (rss, TARGET_RSS_MB, rss / TARGET_RSS_MB))
+    print("    requests         %8d     minimum %d   ratio %.3f"
+          % (requests, minreq, requests / minreq))
+    print("    publish          %8.3f s   target <= %.1f s   ratio %.2f"
+          % (publish, TARGET_PUBLISH, publish / TARGET_PUBLISH))
+    return cpu <= TARGET_CPU and rss <= TARGET_RSS_MB and publish <= TARGET_PUBLISH
+
+
+def main():
+    nusers, ngroups, per = 100000, 5000, 5
+    if len(sys.argv) == 4:
+        nusers, ngroups, per = (int(a) for a in sys.argv[1:])
+    t = time.monotonic()
+    org = make_org(nusers=nusers, ngroups=ngroups, seed=1, memberships_per_user=per)
+    nmem = sum(len(g["members"]) for g in org["groups"])
+    print("org: %d users, %d groups, %d memberships (built in %.1f s)"
+          % (nusers, ngroups, nmem, time.monotonic() - t))
+    minreq = min_requests(org)
+    tmp = tempfile.mkdtemp(prefix="bench-sync-")
+    ok = True
+    try:
+        with Emulator(org, rate_limit=(10 ** 9, 10 ** 9), startup_timeout=600) as emu:
+            conf = write_config(tmp, emu, okta={"timeout": "120"})
+            r = run_sync(conf, "-q", "-v")
+            ok &= report("full sync into an empty cache", *r, minreq)
+            r = run_sync(conf, "-q", "-v")
+            ok &= report("second sync, nothing changed", *r, minreq)
+            size = os.path.getsize(os.path.join(tmp, "cache", "snapshot.cdb"))
+            dbsize = os.path.getsize(os.path.join(tmp, "cache", "cache.db"))
+            print("sizes: snapshot %.1f MB, cache.db %.1f MB" % (size / 1e6, dbsize / 1e6))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("bench_sync: %s" % ("all targets met" if ok else "TARGET MISSED"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

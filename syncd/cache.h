@@ -1,0 +1,94 @@
+/*
+ * cache.h - cache.db, the SQLite cache of record (syncd and the CLI only;
+ * NSS and PAM read the snapshot, never this).
+ *
+ * The file lives in [cache] dir (created 0755 when missing), is created
+ * mode 0600 (root only), runs in WAL mode with foreign keys on and a busy
+ * timeout.  The schema version is PRAGMA user_version; cache_open() brings
+ * an older file up to CACHE_SCHEMA_VERSION through one migration function
+ * per step, each in its own transaction.  The API token is never stored.
+ *
+ * Schema, version 1 (names are Linux names, IDs are numbers):
+ *   users(okta_id PK, name, uid, gid, gecos, home, shell, status,
+ *         login, email, first_name, last_name, last_updated)
+ *       accepted users only; status is Okta's spelling (okta_status.h);
+ *       login..last_name are Okta's raw values, for `okta-sync show`.
+ *   groups(okta_id PK, name, gid, okta_name, last_updated,
+ *          last_membership_updated)           accepted Okta groups only
+ *   memberships(group_id -> groups, user_id -> users; PK both)
+ *       cascades when either side is deleted.
+ *   allocations(id PK, okta_id, kind 'user'|'group', first_seen)
+ *       every UID/GID ever handed out; never deleted from (rule 4).
+ *   rejects(kind 'user'|'group', okta_id, okta_name, reason)
+ *       the entries the last applied sync rejected, and why.
+ *   sync_runs(id PK, started, finished, result, mode, users_added,
+ *             users_modified, users_removed, users_unchanged,
+ *             users_rejected, groups_added, groups_modified,
+ *             groups_removed, groups_unchanged, groups_rejected,
+ *             memberships_added, memberships_removed, requests, message)
+ *       one row per applied sync (times in epoch seconds).  A sync that
+ *       fails before applying changes nothing, so it is not recorded here
+ *       (the log has it).
+ *   meta(key PK, value): "generation" (of the last snapshot published),
+ *       "last_sync" (epoch s, end of the last applied sync).
+ */
+#ifndef OKTA_CACHE_H
+#define OKTA_CACHE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define CACHE_SCHEMA_VERSION 1
+
+enum cache_mode {
+	CACHE_READ_WRITE,   /* create dir and file when missing; migrate */
+	CACHE_READ_ONLY     /* never write a byte; a missing file gives an
+	                       empty in-memory cache with the current schema */
+};
+
+/*
+ * Open <dir>/cache.db.  Returns OK_SUCCESS with *db, or OK_ERR_CACHE with a
+ * sentence in err (errlen bytes).  The caller closes with cache_close().
+ * CACHE_READ_ONLY on a file without a -wal file opens it immutable (no
+ * -shm or -wal is created); on a newer schema than this build knows it
+ * fails.  Foreign keys, WAL and busy_timeout are set in CACHE_READ_WRITE.
+ */
+okerr cache_open(const char *dir, enum cache_mode mode, sqlite3 **db,
+    char *err, size_t errlen);
+void cache_close(sqlite3 *db);   /* accepts NULL */
+
+/* The full path of the cache file for dir (malloc'd, caller frees). */
+char *cache_db_path(const char *dir);
+
+/*
+ * Run one SQL statement list (no results).  Returns 0, or -1 with the
+ * SQLite message in err.  Used for BEGIN/COMMIT and the apply steps.
+ */
+int cache_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
+
+/* meta: read key as an integer (def when absent); write key (in the
+ * caller's transaction).  cache_meta_set returns 0 or -1. */
+long long cache_meta_get_int(sqlite3 *db, const char *key, long long def);
+int cache_meta_set_int(sqlite3 *db, const char *key, long long value);
+
+/* One applied sync run, for `okta-sync status`. */
+struct cache_run {
+	long long id, started, finished, requests;
+	char result[32], mode[32], message[512];
+	unsigned long users_added, users_modified, users_removed,
+	    users_unchanged, users_rejected;
+	unsigned long groups_added, groups_modified, groups_removed,
+	    groups_unchanged, groups_rejected;
+	unsigned long memberships_added, memberships_removed;
+};
+
+/* The latest run: 1 found (in *out), 0 none yet, -1 SQLite error. */
+int cache_last_run(sqlite3 *db, struct cache_run *out);
+
+/* Row counts for status: -1 on error. */
+long long cache_count(sqlite3 *db, const char *table);
+
+#endif

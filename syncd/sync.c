@@ -1,0 +1,1186 @@
+/*
+ * sync.c - one sync run (see sync.h): fetch everything from Okta into
+ * staging tables, validate (map.c per entry, then the checks that need
+ * every entry: local collisions, duplicate names, IDs), print the plan
+ * (plan.c), and unless dry-run apply it in one SQLite transaction and
+ * publish a new snapshot (publish.c).
+ *
+ * Order matters for the guarantees in DESIGN.md:
+ *   - Nothing is written to cache.db before every listing has succeeded
+ *     (rule 5): fetch results live in TEMP tables, which vanish with the
+ *     connection.  A dry run opens the cache read-only (or not at all when
+ *     it does not exist yet) and takes no lock, so it cannot change a byte.
+ *   - Name checks run before IDs are allocated, so a rejected entry never
+ *     consumes an ID; IDs follow the deterministic rule of idalloc.h.
+ *   - The token lives only inside the Okta client, which wipes it.
+ *
+ * The API token is read here (config_read_token), handed to the Okta
+ * client, and wiped at once; it is never stored or printed.  Rejected
+ * entries appear in the printed plan with their reason, and are logged
+ * (info) when no plan is printed (the daemon, --quiet); they are also kept
+ * in the cache's rejects table.
+ *
+ * Scope: with [sync] groups set, only those Okta groups (matched by name,
+ * ASCII case-insensitively) are synced; with members_only, only members of
+ * the synced groups become users.  Every sync is a full sync for now
+ * (opts->full is accepted for the future incremental mode).
+ */
+#include <errno.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "idalloc.h"
+#include "lock.h"
+#include "runlog.h"
+#include "log.h"
+#include "map.h"
+#include "okta.h"
+#include "plan.h"
+#include "publish.h"
+#include "sync.h"
+#include "xmalloc.h"
+
+/*
+ * The Okta ids seen in the user listings, so that a group member the user
+ * listings did not return (a race, or a token that sees the group but not
+ * the user) is never staged.  Open addressing over interned strings.
+ */
+struct strset {
+	char **v;
+	size_t cap, n;
+};
+
+static size_t
+strset_slot(const struct strset *s, const char *k)
+{
+	size_t i = (size_t)idalloc_hash(k) & (s->cap - 1);
+
+	while (s->v[i] != NULL && strcmp(s->v[i], k) != 0)
+		i = (i + 1) & (s->cap - 1);
+	return i;
+}
+
+static void
+strset_add(struct strset *s, const char *k)
+{
+	size_t i, j, oldcap;
+	char **old;
+
+	if ((s->n + 1) * 2 > s->cap) {
+		old = s->v;
+		oldcap = s->cap;
+		s->cap = s->cap ? s->cap * 2 : 4096;
+		s->v = xcalloc(s->cap, sizeof(*s->v));
+		for (j = 0; j < oldcap; j++)
+			if (old[j] != NULL)
+				s->v[strset_slot(s, old[j])] = old[j];
+		free(old);
+	}
+	i = strset_slot(s, k);
+	if (s->v[i] == NULL) {
+		s->v[i] = xstrdup(k);
+		s->n++;
+	}
+}
+
+static int
+strset_has(const struct strset *s, const char *k)
+{
+	return s->cap > 0 && s->v[strset_slot(s, k)] != NULL;
+}
+
+static void
+strset_free(struct strset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->cap; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+struct sync_ctx {
+	struct strset seen_users;       /* Okta ids from the user listings */
+	const struct config *c;
+	const struct sync_opts *opts;
+	sqlite3 *db;
+	struct idalloc *ids;
+	sqlite3_stmt *ins_user, *ins_group, *ins_member, *ins_bad;
+	const char *cur_group;          /* whose members are being fetched */
+	unsigned long fetched_users;
+	int failed;                     /* a callback hit a SQLite error */
+	char err[512];
+	char **warnings;                /* NULL-terminated */
+	size_t nwarnings;
+	unsigned char *group_seen;      /* one per c->groups entry */
+};
+
+static double
+now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void add_warning(struct sync_ctx *x, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+add_warning(struct sync_ctx *x, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = xstrdup("(out of memory)");
+	va_end(ap);
+	x->warnings = xreallocarray(x->warnings, x->nwarnings + 2,
+	    sizeof(*x->warnings));
+	x->warnings[x->nwarnings++] = s;
+	x->warnings[x->nwarnings] = NULL;
+}
+
+static int
+sql_fail(struct sync_ctx *x, const char *what)
+{
+	if (!x->failed)
+		snprintf(x->err, sizeof(x->err), "%s: %s", what,
+		    sqlite3_errmsg(x->db));
+	x->failed = 1;
+	return -1;
+}
+
+static int
+exec(struct sync_ctx *x, const char *sql)
+{
+	char e[400];
+
+	if (cache_exec(x->db, sql, e, sizeof(e)) != 0) {
+		if (!x->failed)
+			snprintf(x->err, sizeof(x->err), "%s", e);
+		x->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Bind a text value without a copy: every statement here is stepped right
+ * after binding, while the caller's string is still alive, and reset
+ * before its next use.
+ */
+static void
+bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+static int
+stopped(const struct sync_ctx *x)
+{
+	return x->opts->stop != NULL && *x->opts->stop;
+}
+
+/* ---- Local accounts --------------------------------------------------- */
+
+/*
+ * Read the local passwd and group files (never through NSS, which would
+ * ask libnss_okta itself): their names go into local_users/local_groups,
+ * their IDs are reserved.  "root" is always reserved.  0 or -1 (x->err).
+ */
+static int
+load_local(struct sync_ctx *x)
+{
+	const char *pwf = x->c->passwd_file ? x->c->passwd_file : "/etc/passwd";
+	const char *grf = x->c->group_file ? x->c->group_file : "/etc/group";
+	sqlite3_stmt *su = NULL, *sg = NULL;
+	struct passwd *pw;
+	struct group *gr;
+	FILE *f = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(x->db, "INSERT OR IGNORE INTO local_users(name)"
+	    " VALUES (?)", -1, &su, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(x->db, "INSERT OR IGNORE INTO local_groups(name)"
+	    " VALUES (?)", -1, &sg, NULL) != SQLITE_OK) {
+		sql_fail(x, "preparing the local account tables");
+		goto out;
+	}
+	bind_text(su, 1, "root");
+	bind_text(sg, 1, "root");
+	if (sqlite3_step(su) != SQLITE_DONE || sqlite3_step(sg) != SQLITE_DONE) {
+		sql_fail(x, "storing local accounts");
+		goto out;
+	}
+	idalloc_reserve_local(x->ids, 0);
+
+	if ((f = fopen(pwf, "re")) == NULL) {
+		snprintf(x->err, sizeof(x->err), "cannot read the local passwd "
+		    "file %s: %s", pwf, strerror(errno));
+		goto out;
+	}
+	while ((pw = fgetpwent(f)) != NULL) {
+		sqlite3_reset(su);
+		bind_text(su, 1, pw->pw_name);
+		if (sqlite3_step(su) != SQLITE_DONE) {
+			sql_fail(x, "storing local accounts");
+			goto out;
+		}
+		idalloc_reserve_local(x->ids, (uint32_t)pw->pw_uid);
+		/* A local user's primary GID is taken too, even when its
+		 * group is missing from the group file. */
+		idalloc_reserve_local(x->ids, (uint32_t)pw->pw_gid);
+	}
+	fclose(f);
+	if ((f = fopen(grf, "re")) == NULL) {
+		snprintf(x->err, sizeof(x->err), "cannot read the local group "
+		    "file %s: %s", grf, strerror(errno));
+		goto out;
+	}
+	while ((gr = fgetgrent(f)) != NULL) {
+		sqlite3_reset(sg);
+		bind_text(sg, 1, gr->gr_name);
+		if (sqlite3_step(sg) != SQLITE_DONE) {
+			sql_fail(x, "storing local groups");
+			goto out;
+		}
+		idalloc_reserve_local(x->ids, (uint32_t)gr->gr_gid);
+	}
+	rc = 0;
+out:
+	if (f != NULL)
+		fclose(f);
+	sqlite3_finalize(su);
+	sqlite3_finalize(sg);
+	return rc;
+}
+
+/* ---- Fetch ------------------------------------------------------------ */
+
+static int
+insert_bad(struct sync_ctx *x, const char *kind, const char *okta_id,
+    const char *name, const char *reason)
+{
+	sqlite3_stmt *st = x->ins_bad;
+
+	sqlite3_reset(st);
+	bind_text(st, 1, kind);
+	bind_text(st, 2, okta_id);
+	bind_text(st, 3, name);
+	bind_text(st, 4, reason);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return sql_fail(x, "staging a rejected entry");
+	return 0;
+}
+
+static int
+user_cb(void *ctx, json_object *item)
+{
+	struct sync_ctx *x = ctx;
+	struct mapped_user u;
+	sqlite3_stmt *st = x->ins_user;
+	int r;
+
+	if (stopped(x) || x->failed)
+		return 1;
+	x->fetched_users++;
+	r = map_user(x->c, item, &u);
+	if (r >= 0)
+		strset_add(&x->seen_users, u.okta_id);
+	if (r < 0)
+		return insert_bad(x, "user", u.okta_id, u.login, u.reason) ? 1 : 0;
+	sqlite3_reset(st);
+	bind_text(st, 1, u.okta_id);
+	if (r == 1) {
+		bind_text(st, 2, u.name);
+		bind_text(st, 3, u.gecos);
+		bind_text(st, 4, u.home);
+		bind_text(st, 5, u.shell);
+	} else {
+		sqlite3_bind_null(st, 2);
+		sqlite3_bind_null(st, 3);
+		sqlite3_bind_null(st, 4);
+		sqlite3_bind_null(st, 5);
+	}
+	bind_text(st, 6, okta_status_name(u.status));
+	bind_text(st, 7, u.login);
+	bind_text(st, 8, u.email);
+	bind_text(st, 9, u.first_name);
+	bind_text(st, 10, u.last_name);
+	bind_text(st, 11, u.last_updated);
+	if (u.uid_attr >= 0)
+		sqlite3_bind_int64(st, 12, u.uid_attr);
+	else
+		sqlite3_bind_null(st, 12);
+	if (r == 1)
+		sqlite3_bind_null(st, 13);
+	else
+		bind_text(st, 13, u.reason);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sql_fail(x, "staging a user");
+		return 1;
+	}
+	return 0;
+}
+
+/* Is this Okta group one of [sync] groups?  (All are when none is set.) */
+static int
+group_selected(struct sync_ctx *x, const char *okta_name)
+{
+	size_t i;
+	int hit = 0;
+
+	if (x->c->groups == NULL || x->c->ngroups == 0)
+		return 1;
+	for (i = 0; i < x->c->ngroups; i++)
+		if (strcasecmp(x->c->groups[i], okta_name) == 0) {
+			x->group_seen[i] = 1;
+			hit = 1;
+		}
+	return hit;
+}
+
+static int
+group_cb(void *ctx, json_object *item)
+{
+	struct sync_ctx *x = ctx;
+	struct mapped_group g;
+	sqlite3_stmt *st = x->ins_group;
+	int r;
+
+	if (stopped(x) || x->failed)
+		return 1;
+	r = map_group(x->c, item, &g);
+	if (!group_selected(x, g.okta_name))
+		return 0;
+	if (r < 0)
+		return insert_bad(x, "group", g.okta_id, g.okta_name, g.reason) ? 1 : 0;
+	sqlite3_reset(st);
+	bind_text(st, 1, g.okta_id);
+	bind_text(st, 2, g.okta_name);
+	if (r == 1)
+		bind_text(st, 3, g.name);
+	else
+		sqlite3_bind_null(st, 3);
+	if (g.gid_attr >= 0)
+		sqlite3_bind_int64(st, 4, g.gid_attr);
+	else
+		sqlite3_bind_null(st, 4);
+	bind_text(st, 5, g.last_updated);
+	bind_text(st, 6, g.last_membership_updated);
+	if (r == 1)
+		sqlite3_bind_null(st, 7);
+	else
+		bind_text(st, 7, g.reason);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sql_fail(x, "staging a group");
+		return 1;
+	}
+	return 0;
+}
+
+static int
+member_cb(void *ctx, json_object *item)
+{
+	struct sync_ctx *x = ctx;
+	sqlite3_stmt *st = x->ins_member;
+	const char *id = map_item_id(item);
+
+	if (stopped(x) || x->failed)
+		return 1;
+	if (!names_okta_id_valid(id) || !strset_has(&x->seen_users, id))
+		return 0;	/* not a user we have staged */
+	sqlite3_reset(st);
+	bind_text(st, 1, x->cur_group);
+	bind_text(st, 2, id);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sql_fail(x, "staging a membership");
+		return 1;
+	}
+	return 0;
+}
+
+static void
+progress_cb(void *ctx, const char *what, unsigned long items)
+{
+	(void)ctx;
+	fprintf(stderr, "okta-sync: %s: %lu\n", what, items);
+}
+
+/* Turn a failed listing into the result: the okerr, with the detail. */
+static okerr
+fetch_error(struct sync_ctx *x, struct okta_client *oc, okerr rc,
+    struct sync_result *res)
+{
+	if (x->failed) {
+		snprintf(res->message, sizeof(res->message), "%s", x->err);
+		return OK_ERR_CACHE;
+	}
+	if (rc == OK_ERR_INTERRUPTED && stopped(x)) {
+		snprintf(res->message, sizeof(res->message),
+		    "stopped by a signal before anything was applied");
+		return OK_ERR_INTERRUPTED;
+	}
+	snprintf(res->message, sizeof(res->message), "%s", okta_last_error(oc));
+	return rc;
+}
+
+static okerr
+fetch(struct sync_ctx *x, struct okta_client *oc, struct sync_result *res)
+{
+	sqlite3_stmt *sg = NULL;
+	char **gids = NULL;
+	size_t ngids = 0, i;
+	okerr rc;
+
+	if (sqlite3_prepare_v2(x->db, "INSERT OR REPLACE INTO s_users (okta_id,"
+	    " name, gecos, home, shell, status, login, email, first_name,"
+	    " last_name, last_updated, uid_attr, reject) VALUES"
+	    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &x->ins_user,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(x->db, "INSERT OR REPLACE INTO s_groups (okta_id,"
+	    " okta_name, name, gid_attr, last_updated, last_membership_updated,"
+	    " reject) VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &x->ins_group,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(x->db, "INSERT OR IGNORE INTO s_members (group_id,"
+	    " user_id) VALUES (?, ?)", -1, &x->ins_member, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(x->db, "INSERT INTO s_bad (kind, okta_id,"
+	    " okta_name, reason) VALUES (?, ?, ?, ?)", -1, &x->ins_bad,
+	    NULL) != SQLITE_OK) {
+		sql_fail(x, "preparing the staging statements");
+		return fetch_error(x, oc, OK_ERR_CACHE, res);
+	}
+	if (exec(x, "BEGIN") != 0)
+		return fetch_error(x, oc, OK_ERR_CACHE, res);
+
+	/* Every user: the plain listing omits DEPROVISIONED users, so they
+	 * come from a second, filtered listing. */
+	rc = okta_list_users(oc, NULL, user_cb, x);
+	if (rc == OK_SUCCESS)
+		rc = okta_list_users(oc, "status eq \"DEPROVISIONED\"", user_cb, x);
+	if (rc == OK_SUCCESS)
+		rc = okta_list_groups(oc, NULL, group_cb, x);
+	if (rc != OK_SUCCESS || x->failed)
+		goto fail;
+	for (i = 0; i < x->c->ngroups && x->c->groups != NULL; i++)
+		if (!x->group_seen[i])
+			add_warning(x, "the group \"%s\" in [sync] groups was not "
+			    "found in Okta (or the token cannot see it)",
+			    x->c->groups[i]);
+
+	/* Then the members of each synced group. */
+	if (sqlite3_prepare_v2(x->db, "SELECT okta_id FROM s_groups"
+	    " ORDER BY okta_id", -1, &sg, NULL) != SQLITE_OK) {
+		sql_fail(x, "listing the staged groups");
+		goto fail;
+	}
+	while (sqlite3_step(sg) == SQLITE_ROW) {
+		gids = xreallocarray(gids, ngids + 1, sizeof(*gids));
+		gids[ngids++] = xstrdup((const char *)sqlite3_column_text(sg, 0));
+	}
+	sqlite3_finalize(sg);
+	for (i = 0; i < ngids && rc == OK_SUCCESS; i++) {
+		x->cur_group = gids[i];
+		rc = okta_list_group_members(oc, gids[i], member_cb, x);
+	}
+	x->cur_group = NULL;
+	if (rc != OK_SUCCESS || x->failed)
+		goto fail;
+	if (exec(x, "COMMIT") != 0)
+		goto fail;
+	for (i = 0; i < ngids; i++)
+		free(gids[i]);
+	free(gids);
+	return OK_SUCCESS;
+fail:
+	for (i = 0; i < ngids; i++)
+		free(gids[i]);
+	free(gids);
+	return fetch_error(x, oc, rc == OK_SUCCESS ? OK_ERR_CACHE : rc, res);
+}
+
+/* ---- Validation across entries ---------------------------------------- */
+
+static const char check_groups_sql[] =
+    "UPDATE s_groups SET reject = 'group name \"' || name ||"
+    " '\" collides with a local group'"
+    " WHERE reject IS NULL AND name IN (SELECT name FROM local_groups);"
+    "DROP TABLE IF EXISTS temp.dup_g;"
+    "CREATE TEMP TABLE dup_g AS SELECT name, group_concat(okta_id, ', ') AS ids"
+    " FROM (SELECT name, okta_id FROM s_groups WHERE reject IS NULL"
+    " ORDER BY okta_id) GROUP BY name HAVING count(*) > 1;"
+    /* The group that already holds the name in the cache keeps it; else
+     * none of them gets it (no silent winner). */
+    "UPDATE s_groups SET reject = 'group name \"' || name ||"
+    " '\" is derived from more than one Okta group ('"
+    " || (SELECT ids FROM dup_g d WHERE d.name = s_groups.name) || ')'"
+    " WHERE reject IS NULL AND name IN (SELECT name FROM dup_g)"
+    " AND NOT EXISTS (SELECT 1 FROM main.groups g"
+    " WHERE g.okta_id = s_groups.okta_id AND g.name = s_groups.name);";
+
+static const char scope_sql[] =
+    "UPDATE s_users SET in_scope = 0"
+    " WHERE okta_id NOT IN (SELECT user_id FROM s_members);";
+
+static const char check_users_sql[] =
+    "UPDATE s_users SET reject = 'user name \"' || name ||"
+    " '\" collides with a local account'"
+    " WHERE reject IS NULL AND in_scope"
+    " AND name IN (SELECT name FROM local_users);";
+
+static const char check_private_sql[] =
+    "UPDATE s_users SET reject = 'user name \"' || name ||"
+    " '\" is the name of a local group, so its private group cannot be made'"
+    " WHERE reject IS NULL AND in_scope"
+    " AND name IN (SELECT name FROM local_groups);"
+    "UPDATE s_users SET reject = 'user name \"' || name ||"
+    " '\" is the name of a synced Okta group, so its private group cannot"
+    " be made'"
+    " WHERE reject IS NULL AND in_scope AND name IN (SELECT name FROM v_groups);";
+
+static const char check_dup_users_sql[] =
+    "DROP TABLE IF EXISTS temp.dup_u;"
+    "CREATE TEMP TABLE dup_u AS SELECT name, group_concat(okta_id, ', ') AS ids"
+    " FROM (SELECT name, okta_id FROM s_users WHERE reject IS NULL"
+    " AND in_scope ORDER BY okta_id) GROUP BY name HAVING count(*) > 1;"
+    "UPDATE s_users SET reject = 'user name \"' || name ||"
+    " '\" maps from more than one Okta user ('"
+    " || (SELECT ids FROM dup_u d WHERE d.name = s_users.name) || ')'"
+    " WHERE reject IS NULL AND in_scope AND name IN (SELECT name FROM dup_u)"
+    " AND NOT EXISTS (SELECT 1 FROM main.users u"
+    " WHERE u.okta_id = s_users.okta_id AND u.name = s_users.name);";
+
+/* One entry's ID decision, kept until the staging rows are updated. */
+struct id_result {
+	char *okta_id;
+	uint32_t id;
+	char *reject;        /* NULL: accepted with id */
+};
+
+struct id_results {
+	struct id_result *v;
+	size_t n, cap;
+};
+
+static struct id_result *
+idr_push(struct id_results *r, const char *okta_id)
+{
+	struct id_result *e;
+
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 1024;
+		r->v = xreallocarray(r->v, r->cap, sizeof(*r->v));
+	}
+	e = &r->v[r->n++];
+	e->okta_id = xstrdup(okta_id);
+	e->id = 0;
+	e->reject = NULL;
+	return e;
+}
+
+static void
+idr_free(struct id_results *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		free(r->v[i].okta_id);
+		free(r->v[i].reject);
+	}
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The reason an attribute-given ID cannot be used (claim result 1 or 2). */
+static char *
+taken_reason(struct sync_ctx *x, const char *what, uint32_t id, int r)
+{
+	const char *owner = "";
+
+	if (r == 1)
+		return xasprintf("%s %u from the %s attribute belongs to a local "
+		    "account or group", what, id, what);
+	idalloc_owner(x->ids, id, &owner);
+	return xasprintf("%s %u from the %s attribute is already used by the "
+	    "Okta entry %s", what, id, what, owner);
+}
+
+/*
+ * Pass one for one kind: attribute IDs are claimed, existing IDs kept;
+ * entries that need a new ID are returned in `pending` in Okta id order.
+ * sql columns: okta_id, attr, cached id, earliest allocation.
+ */
+static int
+ids_pass_one(struct sync_ctx *x, const char *sql, enum id_kind kind,
+    const char *what, uint32_t min, uint32_t max, struct id_results *done,
+    struct id_results *pending)
+{
+	sqlite3_stmt *st;
+	int r, step;
+
+	if (sqlite3_prepare_v2(x->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sql_fail(x, "reading IDs");
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *okta_id = (const char *)sqlite3_column_text(st, 0);
+		struct id_result *e;
+		uint32_t id;
+
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+			id = (uint32_t)sqlite3_column_int64(st, 1);
+			e = idr_push(done, okta_id);
+			e->id = id;
+			if (id < min || id > max)
+				e->reject = xasprintf("%s %u from the %s attribute is "
+				    "outside the range %u-%u", what, id, what, min, max);
+			else if ((r = idalloc_claim(x->ids, id, okta_id, kind)) != 0)
+				e->reject = taken_reason(x, what, id, r);
+			continue;
+		}
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL &&
+		    sqlite3_column_int64(st, 2) >= min &&
+		    sqlite3_column_int64(st, 2) <= max) {
+			/* Already synced: it keeps its ID unless a local
+			 * account has taken it since (rule 2 wins).  An ID
+			 * outside a changed range is never kept (rule 1): the
+			 * entry gets a new one below, which the plan shows as
+			 * a modification, and the old one stays reserved. */
+			id = (uint32_t)sqlite3_column_int64(st, 2);
+			r = idalloc_claim(x->ids, id, okta_id, kind);
+			e = idr_push(done, okta_id);
+			e->id = id;
+			if (r == 1)
+				e->reject = xasprintf("its %s %u now belongs to a local "
+				    "account or group", what, id);
+			else if (r == 2)
+				e->reject = taken_reason(x, what, id, r);
+			continue;
+		}
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+			/* Seen before (deleted, then back): its old ID. */
+			id = (uint32_t)sqlite3_column_int64(st, 3);
+			if (id >= min && id <= max &&
+			    idalloc_claim(x->ids, id, okta_id, kind) == 0) {
+				e = idr_push(done, okta_id);
+				e->id = id;
+				continue;
+			}
+		}
+		idr_push(pending, okta_id);
+	}
+	sqlite3_finalize(st);
+	if (step != SQLITE_DONE)
+		return sql_fail(x, "reading IDs");
+	return 0;
+}
+
+static void
+ids_pass_two(struct sync_ctx *x, enum id_kind kind, const char *what,
+    uint32_t min, uint32_t max, struct id_results *pending)
+{
+	size_t i;
+
+	for (i = 0; i < pending->n; i++) {
+		struct id_result *e = &pending->v[i];
+
+		if (min > max) {
+			e->reject = xasprintf("no %s range is usable", what);
+			continue;
+		}
+		if (idalloc_derive(x->ids, e->okta_id, kind, min, max, &e->id) != 0)
+			e->reject = xasprintf("no free %s is left in %u-%u", what,
+			    min, max);
+	}
+}
+
+static int
+store_ids(struct sync_ctx *x, const char *sql, struct id_results *r,
+    int user_private)
+{
+	sqlite3_stmt *st;
+	size_t i;
+
+	if (sqlite3_prepare_v2(x->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sql_fail(x, "storing IDs");
+	for (i = 0; i < r->n; i++) {
+		struct id_result *e = &r->v[i];
+
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, e->id);
+		sqlite3_bind_int64(st, 2, user_private ? (long long)e->id :
+		    (long long)x->c->primary_gid);
+		if (e->reject)
+			bind_text(st, 3, e->reject);
+		else
+			sqlite3_bind_null(st, 3);
+		bind_text(st, 4, e->okta_id);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return sql_fail(x, "storing IDs");
+		}
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static void
+note_alloc(void *ctx, uint32_t id, const char *okta_id, enum id_kind kind)
+{
+	struct sync_ctx *x = ctx;
+	sqlite3_stmt *st = x->ins_bad;	/* reused: see assign_ids */
+
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, okta_id);
+	bind_text(st, 3, kind == ID_KIND_GROUP ? "g" : "u");
+	if (sqlite3_step(st) != SQLITE_DONE)
+		sql_fail(x, "recording allocations");
+}
+
+static int
+load_allocations(struct sync_ctx *x)
+{
+	sqlite3_stmt *st;
+	int step;
+
+	if (sqlite3_prepare_v2(x->db, "SELECT id, okta_id, kind FROM"
+	    " main.allocations", -1, &st, NULL) != SQLITE_OK)
+		return sql_fail(x, "reading allocations");
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 2);
+
+		idalloc_add_existing(x->ids, (uint32_t)sqlite3_column_int64(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    kind && strcmp(kind, "group") == 0 ? ID_KIND_GROUP : ID_KIND_USER);
+	}
+	sqlite3_finalize(st);
+	if (step != SQLITE_DONE)
+		return sql_fail(x, "reading allocations");
+	/* Every cached user's and group's ID has its allocations row: the
+	 * apply inserts both in one transaction. */
+	return 0;
+}
+
+/*
+ * Give every accepted user and group its ID (idalloc.h has the rule).
+ * With user-private groups a UID is also a GID, so users draw from the
+ * part of the UID range that is also inside the GID range.
+ */
+static int
+assign_ids(struct sync_ctx *x)
+{
+	const struct config *c = x->c;
+	int upg = c->primary_group == PRIMARY_GROUP_USER_PRIVATE;
+	uint32_t umin = c->uid_min, umax = c->uid_max;
+	struct id_results ud = { 0 }, up = { 0 }, gd = { 0 }, gp = { 0 };
+	int rc = -1;
+
+	if (upg) {
+		umin = c->uid_min > c->gid_min ? c->uid_min : c->gid_min;
+		umax = c->uid_max < c->gid_max ? c->uid_max : c->gid_max;
+	}
+	if (load_allocations(x) != 0)
+		goto out;
+	/* The earliest allocation is looked up only for entries that are not
+	 * in the cache (a user deleted, then back). */
+	if (ids_pass_one(x, "SELECT s.okta_id, s.uid_attr, u.uid,"
+	    " CASE WHEN u.uid IS NULL THEN (SELECT min(a.id)"
+	    "  FROM main.allocations a"
+	    "  WHERE a.okta_id = s.okta_id AND a.kind = 'user') END"
+	    " FROM v_users s LEFT JOIN main.users u ON u.okta_id = s.okta_id"
+	    " ORDER BY s.okta_id", ID_KIND_USER, "uid", umin, umax, &ud, &up) != 0)
+		goto out;
+	if (ids_pass_one(x, "SELECT s.okta_id, s.gid_attr, g.gid,"
+	    " CASE WHEN g.gid IS NULL THEN (SELECT min(a.id)"
+	    "  FROM main.allocations a"
+	    "  WHERE a.okta_id = s.okta_id AND a.kind = 'group') END"
+	    " FROM v_groups s LEFT JOIN main.groups g ON g.okta_id = s.okta_id"
+	    " ORDER BY s.okta_id", ID_KIND_GROUP, "gid", c->gid_min, c->gid_max,
+	    &gd, &gp) != 0)
+		goto out;
+	ids_pass_two(x, ID_KIND_USER, "uid", umin, umax, &up);
+	ids_pass_two(x, ID_KIND_GROUP, "gid", c->gid_min, c->gid_max, &gp);
+
+	if (store_ids(x, "UPDATE s_users SET uid = ?1, gid = ?2, reject = ?3"
+	    " WHERE okta_id = ?4", &ud, upg) != 0 ||
+	    store_ids(x, "UPDATE s_users SET uid = ?1, gid = ?2, reject = ?3"
+	    " WHERE okta_id = ?4", &up, upg) != 0 ||
+	    store_ids(x, "UPDATE s_groups SET gid = ?1, reject = ?3"
+	    " WHERE okta_id = ?4", &gd, 1) != 0 ||
+	    store_ids(x, "UPDATE s_groups SET gid = ?1, reject = ?3"
+	    " WHERE okta_id = ?4", &gp, 1) != 0)
+		goto out;
+
+	sqlite3_finalize(x->ins_bad);
+	x->ins_bad = NULL;
+	if (sqlite3_prepare_v2(x->db, "INSERT OR IGNORE INTO s_alloc (id,"
+	    " okta_id, kind) VALUES (?, ?, ?)", -1, &x->ins_bad,
+	    NULL) != SQLITE_OK) {
+		sql_fail(x, "recording allocations");
+		goto out;
+	}
+	idalloc_each_new(x->ids, note_alloc, x);
+	if (x->failed)
+		goto out;
+	rc = 0;
+out:
+	idr_free(&ud);
+	idr_free(&up);
+	idr_free(&gd);
+	idr_free(&gp);
+	return rc;
+}
+
+/*
+ * Everything that needs all entries at once, in one transaction on the
+ * TEMP tables: scope, local collisions, duplicates, then IDs.
+ */
+static int
+validate(struct sync_ctx *x)
+{
+	if (exec(x, "BEGIN") != 0)
+		return -1;
+	if ((x->c->members_only && exec(x, scope_sql) != 0) ||
+	    exec(x, check_groups_sql) != 0 ||
+	    exec(x, check_users_sql) != 0 ||
+	    (x->c->primary_group == PRIMARY_GROUP_USER_PRIVATE &&
+	    exec(x, check_private_sql) != 0) ||
+	    exec(x, check_dup_users_sql) != 0 ||
+	    assign_ids(x) != 0) {
+		exec(x, "ROLLBACK");
+		return -1;
+	}
+	if (plan_finish_staging(x->db, x->err, sizeof(x->err)) != 0) {
+		x->failed = 1;
+		exec(x, "ROLLBACK");
+		return -1;
+	}
+	return exec(x, "COMMIT");
+}
+
+/* ---- Guard, apply, output --------------------------------------------- */
+
+/* The deletion guard (rule 5).  Returns a malloc'd refusal or NULL. */
+static char *
+guard(const struct sync_ctx *x, const struct plan_counts *pc)
+{
+	const struct config *c = x->c;
+	unsigned long keep = pc->users.added + pc->users.modified +
+	    pc->users.unchanged;
+
+	if (pc->cached_users == 0 || pc->users.removed == 0)
+		return NULL;
+	if (x->fetched_users == 0)
+		return xasprintf("Okta returned no users at all, and the cache "
+		    "has %lu: an empty answer never empties the host",
+		    pc->cached_users);
+	if (x->opts->force)
+		return NULL;
+	if (keep == 0)
+		return xasprintf("the sync would remove all %lu users; use "
+		    "--force if that is right", pc->cached_users);
+	if (c->max_delete_count >= 0 &&
+	    pc->users.removed > (unsigned long)c->max_delete_count)
+		return xasprintf("the sync would remove %lu users, more than "
+		    "max_delete (%ld); use --force if that is right",
+		    pc->users.removed, c->max_delete_count);
+	if (c->max_delete_percent >= 0 &&
+	    pc->users.removed * 100 > (unsigned long)c->max_delete_percent *
+	    pc->cached_users)
+		return xasprintf("the sync would remove %lu of %lu users, more "
+		    "than max_delete (%d%%); use --force if that is right",
+		    pc->users.removed, pc->cached_users, c->max_delete_percent);
+	return NULL;
+}
+
+static int
+record_run(struct sync_ctx *x, time_t started, const struct plan_counts *pc,
+    unsigned long requests, long long *run_id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(x->db, "INSERT INTO main.sync_runs (started,"
+	    " finished, result, mode, users_added, users_modified, users_removed,"
+	    " users_unchanged, users_rejected, groups_added, groups_modified,"
+	    " groups_removed, groups_unchanged, groups_rejected,"
+	    " memberships_added, memberships_removed, requests, message)"
+	    " VALUES (?, ?, 'success', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+	    " NULL)", -1, &st, NULL) != SQLITE_OK)
+		return sql_fail(x, "recording the run");
+	sqlite3_bind_int64(st, 1, (long long)started);
+	sqlite3_bind_int64(st, 2, (long long)time(NULL));
+	bind_text(st, 3, x->opts->full ? "full" : "full (incremental not yet "
+	    "available)");
+	sqlite3_bind_int64(st, 4, (long long)pc->users.added);
+	sqlite3_bind_int64(st, 5, (long long)pc->users.modified);
+	sqlite3_bind_int64(st, 6, (long long)pc->users.removed);
+	sqlite3_bind_int64(st, 7, (long long)pc->users.unchanged);
+	sqlite3_bind_int64(st, 8, (long long)pc->users.rejected);
+	sqlite3_bind_int64(st, 9, (long long)pc->groups.added);
+	sqlite3_bind_int64(st, 10, (long long)pc->groups.modified);
+	sqlite3_bind_int64(st, 11, (long long)pc->groups.removed);
+	sqlite3_bind_int64(st, 12, (long long)pc->groups.unchanged);
+	sqlite3_bind_int64(st, 13, (long long)pc->groups.rejected);
+	sqlite3_bind_int64(st, 14, (long long)pc->memberships_added);
+	sqlite3_bind_int64(st, 15, (long long)pc->memberships_removed);
+	sqlite3_bind_int64(st, 16, (long long)requests);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sql_fail(x, "recording the run");
+	*run_id = sqlite3_last_insert_rowid(x->db);
+	return 0;
+}
+
+static void
+print_result(const struct sync_opts *opts, okerr rc, int applied,
+    const struct sync_result *res)
+{
+	FILE *out = opts->out;
+
+	if (out == NULL || opts->format == PLAN_FORMAT_NONE)
+		return;
+	if (opts->format == PLAN_FORMAT_JSON) {
+		fprintf(out, ",\"result\":{\"applied\":%s,\"ok\":%s,"
+		    "\"generation\":%llu,\"requests\":%lu,\"seconds\":%.3f,"
+		    "\"publish_seconds\":%.3f,\"error\":",
+		    applied ? "true" : "false", rc == OK_SUCCESS ? "true" : "false",
+		    res->generation, res->requests, res->seconds,
+		    res->publish_seconds);
+		if (rc == OK_SUCCESS)
+			fputs("null", out);
+		else {
+			char *e = xasprintf("%s%s%s", err_sentence(rc),
+			    res->message[0] ? ": " : "", res->message);
+			plan_json_str(out, e);
+			free(e);
+		}
+		fputs("}}\n", out);
+		return;
+	}
+	if (applied && rc == OK_SUCCESS)
+		fprintf(out, "applied: snapshot generation %llu published in "
+		    "%.3f s; %lu requests, %.1f s in all\n", res->generation,
+		    res->publish_seconds, res->requests, res->seconds);
+	else if (opts->dry_run && rc == OK_SUCCESS)
+		fprintf(out, "dry run: nothing was changed (%lu requests)\n",
+		    res->requests);
+}
+
+okerr
+sync_run(const struct config *c, const struct sync_opts *opts,
+    struct sync_result *res)
+{
+	struct sync_ctx x;
+	struct okta_client *oc = NULL;
+	struct plan_counts pc;
+	struct plan_notes notes;
+	char *token = NULL, *refused = NULL, err[512];
+	int lockfd = -1, planned = 0, applied = 0;
+	long long run_id = 0;
+	unsigned long long generation;
+	double t0 = now_mono(), tp;
+	time_t started = time(NULL);
+	okerr rc = OK_ERR_INTERNAL;
+	size_t i;
+
+	memset(res, 0, sizeof(*res));
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	x.opts = opts;
+	if (c->ngroups > 0)
+		x.group_seen = xcalloc(c->ngroups, 1);
+
+	token = config_read_token(c, err, sizeof(err));
+	if (token == NULL) {
+		snprintf(res->message, sizeof(res->message), "%s", err);
+		rc = OK_ERR_TOKEN_FILE;
+		goto out;
+	}
+	if (!opts->dry_run) {
+		/* The directory must exist for the lock; cache_open would
+		 * make it too. */
+		if (mkdir(c->cache_dir, 0755) != 0 && errno != EEXIST) {
+			snprintf(res->message, sizeof(res->message),
+			    "cannot create %s: %s", c->cache_dir, strerror(errno));
+			rc = OK_ERR_CACHE;
+			goto out;
+		}
+		rc = sync_lock_acquire(c->cache_dir, opts->wait, &lockfd, err,
+		    sizeof(err));
+		if (rc != OK_SUCCESS) {
+			snprintf(res->message, sizeof(res->message), "%s", err);
+			goto out;
+		}
+	}
+	rc = cache_open(c->cache_dir, opts->dry_run ? CACHE_READ_ONLY :
+	    CACHE_READ_WRITE, &x.db, err, sizeof(err));
+	if (rc != OK_SUCCESS) {
+		snprintf(res->message, sizeof(res->message), "%s", err);
+		goto out;
+	}
+	rc = OK_ERR_CACHE;
+	if (plan_setup(x.db, x.err, sizeof(x.err)) != 0) {
+		snprintf(res->message, sizeof(res->message), "%s", x.err);
+		goto out;
+	}
+	x.ids = idalloc_new();
+	if (load_local(&x) != 0) {
+		snprintf(res->message, sizeof(res->message), "%s", x.err);
+		rc = x.failed ? OK_ERR_CACHE : OK_ERR_CONFIG;
+		goto out;
+	}
+
+	oc = okta_client_new(c, token);
+	explicit_bzero(token, strlen(token));
+	free(token);
+	token = NULL;
+	if (oc == NULL) {
+		snprintf(res->message, sizeof(res->message),
+		    "cannot initialise the HTTP client");
+		rc = OK_ERR_INTERNAL;
+		goto out;
+	}
+	if (opts->progress)
+		okta_set_progress(oc, progress_cb, &x);
+	rc = fetch(&x, oc, res);
+	res->requests = okta_stats(oc)->requests;
+	if (rc != OK_SUCCESS)
+		goto out;
+	debug("fetched %lu users in %.3f s, %lu requests", x.fetched_users,
+	    now_mono() - t0, res->requests);
+	tp = now_mono();
+
+	rc = OK_ERR_CACHE;
+	if (validate(&x) != 0 || plan_count(x.db, &pc, x.err, sizeof(x.err)) != 0) {
+		snprintf(res->message, sizeof(res->message), "%s", x.err);
+		goto out;
+	}
+	debug("validated and planned in %.3f s", now_mono() - tp);
+	res->users = pc.users;
+	res->groups = pc.groups;
+	res->memberships_added = pc.memberships_added;
+	res->memberships_removed = pc.memberships_removed;
+
+	refused = guard(&x, &pc);
+	memset(&notes, 0, sizeof(notes));
+	notes.warnings = (const char *const *)x.warnings;
+	notes.refused = refused;
+	notes.dry_run = opts->dry_run;
+	if (opts->out != NULL && opts->format == PLAN_FORMAT_TABLE)
+		plan_print_table(x.db, opts->out, &pc, &notes, opts->show_unchanged);
+	else if (opts->out != NULL && opts->format == PLAN_FORMAT_JSON) {
+		fputs("{", opts->out);
+		plan_print_json(x.db, opts->out, &pc, &notes, opts->show_unchanged);
+	}
+	planned = 1;
+	if (opts->out == NULL || opts->format == PLAN_FORMAT_NONE)
+		plan_log_rejects(x.db);
+	for (i = 0; i < x.nwarnings; i++)
+		warn("%s", x.warnings[i]);
+	if (refused != NULL) {
+		snprintf(res->message, sizeof(res->message), "%s", refused);
+		rc = OK_ERR_REFUSED;
+		goto out;
+	}
+	if (opts->dry_run) {
+		rc = OK_SUCCESS;
+		goto out;
+	}
+	if (stopped(&x)) {
+		rc = OK_ERR_INTERRUPTED;
+		snprintf(res->message, sizeof(res->message),
+		    "stopped by a signal before anything was applied");
+		goto out;
+	}
+
+	/*
+	 * Apply: one transaction, all or nothing.  Foreign keys are off for
+	 * it: the plan only links accepted rows and deletes memberships
+	 * before their users and groups, so the half a million parent
+	 * look-ups the checks would cost prove nothing (they are on for any
+	 * other writer).
+	 */
+	tp = now_mono();
+	exec(&x, "PRAGMA foreign_keys = OFF");
+	generation = (unsigned long long)cache_meta_get_int(x.db, "generation", 0) + 1;
+	if (exec(&x, "BEGIN IMMEDIATE") != 0 ||
+	    plan_apply(x.db, &pc, (long long)time(NULL), x.err, sizeof(x.err)) != 0 ||
+	    record_run(&x, started, &pc, res->requests, &run_id) != 0 ||
+	    cache_meta_set_int(x.db, "generation", (long long)generation) != 0 ||
+	    cache_meta_set_int(x.db, "last_sync", (long long)time(NULL)) != 0 ||
+	    exec(&x, "COMMIT") != 0) {
+		snprintf(res->message, sizeof(res->message), "applying the plan: %.400s",
+		    x.err[0] ? x.err : sqlite3_errmsg(x.db));
+		cache_exec(x.db, "ROLLBACK", err, sizeof(err));
+		rc = OK_ERR_CACHE;
+		goto out;
+	}
+	exec(&x, "PRAGMA foreign_keys = ON");
+	applied = 1;
+	res->applied = 1;
+	debug("applied in %.3f s", now_mono() - tp);
+
+	tp = now_mono();
+	rc = publish_snapshot(x.db, c, generation, time(NULL), err, sizeof(err));
+	res->publish_seconds = now_mono() - tp;
+	if (rc != OK_SUCCESS) {
+		char *m = xasprintf("the cache is updated, but publishing the "
+		    "snapshot failed: %s; the next sync publishes it again", err);
+		sqlite3_stmt *st;
+
+		snprintf(res->message, sizeof(res->message), "%s", m);
+		if (sqlite3_prepare_v2(x.db, "UPDATE main.sync_runs SET result ="
+		    " 'publish failed', message = ? WHERE id = ?", -1, &st,
+		    NULL) == SQLITE_OK) {
+			bind_text(st, 1, m);
+			sqlite3_bind_int64(st, 2, run_id);
+			sqlite3_step(st);
+			sqlite3_finalize(st);
+		}
+		free(m);
+		goto out;
+	}
+	res->generation = generation;
+	rc = OK_SUCCESS;
+out:
+	res->seconds = now_mono() - t0;
+	if (planned)
+		print_result(opts, rc, applied, res);
+	if (token != NULL) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	sqlite3_finalize(x.ins_user);
+	sqlite3_finalize(x.ins_group);
+	sqlite3_finalize(x.ins_member);
+	sqlite3_finalize(x.ins_bad);
+	cache_close(x.db);
+	okta_client_free(oc);
+	idalloc_free(x.ids);
+	/* Failures are kept outside cache.db, which a failed sync must leave
+	 * byte for byte as it was; a busy lock is not a failed sync. */
+	if (rc != OK_SUCCESS && rc != OK_ERR_BUSY && !opts->dry_run)
+		runlog_record_failure(c->cache_dir, rc, res->message);
+	sync_lock_release(lockfd);
+	for (i = 0; i < x.nwarnings; i++)
+		free(x.warnings[i]);
+	free(x.warnings);
+	free(x.group_seen);
+	strset_free(&x.seen_users);
+	free(refused);
+	return rc;
+}
