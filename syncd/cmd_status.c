@@ -1,13 +1,668 @@
-/* cmd_status.c - placeholder until the subcommand lands. */
+/*
+ * cmd_status.c - `okta-sync status [--json]`: the last sync, the next
+ * scheduled one, how old the data NSS serves is, the published snapshot,
+ * and the latest errors of failed syncs.
+ *
+ * Status never writes: cache.db is opened CACHE_READ_ONLY (no -wal or -shm
+ * file is created, no lock is taken), the snapshot is only mapped, and the
+ * token is never read.  Each source may be missing or unreadable on its
+ * own: a non-root user cannot read cache.db or sync-errors.log (both 0600)
+ * but can read the snapshot (0644), so status says so and shows the rest.
+ * Exit status: 0 whenever the report could be made (a stale snapshot or a
+ * failed sync is reported, not an exit code: scripts read --json), 78 when
+ * the config cannot be loaded, 2 on a usage error.
+ *
+ * The --json document (keys are stable; times are ISO 8601 UTC strings,
+ * each with an "_epoch" twin in seconds; null where unknown):
+ *   config                  the config file read
+ *   cache_dir
+ *   cache                   {"path", "readable": bool, "error": null|sentence}
+ *   last_sync               null (no sync has run yet) or {"started",
+ *                           "started_epoch", "finished", "finished_epoch",
+ *                           "result" ("success" | "publish failed"), "mode",
+ *                           "duration_seconds", "message",
+ *                           "users": {"added", "modified", "removed",
+ *                           "unchanged", "rejected"}, "groups": {same},
+ *                           "memberships": {"added", "removed"}, "requests"}
+ *   last_attempt_failed     true when the newest error is newer than the
+ *                           last applied sync
+ *   schedule, full_sync_schedule        the expressions, or null
+ *   next_sync, next_sync_epoch          null: not scheduled
+ *   next_full_sync, next_full_sync_epoch
+ *   last_success, last_success_epoch    the snapshot's last_sync (else the
+ *                                       cache's), what NSS serves
+ *   data_age_seconds        now - last_success, null when never synced
+ *   stale_after_seconds     twice the longest gap between scheduled syncs
+ *                           (at least 300), or 86400 without a schedule
+ *   data_stale              data_age_seconds > stale_after_seconds
+ *   snapshot                {"path", "present": bool, "error": null|sentence,
+ *                           "generation", "last_sync", "last_sync_epoch",
+ *                           "users", "groups" (user-private groups included)}
+ *   cache_generation        the generation cache.db last published, or null
+ *   snapshot_matches_cache  true, false, or null when either is unknown
+ *   errors                  newest first: [{"time", "time_epoch", "error"
+ *                           ("OK_ERR_..."), "sentence", "message"}]
+ *   errors_readable         false when sync-errors.log exists but cannot be
+ *                           read (errors is then empty)
+ */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include <json-c/json.h>
+
+#include "cache.h"
 #include "commands.h"
+#include "config.h"
+#include "cron.h"
+#include "error.h"
+#include "names.h"
+#include "paths.h"
+#include "runlog.h"
+#include "snapshot.h"
+#include "xmalloc.h"
+
+#define STALE_MIN 300           /* never warn before five minutes */
+#define STALE_NO_SCHEDULE 86400
+#define HUMAN_ERRORS 5          /* errors shown in the human form */
+
+struct status {
+	struct config *c;
+	const char *config_path;
+	time_t now;
+
+	char *cache_path;
+	int cache_ok;
+	char cache_err[512];
+	int have_run;
+	struct cache_run run;
+	long long cache_generation;     /* -1 unknown */
+	long long cache_last_sync;      /* 0 never */
+
+	char *snap_path;
+	int snap_ok;
+	char snap_err[512];
+	struct snap_meta meta;
+
+	time_t next, next_full;         /* -1: not scheduled */
+	char sched_err[256];
+	long long stale_after;
+
+	long long last_success;         /* 0 never */
+	int stale;
+
+	struct runlog_entry errs[RUNLOG_KEEP];
+	int nerrs;
+	int errs_readable;
+	char errs_err[256];
+	int last_attempt_failed;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: okta-sync [-c FILE] status [--json]\n\n"
+	    "Show the last sync (times, result, counts, requests), the next\n"
+	    "scheduled sync, the age of the data NSS serves, the published\n"
+	    "snapshot and the latest errors.  Reads only; never writes.\n\n"
+	    "  --json   one JSON object for scripts, with stable keys: config,\n"
+	    "           cache, last_sync, last_attempt_failed, schedule, next_sync,\n"
+	    "           full_sync_schedule, next_full_sync, last_success,\n"
+	    "           data_age_seconds, stale_after_seconds, data_stale, snapshot,\n"
+	    "           cache_generation, snapshot_matches_cache, errors (newest\n"
+	    "           first); times as ISO 8601 UTC plus *_epoch seconds\n"
+	    "           (details at the top of syncd/cmd_status.c)\n\n"
+	    "The data is reported stale when older than twice the interval of\n"
+	    "[sync] schedule (at least 5 minutes), or a day without a schedule.\n"
+	    "As a non-root user, cache.db and sync-errors.log (mode 0600) are\n"
+	    "not readable: only the snapshot part is shown.\n");
+}
+
+/* ---- Formatting ------------------------------------------------------ */
+
+/* "2026-11-28T13:34:38Z" into buf. */
+static const char *
+iso_utc(long long t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "@%lld", t);
+	return buf;
+}
+
+/* "2026-11-28 13:34:38 UTC" in local time (TZ), as the admin reads it. */
+static const char *
+local_time(long long t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (localtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+		snprintf(buf, len, "@%lld", t);
+	return buf;
+}
+
+/* A duration for people: "45 s", "3 min", "2 h 5 min", "3 days 4 h". */
+static const char *
+human_span(long long s, char *buf, size_t len)
+{
+	if (s < 0)
+		s = -s;
+	if (s < 60)
+		snprintf(buf, len, "%lld s", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%lld min", s / 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lld h %lld min", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, len, "%lld day%s %lld h", s / 86400,
+		    s / 86400 == 1 ? "" : "s", s % 86400 / 3600);
+	return buf;
+}
+
+/* A JSON string for text that may not be valid UTF-8 (json-c would pass
+ * such bytes through and make the document invalid). */
+static json_object *
+jstr(const char *s)
+{
+	char esc[2048];
+
+	if (s == NULL)
+		return NULL;
+	if (!names_utf8_valid(s))
+		s = names_escape(s, esc, sizeof(esc));
+	return json_object_new_string(s);
+}
+
+static void
+add_time(json_object *o, const char *key, long long t)
+{
+	char k[64], buf[64];
+
+	snprintf(k, sizeof(k), "%s_epoch", key);
+	if (t <= 0) {
+		json_object_object_add(o, key, NULL);
+		json_object_object_add(o, k, NULL);
+		return;
+	}
+	json_object_object_add(o, key, json_object_new_string(iso_utc(t, buf,
+	    sizeof(buf))));
+	json_object_object_add(o, k, json_object_new_int64(t));
+}
+
+/* ---- Gathering ------------------------------------------------------- */
+
+static void
+gather_cache(struct status *st)
+{
+	sqlite3 *db = NULL;
+	int r;
+
+	st->cache_generation = -1;
+	st->cache_path = cache_db_path(st->c->cache_dir);
+	/* cache_open would say "unable to open database file"; say why. */
+	if (access(st->cache_path, R_OK) != 0 && errno != ENOENT) {
+		if (errno == EACCES)
+			snprintf(st->cache_err, sizeof(st->cache_err),
+			    "cannot read %s: permission denied (it is readable "
+			    "by root only); run okta-sync status as root to see "
+			    "the last sync and its errors", st->cache_path);
+		else
+			snprintf(st->cache_err, sizeof(st->cache_err),
+			    "cannot read %s: %s", st->cache_path, strerror(errno));
+		return;
+	}
+	if (cache_open(st->c->cache_dir, CACHE_READ_ONLY, &db, st->cache_err,
+	    sizeof(st->cache_err)) != OK_SUCCESS)
+		return;
+	r = cache_last_run(db, &st->run);
+	if (r < 0) {
+		snprintf(st->cache_err, sizeof(st->cache_err), "cannot read the "
+		    "last sync from %s: %s", st->cache_path, sqlite3_errmsg(db));
+		cache_close(db);
+		return;
+	}
+	st->have_run = r == 1;
+	st->cache_generation = cache_meta_get_int(db, "generation", 0);
+	st->cache_last_sync = cache_meta_get_int(db, "last_sync", 0);
+	st->cache_ok = 1;
+	cache_close(db);
+}
+
+static void
+gather_snapshot(struct status *st)
+{
+	struct snap *s = NULL;
+
+	st->snap_path = xasprintf("%s/%s", st->c->cache_dir, OKTA_SNAPSHOT_NAME);
+	if (snap_open(st->snap_path, &s) != 0) {
+		if (errno == ENOENT)
+			snprintf(st->snap_err, sizeof(st->snap_err), "no snapshot "
+			    "yet: NSS serves no Okta users until a sync publishes "
+			    "one");
+		else if (errno == EPROTO)
+			snprintf(st->snap_err, sizeof(st->snap_err), "%s is "
+			    "corrupt or of an unknown format; NSS refuses it; the "
+			    "next sync replaces it", st->snap_path);
+		else
+			snprintf(st->snap_err, sizeof(st->snap_err), "cannot "
+			    "read %s: %s", st->snap_path, strerror(errno));
+		return;
+	}
+	st->meta = *snap_get_meta(s);
+	st->snap_ok = 1;
+	snap_close(s);
+}
+
+/*
+ * The next fire time of expr after now (local time, as okta-syncd runs
+ * it), and the longest gap between the following fires (so that a
+ * weekdays-only schedule is not called stale on Monday morning).
+ * -1 when expr is NULL; -2 with err when it does not parse.
+ */
+static time_t
+next_fire(const char *expr, time_t now, long long *gap, char *err,
+    size_t errlen)
+{
+	struct cron cr;
+	time_t first, t, n;
+	int i;
+
+	*gap = 0;
+	if (expr == NULL || *expr == '\0')
+		return -1;
+	if (cron_parse(expr, &cr, err, errlen) != 0)
+		return -2;
+	first = t = cron_next_local(&cr, now);
+	for (i = 0; t > 0 && i < 8; i++) {
+		n = cron_next_local(&cr, t);
+		if (n <= 0)
+			break;
+		if ((long long)(n - t) > *gap)
+			*gap = (long long)(n - t);
+		t = n;
+	}
+	return first;
+}
+
+static void
+gather_schedule(struct status *st)
+{
+	char err[200];
+	long long gap, gap_full;
+
+	st->next = next_fire(st->c->schedule, st->now, &gap, err, sizeof(err));
+	if (st->next == -2)
+		snprintf(st->sched_err, sizeof(st->sched_err), "[sync] schedule "
+		    "is invalid: %s", err);
+	st->next_full = next_fire(st->c->full_sync_schedule, st->now,
+	    &gap_full, err, sizeof(err));
+	if (st->next_full == -2 && st->sched_err[0] == '\0')
+		snprintf(st->sched_err, sizeof(st->sched_err), "[sync] "
+		    "full_sync_schedule is invalid: %s", err);
+	if (st->next < 0)
+		gap = 0;
+	if (st->next_full < 0)
+		gap_full = 0;
+	/* Either schedule refreshes the data; the regular one is the one
+	 * that matters, the full one when it is alone. */
+	if (gap == 0)
+		gap = gap_full;
+	st->stale_after = gap > 0 ? 2 * gap : STALE_NO_SCHEDULE;
+	if (st->stale_after < STALE_MIN)
+		st->stale_after = STALE_MIN;
+}
+
+static void
+gather(struct status *st)
+{
+	int n;
+
+	gather_cache(st);
+	gather_snapshot(st);
+	gather_schedule(st);
+
+	/* What NSS serves is the snapshot: its last_sync is the data's age.
+	 * Without one, the cache's says when Okta was last read. */
+	if (st->snap_ok && st->meta.last_sync > 0)
+		st->last_success = st->meta.last_sync;
+	else if (st->cache_ok && st->cache_last_sync > 0)
+		st->last_success = st->cache_last_sync;
+	st->stale = st->last_success > 0 &&
+	    (long long)st->now - st->last_success > st->stale_after;
+
+	st->errs_readable = 1;
+	n = runlog_read(st->c->cache_dir, st->errs, RUNLOG_KEEP);
+	if (n < 0) {
+		st->errs_readable = 0;
+		snprintf(st->errs_err, sizeof(st->errs_err), "cannot read "
+		    "%s/%s: %s%s", st->c->cache_dir, RUNLOG_NAME, strerror(errno),
+		    errno == EACCES ? " (it is readable by root only)" : "");
+		n = 0;
+	}
+	st->nerrs = n;
+	if (n > 0)
+		st->last_attempt_failed = !st->have_run ||
+		    st->errs[0].time >= st->run.finished;
+}
+
+/* ---- Human form ------------------------------------------------------ */
+
+#define KEY "%-20s"
+#define SUBKEY "  %-18s"
+
+static void
+print_counts(const char *key, unsigned long added, unsigned long modified,
+    unsigned long removed, unsigned long unchanged, unsigned long rejected)
+{
+	printf(SUBKEY "%lu added, %lu modified, %lu removed, %lu unchanged, "
+	    "%lu rejected\n", key, added, modified, removed, unchanged, rejected);
+}
+
+static void
+print_next(const char *key, time_t t, const char *expr, time_t now)
+{
+	char b1[64], b2[64];
+
+	if (t == -1)
+		printf(KEY "not scheduled\n", key);
+	else if (t == -2)
+		printf(KEY "invalid schedule \"%s\"\n", key, expr);
+	else if (t < 0)
+		printf(KEY "never (schedule \"%s\" does not fire)\n", key, expr);
+	else
+		printf(KEY "%s (in %s; schedule \"%s\")\n", key,
+		    local_time(t, b1, sizeof(b1)),
+		    human_span((long long)(t - now), b2, sizeof(b2)), expr);
+}
+
+static void
+print_human(const struct status *st)
+{
+	const struct cache_run *r = &st->run;
+	char b1[64], b2[64], esc[1100];
+	int i;
+
+	printf(KEY "%s\n", "config:", st->config_path);
+	if (!st->cache_ok) {
+		printf(KEY "unknown: %s\n", "last sync:", st->cache_err);
+	} else if (!st->have_run) {
+		printf(KEY "none: no sync has run yet\n", "last sync:");
+	} else {
+		printf(KEY "%s (%s)\n", "last sync:", r->result, r->mode);
+		if (r->message[0] != '\0')
+			printf(SUBKEY "%s\n", "message:",
+			    names_escape(r->message, esc, sizeof(esc)));
+		printf(SUBKEY "%s (%s ago)\n", "started:",
+		    local_time(r->started, b1, sizeof(b1)),
+		    human_span((long long)st->now - r->started, b2, sizeof(b2)));
+		printf(SUBKEY "%s\n", "finished:",
+		    local_time(r->finished, b1, sizeof(b1)));
+		printf(SUBKEY "%lld s\n", "duration:", r->finished - r->started);
+		print_counts("users:", r->users_added, r->users_modified,
+		    r->users_removed, r->users_unchanged, r->users_rejected);
+		print_counts("groups:", r->groups_added,
+		    r->groups_modified, r->groups_removed, r->groups_unchanged,
+		    r->groups_rejected);
+		printf(SUBKEY "%lu added, %lu removed\n", "memberships:",
+		    r->memberships_added, r->memberships_removed);
+		printf(SUBKEY "%lld\n", "requests:", r->requests);
+	}
+	if (st->last_attempt_failed)
+		printf(KEY "FAILED at %s: %s (see latest errors)\n",
+		    "last attempt:", local_time(st->errs[0].time, b1, sizeof(b1)),
+		    st->errs[0].error);
+
+	print_next("next sync:", st->next, st->c->schedule, st->now);
+	print_next("next full sync:", st->next_full, st->c->full_sync_schedule,
+	    st->now);
+	if (st->sched_err[0] != '\0')
+		printf("  %s\n", st->sched_err);
+
+	if (st->last_success <= 0)
+		printf(KEY "no data yet\n", "data age:");
+	else if (st->last_success > (long long)st->now)
+		printf(KEY "unknown: the last successful sync (%s) is in the "
+		    "future; check the system clock\n", "data age:",
+		    local_time(st->last_success, b2, sizeof(b2)));
+	else {
+		printf(KEY "%s ago (last successful sync %s)\n", "data age:",
+		    human_span((long long)st->now - st->last_success, b1,
+		    sizeof(b1)), local_time(st->last_success, b2, sizeof(b2)));
+		if (st->stale)
+			printf("  WARNING: the data is older than %s; syncs are "
+			    "not succeeding (see latest errors) or okta-syncd is "
+			    "not running\n",
+			    human_span(st->stale_after, b1, sizeof(b1)));
+	}
+
+	printf(KEY "%s\n", "snapshot:", st->snap_path);
+	if (!st->snap_ok)
+		printf("  %s\n", st->snap_err);
+	else {
+		printf(SUBKEY "%llu", "generation:",
+		    (unsigned long long)st->meta.generation);
+		if (st->cache_ok && st->cache_generation ==
+		    (long long)st->meta.generation)
+			printf(" (cache.db agrees)\n");
+		else if (st->cache_ok)
+			printf(" (cache.db is at generation %lld: the snapshot "
+			    "is out of date; the next sync publishes it again)\n",
+			    st->cache_generation);
+		else
+			printf(" (cache.db not readable: not compared)\n");
+		printf(SUBKEY "%s\n", "last sync:",
+		    local_time(st->meta.last_sync, b1, sizeof(b1)));
+		printf(SUBKEY "%u\n", "users:", st->meta.nusers);
+		printf(SUBKEY "%u\n", "groups:", st->meta.ngroups);
+	}
+	if (!st->snap_ok && st->cache_ok && st->cache_generation > 0)
+		printf("  cache.db is at generation %lld: the next sync "
+		    "publishes the snapshot again\n", st->cache_generation);
+
+	if (!st->errs_readable)
+		printf(KEY "unknown: %s\n", "latest errors:", st->errs_err);
+	else if (st->nerrs == 0)
+		printf(KEY "none\n", "latest errors:");
+	else {
+		printf(KEY "%d recorded%s, newest first\n", "latest errors:",
+		    st->nerrs, st->nerrs > HUMAN_ERRORS ? " (5 shown)" : "");
+		for (i = 0; i < st->nerrs && i < HUMAN_ERRORS; i++) {
+			const struct runlog_entry *e = &st->errs[i];
+			const char *sentence = runlog_err_sentence(e->error);
+
+			printf("  %s  %s: %s\n", local_time(e->time, b1,
+			    sizeof(b1)), e->error, sentence ? sentence : "");
+			if (e->message[0] != '\0')
+				printf("      %s\n", names_escape(e->message, esc,
+				    sizeof(esc)));
+		}
+	}
+}
+
+/* ---- JSON form ------------------------------------------------------- */
+
+static json_object *
+counts(unsigned long added, unsigned long modified, unsigned long removed,
+    unsigned long unchanged, unsigned long rejected)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "added", json_object_new_int64((int64_t)added));
+	json_object_object_add(o, "modified",
+	    json_object_new_int64((int64_t)modified));
+	json_object_object_add(o, "removed",
+	    json_object_new_int64((int64_t)removed));
+	json_object_object_add(o, "unchanged",
+	    json_object_new_int64((int64_t)unchanged));
+	json_object_object_add(o, "rejected",
+	    json_object_new_int64((int64_t)rejected));
+	return o;
+}
+
+static void
+next_json(json_object *o, const char *key, const char *sched_key,
+    time_t t, const char *expr)
+{
+	json_object_object_add(o, sched_key, jstr(expr));
+	add_time(o, key, t > 0 ? (long long)t : 0);
+}
+
+static void
+print_json(const struct status *st)
+{
+	const struct cache_run *r = &st->run;
+	json_object *o, *x, *a, *e;
+	int i;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "config", jstr(st->config_path));
+	json_object_object_add(o, "cache_dir", jstr(st->c->cache_dir));
+
+	x = json_object_new_object();
+	json_object_object_add(x, "path", jstr(st->cache_path));
+	json_object_object_add(x, "readable", json_object_new_boolean(st->cache_ok));
+	json_object_object_add(x, "error", st->cache_ok ? NULL :
+	    jstr(st->cache_err));
+	json_object_object_add(o, "cache", x);
+
+	if (st->cache_ok && st->have_run) {
+		x = json_object_new_object();
+		add_time(x, "started", r->started);
+		add_time(x, "finished", r->finished);
+		json_object_object_add(x, "result", jstr(r->result));
+		json_object_object_add(x, "mode", jstr(r->mode));
+		json_object_object_add(x, "duration_seconds",
+		    json_object_new_int64(r->finished - r->started));
+		json_object_object_add(x, "message", r->message[0] ?
+		    jstr(r->message) : NULL);
+		json_object_object_add(x, "users", counts(r->users_added,
+		    r->users_modified, r->users_removed, r->users_unchanged,
+		    r->users_rejected));
+		json_object_object_add(x, "groups", counts(r->groups_added,
+		    r->groups_modified, r->groups_removed, r->groups_unchanged,
+		    r->groups_rejected));
+		a = json_object_new_object();
+		json_object_object_add(a, "added",
+		    json_object_new_int64((int64_t)r->memberships_added));
+		json_object_object_add(a, "removed",
+		    json_object_new_int64((int64_t)r->memberships_removed));
+		json_object_object_add(x, "memberships", a);
+		json_object_object_add(x, "requests",
+		    json_object_new_int64(r->requests));
+		json_object_object_add(o, "last_sync", x);
+	} else
+		json_object_object_add(o, "last_sync", NULL);
+	json_object_object_add(o, "last_attempt_failed",
+	    json_object_new_boolean(st->last_attempt_failed));
+
+	next_json(o, "next_sync", "schedule", st->next, st->c->schedule);
+	next_json(o, "next_full_sync", "full_sync_schedule", st->next_full,
+	    st->c->full_sync_schedule);
+	json_object_object_add(o, "schedule_error", st->sched_err[0] ?
+	    jstr(st->sched_err) : NULL);
+
+	add_time(o, "last_success", st->last_success);
+	json_object_object_add(o, "data_age_seconds", st->last_success > 0 ?
+	    json_object_new_int64((long long)st->now - st->last_success) : NULL);
+	json_object_object_add(o, "stale_after_seconds",
+	    json_object_new_int64(st->stale_after));
+	json_object_object_add(o, "data_stale", json_object_new_boolean(st->stale));
+
+	x = json_object_new_object();
+	json_object_object_add(x, "path", jstr(st->snap_path));
+	json_object_object_add(x, "present", json_object_new_boolean(st->snap_ok));
+	json_object_object_add(x, "error", st->snap_ok ? NULL : jstr(st->snap_err));
+	if (st->snap_ok) {
+		json_object_object_add(x, "generation",
+		    json_object_new_int64((int64_t)st->meta.generation));
+		add_time(x, "last_sync", st->meta.last_sync);
+		json_object_object_add(x, "users",
+		    json_object_new_int64(st->meta.nusers));
+		json_object_object_add(x, "groups",
+		    json_object_new_int64(st->meta.ngroups));
+	} else {
+		json_object_object_add(x, "generation", NULL);
+		add_time(x, "last_sync", 0);
+		json_object_object_add(x, "users", NULL);
+		json_object_object_add(x, "groups", NULL);
+	}
+	json_object_object_add(o, "snapshot", x);
+	json_object_object_add(o, "cache_generation", st->cache_ok ?
+	    json_object_new_int64(st->cache_generation) : NULL);
+	json_object_object_add(o, "snapshot_matches_cache",
+	    st->cache_ok && st->snap_ok ? json_object_new_boolean(
+	    st->cache_generation == (long long)st->meta.generation) : NULL);
+
+	a = json_object_new_array();
+	for (i = 0; i < st->nerrs; i++) {
+		e = json_object_new_object();
+		add_time(e, "time", st->errs[i].time);
+		json_object_object_add(e, "error", jstr(st->errs[i].error));
+		json_object_object_add(e, "sentence",
+		    jstr(runlog_err_sentence(st->errs[i].error)));
+		json_object_object_add(e, "message", jstr(st->errs[i].message));
+		json_object_array_add(a, e);
+	}
+	json_object_object_add(o, "errors", a);
+	json_object_object_add(o, "errors_readable",
+	    json_object_new_boolean(st->errs_readable));
+
+	printf("%s\n", json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
 
 int
 cmd_status(int argc, char **argv, const char *config_path)
 {
-	(void)argc;
-	(void)config_path;
-	fprintf(stderr, "okta-sync: %s: not implemented yet\n", argv[0]);
-	return 1;
+	struct config_problems problems = { NULL, 0 };
+	struct status st;
+	const char *path = config_path ? config_path : OKTA_CONFIG_PATH;
+	int i, json = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "okta-sync: status: unknown option %s\n",
+			    argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	memset(&st, 0, sizeof(st));
+	/* check_files = 0: status neither needs nor reads the token. */
+	st.c = config_load(path, 0, &problems);
+	if (st.c == NULL) {
+		config_print_problems(stderr, path, &problems);
+		fprintf(stderr, "okta-sync: status: the configuration has "
+		    "problems; run 'okta-sync check-config'\n");
+		config_problems_free(&problems);
+		return err_exit_code(OK_ERR_CONFIG);
+	}
+	config_problems_free(&problems);
+	st.config_path = path;
+	st.now = time(NULL);
+	gather(&st);
+	if (json)
+		print_json(&st);
+	else
+		print_human(&st);
+	free(st.cache_path);
+	free(st.snap_path);
+	config_free(st.c);
+	return 0;
 }
