@@ -122,3 +122,88 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------------------
+# Install, man pages, demo and packages (issue 6: packaging/, doc/,
+# scripts/demo.sh).
+#
+#   make install DESTDIR=... PREFIX=...   the layout the .deb and .rpm ship;
+#       LIBDIR (NSS module), PAMDIR (PAM module) and SYSTEMDUNITDIR can be
+#       overridden (the RPM spec sets /usr/lib64 and /usr/lib64/security).
+#   make man     build/man/*.[58] from doc/*.scd (part of `make`)
+#   make demo    scripts/demo.sh: the guided demo against the emulator
+#   make deb     build/okta-sync_VERSION_ARCH.deb (dpkg-buildpackage -b on a
+#                copy of the tree in build/deb, packaging/debian -> debian)
+#   make rpm     build/okta-sync-VERSION-1.ARCH.rpm (rpmbuild -ba, --nodeps:
+#                rpm's database knows nothing of Debian's packages)
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+LIBDIR ?= $(PREFIX)/lib$(if $(MULTIARCH),/$(MULTIARCH))
+PAMDIR ?= $(LIBDIR)/security
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+PAMCONFIGDIR ?= $(DATADIR)/pam-configs
+SYSTEMDUNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/usr/lib/systemd/system)
+
+MAN_SRC := $(wildcard doc/*.scd)
+MAN_PAGES := $(patsubst doc/%.scd,$(BUILD)/man/%,$(MAN_SRC))
+
+.PHONY: man deb rpm
+all: man
+man: $(MAN_PAGES)
+
+$(BUILD)/man/%: doc/%.scd
+	@mkdir -p $(dir $@)
+	@command -v scdoc >/dev/null || { echo "scdoc is missing: apt-get install scdoc" >&2; exit 1; }
+	scdoc <$< >$@.tmp && mv $@.tmp $@
+
+install: programs modules man
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PAMDIR) \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(PAMCONFIGDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DATADIR)/okta-sync $(DESTDIR)$(SYSCONFDIR)/okta-sync
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 $(BUILD)/libnss_okta.so.2 $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(BUILD)/pam_okta.so $(DESTDIR)$(PAMDIR)/
+	install -m 0644 packaging/systemd/okta-syncd.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -m 0644 packaging/pam-configs/okta $(DESTDIR)$(PAMCONFIGDIR)/okta
+	install -m 0644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 packaging/okta-sync.conf.example $(DESTDIR)$(DATADIR)/okta-sync/
+	@# the config may hold secrets: root only; an admin's edited one stays
+	test -e $(DESTDIR)$(SYSCONFDIR)/okta-sync/okta-sync.conf || \
+		install -m 0600 packaging/okta-sync.conf.example \
+			$(DESTDIR)$(SYSCONFDIR)/okta-sync/okta-sync.conf
+	@# cache.db inside is created 0600 by okta-sync, the snapshot 0644
+	install -d -m 0755 $(DESTDIR)$(LOCALSTATEDIR)/lib/okta-sync
+
+demo:
+	@scripts/demo.sh
+
+# dpkg-buildpackage and rpmbuild run make again: they must not inherit this
+# make's variables (BUILD=..., -j jobserver) through the environment.
+PKG_ENV := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u DESTDIR
+DEB_DIR := $(BUILD)/deb/okta-sync-$(VERSION)
+RPM_TOP := $(abspath $(BUILD))/rpmtop
+
+deb:
+	@scripts/install-deps package
+	rm -rf $(BUILD)/deb
+	mkdir -p $(DEB_DIR)
+	tar -c --exclude=./build --exclude=./.git --exclude=./packaging/debian . \
+		| tar -x -C $(DEB_DIR)
+	cp -a packaging/debian $(DEB_DIR)/debian
+	cd $(DEB_DIR) && $(PKG_ENV) dpkg-buildpackage -us -uc -b
+	cp $(BUILD)/deb/okta-sync_$(VERSION)_*.deb $(BUILD)/
+
+rpm:
+	@scripts/install-deps package
+	rm -rf $(RPM_TOP)
+	mkdir -p $(RPM_TOP)/SOURCES
+	tar -cz --exclude=./build --exclude=./.git \
+		--transform 's,^\.,okta-sync-$(VERSION),' \
+		-f $(RPM_TOP)/SOURCES/okta-sync-$(VERSION).tar.gz .
+	$(PKG_ENV) rpmbuild --define "_topdir $(RPM_TOP)" \
+		--define "okta_version $(VERSION)" --nodeps \
+		-ba packaging/rpm/okta-sync.spec
+	cp $(RPM_TOP)/RPMS/*/okta-sync-$(VERSION)-*.rpm $(BUILD)/
