@@ -73,14 +73,22 @@ def plan(conf, *args, expect_rc=0):
         raise AssertionError("not JSON:\n%s\nstderr:\n%s" % (p.stdout[-3000:], p.stderr))
 
 
-def hash_dir(d):
+# A failed sync records why in this file (runlog.h), next to the cache it
+# must leave untouched: "unchanged" is about the cache and the snapshot.
+ERRORS_LOG = "sync-errors.log"
+
+
+def hash_dir(d, keep_errors_log=False):
     """{relative path: sha256 of the bytes} of every file under d (and the
-    mode), so that "byte-for-byte unchanged" can be asserted."""
+    mode), so that "byte-for-byte unchanged" can be asserted.  The failure
+    log is left out unless keep_errors_log."""
     out = {}
     if not os.path.isdir(d):
         return out
     for root, _, files in os.walk(d):
         for n in files:
+            if n == ERRORS_LOG and not keep_errors_log:
+                continue
             p = os.path.join(root, n)
             with open(p, "rb") as f:
                 out[os.path.relpath(p, d)] = (hashlib.sha256(f.read()).hexdigest(),

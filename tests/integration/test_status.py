@@ -108,7 +108,7 @@ def no_sync_yet():
                         sync={"schedule": SCHEDULE, "full_sync_schedule": FULL_SCHEDULE},
                         token="not-a-real-token")
         cache = sc.cache_dir(conf)
-        before_files = sc.hash_dir(cache)
+        before_files = sc.hash_dir(cache, keep_errors_log=True)
         t0 = int(time.time())
         p = cli(conf, "status")
         t1 = int(time.time())
@@ -130,7 +130,7 @@ def no_sync_yet():
         assert doc["snapshot_matches_cache"] is None
         assert doc["errors"] == [] and doc["errors_readable"] is True
         check_schedule(doc, t0, t1)
-        assert sc.hash_dir(cache) == before_files, "status wrote to the cache dir"
+        assert sc.hash_dir(cache, keep_errors_log=True) == before_files, "status wrote to the cache dir"
 
         # Without a schedule.
         conf2 = sc.setup(os.path.join(tmp, "b"), None, okta={"domain": "localhost:9"},
@@ -166,10 +166,10 @@ def status_and_show_after_syncs():
             nreq = len(emu.requests())
             t_end = int(time.time())
 
-            files = sc.hash_dir(cache)
+            files = sc.hash_dir(cache, keep_errors_log=True)
             doc = cli_json(conf, "status")
             t1 = int(time.time())
-            assert sc.hash_dir(cache) == files, "status changed the cache dir"
+            assert sc.hash_dir(cache, keep_errors_log=True) == files, "status changed the cache dir"
             ls = doc["last_sync"]
             assert ls is not None, doc
             assert ls["result"] == "success", ls

@@ -51,6 +51,8 @@ def fails_cleanly(kind, path, count, words):
     assert any(w in err for w in words), p.stderr
     assert "nothing was changed" in err or "nothing" in err, p.stderr
     assert sc.hash_dir(cache) == before, "the failed sync changed the cache dir"
+    with open(os.path.join(cache, sc.ERRORS_LOG)) as f:
+        assert f.read().strip(), "the failure was not recorded for okta-sync status"
     assert emu.token not in p.stdout + p.stderr
     # And the next sync, without the fault, applies the change.
     doc = sc.plan(conf)
