@@ -11,9 +11,6 @@
 #include "nss_okta.h"
 #include "paths.h"
 
-/* No group passwords (gshadow) for Okta groups. */
-#define GR_PASSWD "*"
-
 static void
 fill(struct group *gr, const struct snap_gr *sg, char *buf)
 {
@@ -23,15 +20,6 @@ fill(struct group *gr, const struct snap_gr *sg, char *buf)
 	gr->gr_mem = sg->members;
 }
 
-static char *
-reserve(char *buf, size_t buflen)
-{
-	if (buflen < sizeof(GR_PASSWD))
-		return NULL;
-	memcpy(buf, GR_PASSWD, sizeof(GR_PASSWD));
-	return buf + sizeof(GR_PASSWD);
-}
-
 static enum nss_status
 lookup(const char *name, gid_t gid, struct group *gr, char *buf,
     size_t buflen, int *errnop)
@@ -39,17 +27,18 @@ lookup(const char *name, gid_t gid, struct group *gr, char *buf,
 	struct snap_gr sg;
 	struct snap *s;
 	char *rest;
+	size_t restlen;
 	int r, e;
 
-	if ((rest = reserve(buf, buflen)) == NULL)
+	if ((rest = nss_okta_reserve(buf, buflen, &restlen)) == NULL)
 		return nss_okta_status(-1, ERANGE, errnop);
 	if ((s = snap_acquire(OKTA_SNAPSHOT_PATH)) == NULL)
 		return nss_okta_status(-1, errno, errnop);
 	if (name != NULL)
-		r = snap_getgrnam(s, name, &sg, rest, buflen - sizeof(GR_PASSWD));
+		r = snap_getgrnam(s, name, &sg, rest, restlen);
 	else
 		r = snap_getgrgid(s, (uint32_t)gid, &sg, rest,
-		    buflen - sizeof(GR_PASSWD));
+		    restlen);
 	e = errno;
 	snap_release(s);
 	if (r == 1)
@@ -91,14 +80,15 @@ _nss_okta_getgrent_r(struct group *gr, char *buf, size_t buflen, int *errnop)
 {
 	struct snap_gr sg;
 	char *rest;
+	size_t restlen;
 	int r, e;
 
-	if ((rest = reserve(buf, buflen)) == NULL)
+	if ((rest = nss_okta_reserve(buf, buflen, &restlen)) == NULL)
 		return nss_okta_status(-1, ERANGE, errnop);
 	if (nss_okta_ent_lock(&nss_okta_grent) != 1)
 		return nss_okta_status(-1, errno, errnop);
 	r = snap_gr_next(nss_okta_grent.snap, &nss_okta_grent.pos, &sg, rest,
-	    buflen - sizeof(GR_PASSWD));
+	    restlen);
 	e = errno;
 	nss_okta_ent_unlock(&nss_okta_grent);
 	if (r == 1)

@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <pthread.h>
 
+#include <string.h>
+
 #include "nss_okta.h"
 #include "paths.h"
 
@@ -137,4 +139,14 @@ nss_okta_fini(void)
 {
 	nss_okta_ent_end(&nss_okta_pwent);
 	nss_okta_ent_end(&nss_okta_grent);
+}
+
+char *
+nss_okta_reserve(char *buf, size_t buflen, size_t *restlen)
+{
+	if (buflen < sizeof(NSS_OKTA_NO_PASSWD))
+		return NULL;
+	memcpy(buf, NSS_OKTA_NO_PASSWD, sizeof(NSS_OKTA_NO_PASSWD));
+	*restlen = buflen - sizeof(NSS_OKTA_NO_PASSWD);
+	return buf + sizeof(NSS_OKTA_NO_PASSWD);
 }

@@ -37,6 +37,21 @@ OKTA_EXPORT enum nss_status _nss_okta_initgroups_dyn(const char *user,
     long int limit, int *errnop);
 
 /*
+ * Okta users and groups have no local password and no shadow or gshadow
+ * entry: "*" says so (as sssd answers).  "x" would send pam_unix to
+ * shadow, and its account phase refuses a user whose shadow entry is
+ * missing.
+ */
+#define NSS_OKTA_NO_PASSWD "*"
+
+/*
+ * Put the password field at the start of the caller's buffer and return
+ * the rest of it, whose length goes to *restlen; NULL (ERANGE) when there
+ * is no room even for that.  Can't fail otherwise.
+ */
+char *nss_okta_reserve(char *buf, size_t buflen, size_t *restlen);
+
+/*
  * The only place a reader result becomes an NSS status.  r is what a
  * snap_* lookup returned (1, 0, -1 with errno); e is that errno.
  *   1           SUCCESS

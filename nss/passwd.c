@@ -12,11 +12,6 @@
 #include "nss_okta.h"
 #include "paths.h"
 
-/* Okta users have no local password, and no shadow entry: "*" (as sssd
- * answers) says so.  "x" would send pam_unix to shadow, and its account
- * phase refuses a user whose shadow entry is missing. */
-#define PW_PASSWD "*"
-
 /*
  * Fill pw from the reader's answer.  The password field takes the first
  * bytes of buf; the reader's strings follow (decode() put them there).
@@ -33,17 +28,6 @@ fill(struct passwd *pw, const struct snap_pw *sp, char *buf)
 	pw->pw_shell = (char *)sp->shell;
 }
 
-/* The part of buf the reader may use, after the password field; NULL
- * (ERANGE) when there is no room even for that. */
-static char *
-reserve(char *buf, size_t buflen)
-{
-	if (buflen < sizeof(PW_PASSWD))
-		return NULL;
-	memcpy(buf, PW_PASSWD, sizeof(PW_PASSWD));
-	return buf + sizeof(PW_PASSWD);
-}
-
 /* One keyed lookup: by name when name is set, else by uid. */
 static enum nss_status
 lookup(const char *name, uid_t uid, struct passwd *pw, char *buf,
@@ -52,17 +36,18 @@ lookup(const char *name, uid_t uid, struct passwd *pw, char *buf,
 	struct snap_pw sp;
 	struct snap *s;
 	char *rest;
+	size_t restlen;
 	int r, e;
 
-	if ((rest = reserve(buf, buflen)) == NULL)
+	if ((rest = nss_okta_reserve(buf, buflen, &restlen)) == NULL)
 		return nss_okta_status(-1, ERANGE, errnop);
 	if ((s = snap_acquire(OKTA_SNAPSHOT_PATH)) == NULL)
 		return nss_okta_status(-1, errno, errnop);
 	if (name != NULL)
-		r = snap_getpwnam(s, name, &sp, rest, buflen - sizeof(PW_PASSWD));
+		r = snap_getpwnam(s, name, &sp, rest, restlen);
 	else
 		r = snap_getpwuid(s, (uint32_t)uid, &sp, rest,
-		    buflen - sizeof(PW_PASSWD));
+		    restlen);
 	e = errno;
 	snap_release(s);
 	if (r == 1)
@@ -105,15 +90,16 @@ _nss_okta_getpwent_r(struct passwd *pw, char *buf, size_t buflen, int *errnop)
 {
 	struct snap_pw sp;
 	char *rest;
+	size_t restlen;
 	int r, e;
 
-	if ((rest = reserve(buf, buflen)) == NULL)
+	if ((rest = nss_okta_reserve(buf, buflen, &restlen)) == NULL)
 		return nss_okta_status(-1, ERANGE, errnop);
 	if (nss_okta_ent_lock(&nss_okta_pwent) != 1)
 		return nss_okta_status(-1, errno, errnop);
 	/* On ERANGE the reader leaves pos alone: the retry gets this entry. */
 	r = snap_pw_next(nss_okta_pwent.snap, &nss_okta_pwent.pos, &sp, rest,
-	    buflen - sizeof(PW_PASSWD));
+	    restlen);
 	e = errno;
 	nss_okta_ent_unlock(&nss_okta_pwent);
 	if (r == 1)

@@ -48,6 +48,7 @@
 #include "config.h"
 #include "error.h"
 #include "names.h"
+#include "textout.h"
 #include "paths.h"
 #include "snapshot.h"
 #include "xmalloc.h"
@@ -83,33 +84,6 @@ usage(FILE *f)
 
 /* ---- Output helpers ------------------------------------------------- */
 
-/* Whether s can go to a terminal as is: valid UTF-8, no C0/C1 control
- * character, no DEL. */
-static int
-printable(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (!names_utf8_valid(s))
-		return 0;
-	for (; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return 0;
-		if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
-			return 0;
-	}
-	return 1;
-}
-
-/* s for the terminal: as is, or escaped into buf. */
-static const char *
-safe(const char *s, char *buf, size_t len)
-{
-	if (s == NULL)
-		return "(none)";
-	return printable(s) ? s : names_escape(s, buf, len);
-}
-
 #define KEY "  %-18s"
 
 static void
@@ -117,19 +91,7 @@ line(const char *key, const char *value)
 {
 	char buf[2048];
 
-	printf(KEY "%s\n", key, safe(value, buf, sizeof(buf)));
-}
-
-static json_object *
-jstr(const char *s)
-{
-	char esc[2048];
-
-	if (s == NULL)
-		return NULL;
-	if (!names_utf8_valid(s))
-		s = names_escape(s, esc, sizeof(esc));
-	return json_object_new_string(s);
+	printf(KEY "%s\n", key, term_text(value, buf, sizeof(buf)));
 }
 
 static const char *
@@ -174,18 +136,18 @@ rejects(struct show *sh, json_object **out, int *n)
 	    SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		e = json_object_new_object();
-		json_object_object_add(e, "okta_id", jstr(col(st, 0)));
-		json_object_object_add(e, "okta_name", jstr(col(st, 1)));
-		json_object_object_add(e, "reason", jstr(col(st, 2)));
+		json_object_object_add(e, "okta_id", json_text(col(st, 0)));
+		json_object_object_add(e, "okta_name", json_text(col(st, 1)));
+		json_object_object_add(e, "reason", json_text(col(st, 2)));
 		json_object_array_add(a, e);
 		if (!sh->json) {
 			if (*n == 0)
 				printf("Rejected by the last sync (never stored, "
 				    "never published):\n");
 			printf("  Okta %s %s \"%s\": %s\n", sh->kind == KIND_USER ?
-			    "user" : "group", safe(col(st, 0), b1, sizeof(b1)),
-			    safe(col(st, 1), b2, sizeof(b2)),
-			    safe(col(st, 2), b3, sizeof(b3)));
+			    "user" : "group", term_text(col(st, 0), b1, sizeof(b1)),
+			    term_text(col(st, 1), b2, sizeof(b2)),
+			    term_text(col(st, 2), b3, sizeof(b3)));
 		}
 		(*n)++;
 	}
@@ -235,10 +197,10 @@ snapshot_base(struct show *sh)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "path", jstr(sh->snap_path));
+	json_object_object_add(o, "path", json_text(sh->snap_path));
 	json_object_object_add(o, "readable",
 	    json_object_new_boolean(sh->snap != NULL));
-	json_object_object_add(o, "error", sh->snap ? NULL : jstr(sh->snap_err));
+	json_object_object_add(o, "error", sh->snap ? NULL : json_text(sh->snap_err));
 	return o;
 }
 
@@ -280,7 +242,7 @@ show_user_snapshot(struct show *sh, const char *name, const char *cache_line,
 		snap_user_gids(sh->snap, name, collect_gid, &g);
 	}
 	json_object_object_add(o, "published", json_object_new_boolean(r == 1));
-	json_object_object_add(o, "passwd", pline ? jstr(pline) : NULL);
+	json_object_object_add(o, "passwd", pline ? json_text(pline) : NULL);
 	a = json_object_new_array();
 	for (i = 0; i < g.n; i++)
 		json_object_array_add(a, json_object_new_int64(g.v[i]));
@@ -334,7 +296,7 @@ user_groups(struct show *sh, const char *okta_id, const char *name,
 	sqlite3_bind_text(st, 1, okta_id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		e = json_object_new_object();
-		json_object_object_add(e, "name", jstr(col(st, 0)));
+		json_object_object_add(e, "name", json_text(col(st, 0)));
 		json_object_object_add(e, "gid",
 		    json_object_new_int64(sqlite3_column_int64(st, 1)));
 		json_object_array_add(a, e);
@@ -413,13 +375,13 @@ show_user_cached(struct show *sh, json_object *root)
 	gid = sqlite3_column_int64(st, 3);
 
 	ok = json_object_new_object();
-	json_object_object_add(ok, "id", jstr(col(st, 0)));
-	json_object_object_add(ok, "login", jstr(col(st, 8)));
-	json_object_object_add(ok, "email", jstr(col(st, 9)));
-	json_object_object_add(ok, "first_name", jstr(col(st, 10)));
-	json_object_object_add(ok, "last_name", jstr(col(st, 11)));
-	json_object_object_add(ok, "status", jstr(col(st, 7)));
-	json_object_object_add(ok, "last_updated", jstr(col(st, 12)));
+	json_object_object_add(ok, "id", json_text(col(st, 0)));
+	json_object_object_add(ok, "login", json_text(col(st, 8)));
+	json_object_object_add(ok, "email", json_text(col(st, 9)));
+	json_object_object_add(ok, "first_name", json_text(col(st, 10)));
+	json_object_object_add(ok, "last_name", json_text(col(st, 11)));
+	json_object_object_add(ok, "status", json_text(col(st, 7)));
+	json_object_object_add(ok, "last_updated", json_text(col(st, 12)));
 	json_object_object_add(root, "okta", ok);
 	if (!sh->json) {
 		printf("Okta user %s (what Okta sent)\n", col(st, 0));
@@ -435,15 +397,15 @@ show_user_cached(struct show *sh, json_object *root)
 	    col(st, 4), col(st, 5), col(st, 6));
 	pgname = primary_group_name(sh, name, gid);
 	lx = json_object_new_object();
-	json_object_object_add(lx, "name", jstr(name));
+	json_object_object_add(lx, "name", json_text(name));
 	json_object_object_add(lx, "uid", json_object_new_int64(uid));
 	json_object_object_add(lx, "gid", json_object_new_int64(gid));
-	json_object_object_add(lx, "gecos", jstr(col(st, 4)));
-	json_object_object_add(lx, "home", jstr(col(st, 5)));
-	json_object_object_add(lx, "shell", jstr(col(st, 6)));
-	json_object_object_add(lx, "passwd", jstr(pline));
+	json_object_object_add(lx, "gecos", json_text(col(st, 4)));
+	json_object_object_add(lx, "home", json_text(col(st, 5)));
+	json_object_object_add(lx, "shell", json_text(col(st, 6)));
+	json_object_object_add(lx, "passwd", json_text(pline));
 	ok = json_object_new_object();
-	json_object_object_add(ok, "name", jstr(pgname));
+	json_object_object_add(ok, "name", json_text(pgname));
 	json_object_object_add(ok, "gid", json_object_new_int64(gid));
 	json_object_object_add(lx, "primary_group", ok);
 	json_object_object_add(root, "linux", lx);
@@ -497,7 +459,7 @@ show_group_snapshot(struct show *sh, const char *name, const char *cache_line,
 			    gr.members[i]);
 			free(gline);
 			gline = tmp;
-			json_object_array_add(a, jstr(gr.members[i]));
+			json_object_array_add(a, json_text(gr.members[i]));
 			v[i] = gr.members[i];
 		}
 		qsort(v, n, sizeof(*v), cmp_str);
@@ -509,7 +471,7 @@ show_group_snapshot(struct show *sh, const char *name, const char *cache_line,
 		free(v);
 	}
 	json_object_object_add(o, "published", json_object_new_boolean(r == 1));
-	json_object_object_add(o, "group", gline ? jstr(gline) : NULL);
+	json_object_object_add(o, "group", gline ? json_text(gline) : NULL);
 	json_object_object_add(o, "members", a);
 	if (!sh->json) {
 		if (sh->snap == NULL)
@@ -565,10 +527,10 @@ show_group_cached(struct show *sh, json_object *root)
 	name = col(st, 1);
 	gid = sqlite3_column_int64(st, 2);
 	ok = json_object_new_object();
-	json_object_object_add(ok, "id", jstr(col(st, 0)));
-	json_object_object_add(ok, "name", jstr(col(st, 3)));
-	json_object_object_add(ok, "last_updated", jstr(col(st, 4)));
-	json_object_object_add(ok, "last_membership_updated", jstr(col(st, 5)));
+	json_object_object_add(ok, "id", json_text(col(st, 0)));
+	json_object_object_add(ok, "name", json_text(col(st, 3)));
+	json_object_object_add(ok, "last_updated", json_text(col(st, 4)));
+	json_object_object_add(ok, "last_membership_updated", json_text(col(st, 5)));
 	json_object_object_add(root, "okta", ok);
 	if (!sh->json) {
 		printf("Okta group %s (what Okta sent)\n", col(st, 0));
@@ -589,13 +551,13 @@ show_group_cached(struct show *sh, json_object *root)
 		tmp = xasprintf("%s%s%s", gline, n++ ? "," : "", col(sm, 0));
 		free(gline);
 		gline = tmp;
-		json_object_array_add(a, jstr(col(sm, 0)));
+		json_object_array_add(a, json_text(col(sm, 0)));
 	}
 	lx = json_object_new_object();
-	json_object_object_add(lx, "name", jstr(name));
+	json_object_object_add(lx, "name", json_text(name));
 	json_object_object_add(lx, "gid", json_object_new_int64(gid));
 	json_object_object_add(lx, "members", a);
-	json_object_object_add(lx, "group", jstr(gline));
+	json_object_object_add(lx, "group", json_text(gline));
 	json_object_object_add(root, "linux", lx);
 	if (rc != SQLITE_DONE) {
 		rc = -1;
@@ -686,7 +648,7 @@ run_show(struct show *sh)
 	root = json_object_new_object();
 	json_object_object_add(root, "kind", json_object_new_string(
 	    sh->kind == KIND_USER ? "user" : "group"));
-	json_object_object_add(root, "query", jstr(sh->query));
+	json_object_object_add(root, "query", json_text(sh->query));
 	found = sh->kind == KIND_USER ? show_user_cached(sh, root) :
 	    show_group_cached(sh, root);
 	if (found >= 0) {
@@ -707,13 +669,13 @@ run_show(struct show *sh)
 			fprintf(stderr, "okta-sync: show: \"%s\" is not an Okta "
 			    "group: it is the private group of the Okta user of "
 			    "that name (see 'okta-sync show user %s')\n",
-			    safe(sh->query, esc, sizeof(esc)),
-			    safe(sh->query, esc, sizeof(esc)));
+			    term_text(sh->query, esc, sizeof(esc)),
+			    term_text(sh->query, esc, sizeof(esc)));
 		else
 			fprintf(stderr, "okta-sync: show: no Okta %s named %s "
 			    "in the cache (rejected entries are listed by their "
 			    "Okta login)\n", "user or group",
-			    safe(sh->query, esc, sizeof(esc)));
+			    term_text(sh->query, esc, sizeof(esc)));
 		json_object_put(root);
 		return 1;
 	}

@@ -60,6 +60,7 @@
 #include "cron.h"
 #include "error.h"
 #include "names.h"
+#include "textout.h"
 #include "paths.h"
 #include "runlog.h"
 #include "snapshot.h"
@@ -165,20 +166,6 @@ human_span(long long s, char *buf, size_t len)
 		snprintf(buf, len, "%lld day%s %lld h", s / 86400,
 		    s / 86400 == 1 ? "" : "s", s % 86400 / 3600);
 	return buf;
-}
-
-/* A JSON string for text that may not be valid UTF-8 (json-c would pass
- * such bytes through and make the document invalid). */
-static json_object *
-jstr(const char *s)
-{
-	char esc[2048];
-
-	if (s == NULL)
-		return NULL;
-	if (!names_utf8_valid(s))
-		s = names_escape(s, esc, sizeof(esc));
-	return json_object_new_string(s);
 }
 
 static void
@@ -511,7 +498,7 @@ static void
 next_json(json_object *o, const char *key, const char *sched_key,
     time_t t, const char *expr)
 {
-	json_object_object_add(o, sched_key, jstr(expr));
+	json_object_object_add(o, sched_key, json_text(expr));
 	add_time(o, key, t > 0 ? (long long)t : 0);
 }
 
@@ -523,26 +510,26 @@ print_json(const struct status *st)
 	int i;
 
 	o = json_object_new_object();
-	json_object_object_add(o, "config", jstr(st->config_path));
-	json_object_object_add(o, "cache_dir", jstr(st->c->cache_dir));
+	json_object_object_add(o, "config", json_text(st->config_path));
+	json_object_object_add(o, "cache_dir", json_text(st->c->cache_dir));
 
 	x = json_object_new_object();
-	json_object_object_add(x, "path", jstr(st->cache_path));
+	json_object_object_add(x, "path", json_text(st->cache_path));
 	json_object_object_add(x, "readable", json_object_new_boolean(st->cache_ok));
 	json_object_object_add(x, "error", st->cache_ok ? NULL :
-	    jstr(st->cache_err));
+	    json_text(st->cache_err));
 	json_object_object_add(o, "cache", x);
 
 	if (st->cache_ok && st->have_run) {
 		x = json_object_new_object();
 		add_time(x, "started", r->started);
 		add_time(x, "finished", r->finished);
-		json_object_object_add(x, "result", jstr(r->result));
-		json_object_object_add(x, "mode", jstr(r->mode));
+		json_object_object_add(x, "result", json_text(r->result));
+		json_object_object_add(x, "mode", json_text(r->mode));
 		json_object_object_add(x, "duration_seconds",
 		    json_object_new_int64(r->finished - r->started));
 		json_object_object_add(x, "message", r->message[0] ?
-		    jstr(r->message) : NULL);
+		    json_text(r->message) : NULL);
 		json_object_object_add(x, "users", counts(r->users_added,
 		    r->users_modified, r->users_removed, r->users_unchanged,
 		    r->users_rejected));
@@ -567,7 +554,7 @@ print_json(const struct status *st)
 	next_json(o, "next_full_sync", "full_sync_schedule", st->next_full,
 	    st->c->full_sync_schedule);
 	json_object_object_add(o, "schedule_error", st->sched_err[0] ?
-	    jstr(st->sched_err) : NULL);
+	    json_text(st->sched_err) : NULL);
 
 	add_time(o, "last_success", st->last_success);
 	json_object_object_add(o, "data_age_seconds", st->last_success > 0 ?
@@ -577,9 +564,9 @@ print_json(const struct status *st)
 	json_object_object_add(o, "data_stale", json_object_new_boolean(st->stale));
 
 	x = json_object_new_object();
-	json_object_object_add(x, "path", jstr(st->snap_path));
+	json_object_object_add(x, "path", json_text(st->snap_path));
 	json_object_object_add(x, "present", json_object_new_boolean(st->snap_ok));
-	json_object_object_add(x, "error", st->snap_ok ? NULL : jstr(st->snap_err));
+	json_object_object_add(x, "error", st->snap_ok ? NULL : json_text(st->snap_err));
 	if (st->snap_ok) {
 		json_object_object_add(x, "generation",
 		    json_object_new_int64((int64_t)st->meta.generation));
@@ -605,10 +592,10 @@ print_json(const struct status *st)
 	for (i = 0; i < st->nerrs; i++) {
 		e = json_object_new_object();
 		add_time(e, "time", st->errs[i].time);
-		json_object_object_add(e, "error", jstr(st->errs[i].error));
+		json_object_object_add(e, "error", json_text(st->errs[i].error));
 		json_object_object_add(e, "sentence",
-		    jstr(runlog_err_sentence(st->errs[i].error)));
-		json_object_object_add(e, "message", jstr(st->errs[i].message));
+		    json_text(runlog_err_sentence(st->errs[i].error)));
+		json_object_object_add(e, "message", json_text(st->errs[i].message));
 		json_object_array_add(a, e);
 	}
 	json_object_object_add(o, "errors", a);
