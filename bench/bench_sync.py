@@ -8,7 +8,9 @@ memberships).  Prints the wall time, the client's own CPU time (user+sys of
 the okta-sync process, from wait4's rusage), its peak RSS, the requests
 made against the minimum the paging rules allow, and the time to publish
 the snapshot (sync_result.publish_seconds), each against the issue's
-target; then the same for a second, no-change sync.  The emulator is a
+target; then the same for a second, no-change sync, and for an incremental
+sync after 10 changes (`--incremental`: the changed entries only; its
+figures are set against the full sync's).  The emulator is a
 Python process, so wall time is mostly the emulator's; the client's CPU
 is the figure that measures okta-sync.
 """
@@ -96,6 +98,38 @@ def report(label, rc, out, errtxt, wall, cpu, rss, minreq):
     return cpu <= TARGET_CPU and rss <= TARGET_RSS_MB and publish <= TARGET_PUBLISH
 
 
+def incremental(emu, org, conf, full_cpu):
+    """Ten changes, then `sync --incremental`: its requests (at most 10 by
+    issue 5's Done-when 2) and its CPU against the full sync's."""
+    logins = [u["profile"]["login"] for u in org["users"] if u["status"] == "ACTIVE"]
+    for i in range(5):
+        emu.set_profile(logins[i], firstName="Changed%d" % i)
+    emu.set_status(logins[5], "SUSPENDED")
+    emu.add_user("bench.new@example.com", firstName="Bench", lastName="New")
+    emu.add_member(org["groups"][0]["profile"]["name"], logins[6])
+    by_id = {u["id"]: u["profile"]["login"] for u in org["users"]}
+    emu.remove_member(org["groups"][1]["profile"]["name"], by_id[org["groups"][1]["members"][0]])
+    emu.set_profile(logins[7], lastName="Changed")
+    rc, out, errtxt, wall, cpu, rss = run_sync(conf, "-q", "-v", "--incremental")
+    m = re.search(r"(\d+) requests, publish ([0-9.]+) s", errtxt)
+    if rc != 0 or m is None:
+        print("incremental sync: FAILED (exit %d)\n%s\n%s" % (rc, out[-2000:], errtxt[-2000:]))
+        return False
+    requests, publish = int(m.group(1)), float(m.group(2))
+    print("incremental sync after 10 changes:")
+    for line in out.splitlines():
+        if line.startswith(("users:", "groups:", "memberships:")):
+            print("    " + line)
+    print("    wall time        %8.2f s" % wall)
+    print("    client CPU       %8.2f s   full sync %.2f s   ratio %.2f"
+          % (cpu, full_cpu, cpu / full_cpu))
+    print("    peak RSS         %8.1f MB" % rss)
+    print("    requests         %8d     target <= 10   ratio %.2f" % (requests, requests / 10.0))
+    print("    publish          %8.3f s   target <= %.1f s   ratio %.2f"
+          % (publish, TARGET_PUBLISH, publish / TARGET_PUBLISH))
+    return requests <= 10 and publish <= TARGET_PUBLISH
+
+
 def main():
     nusers, ngroups, per = 100000, 5000, 5
     if len(sys.argv) == 4:
@@ -114,7 +148,9 @@ def main():
             r = run_sync(conf, "-q", "-v")
             ok &= report("full sync into an empty cache", *r, minreq)
             r = run_sync(conf, "-q", "-v")
+            full_cpu = r[4]
             ok &= report("second sync, nothing changed", *r, minreq)
+            ok &= incremental(emu, org, conf, full_cpu)
             size = os.path.getsize(os.path.join(tmp, "cache", "snapshot.cdb"))
             dbsize = os.path.getsize(os.path.join(tmp, "cache", "cache.db"))
             print("sizes: snapshot %.1f MB, cache.db %.1f MB" % (size / 1e6, dbsize / 1e6))

@@ -68,12 +68,29 @@ static const char schema_v1[] =
     "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;";
 
 /*
+ * Version 2: the local accounts an admin let Okta users take over
+ * (`okta-sync migrate --apply`, adopt.h).  The CHECKs repeat the rule that
+ * UID/GID 0 and system IDs are never adopted, so that no writer can get it
+ * wrong; a UID is adopted at most once.
+ */
+static const char schema_v2[] =
+    "CREATE TABLE adoptions ("
+    " okta_id TEXT PRIMARY KEY NOT NULL,"
+    " name TEXT NOT NULL,"
+    " uid INTEGER NOT NULL UNIQUE CHECK (uid >= 1000 AND uid < 4294967295),"
+    " gid INTEGER NOT NULL CHECK (gid >= 1000 AND gid < 4294967295),"
+    " home TEXT,"
+    " adopted INTEGER NOT NULL,"
+    " local_group INTEGER NOT NULL DEFAULT 1) WITHOUT ROWID;";
+
+/*
  * One migration step: brings a file at version (index) to index + 1.  Add
- * version 2 by appending a function here; each runs in its own
- * transaction together with the user_version bump.
+ * a version by appending its SQL here; each runs in its own transaction
+ * together with the user_version bump.
  */
 static const char *const migrations[CACHE_SCHEMA_VERSION] = {
 	schema_v1,    /* 0 -> 1: the first schema */
+	schema_v2,    /* 1 -> 2: adoptions (migration of local users) */
 };
 
 char *
@@ -113,7 +130,7 @@ user_version(sqlite3 *db)
 static int
 migrate(sqlite3 *db, char *err, size_t errlen)
 {
-	int v;
+	int v, from = -1;
 	char sql[64], e[256];
 
 	for (;;) {
@@ -133,7 +150,11 @@ migrate(sqlite3 *db, char *err, size_t errlen)
 		if (cache_exec(db, sql, err, errlen) != 0 ||
 		    cache_exec(db, "COMMIT", err, errlen) != 0)
 			goto fail;
-		if (v > 0)
+		/* A new file goes through every step: only an existing
+		 * file's migration is news. */
+		if (from < 0)
+			from = v;
+		if (from > 0)
 			info("cache.db migrated from schema %d to %d", v, v + 1);
 	}
 fail:
@@ -339,7 +360,7 @@ long long
 cache_count(sqlite3 *db, const char *table)
 {
 	static const char *const known[] = { "users", "groups", "memberships",
-	    "allocations", "rejects", "sync_runs" };
+	    "allocations", "rejects", "sync_runs", "adoptions" };
 	sqlite3_stmt *st;
 	char sql[64];
 	long long n = -1;

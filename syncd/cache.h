@@ -31,6 +31,16 @@
  *       (the log has it).
  *   meta(key PK, value): "generation" (of the last snapshot published),
  *       "last_sync" (epoch s, end of the last applied sync).
+ *
+ * Version 2 adds (see adopt.h):
+ *   adoptions(okta_id PK, name, uid UNIQUE, gid, home, adopted,
+ *             local_group)
+ *       the local accounts an admin let an Okta user take over: the Okta
+ *       user (by okta_id, so a later rename keeps it) gets uid and primary
+ *       gid; name and home are the local account's at adoption time,
+ *       adopted the epoch s of `okta-sync migrate --apply`.  local_group
+ *       is set by each applied sync: 1 while a local group has the gid or
+ *       the user's name (its user-private group is then not published).
  */
 #ifndef OKTA_CACHE_H
 #define OKTA_CACHE_H
@@ -41,7 +51,7 @@
 
 #include "error.h"
 
-#define CACHE_SCHEMA_VERSION 1
+#define CACHE_SCHEMA_VERSION 2
 
 enum cache_mode {
 	CACHE_READ_WRITE,   /* create dir and file when missing; migrate */

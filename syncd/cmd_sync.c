@@ -2,6 +2,12 @@
  * cmd_sync.c - `okta-sync sync [--dry-run] [--json] ...`: run one sync
  * (sync.h) and print its plan.
  *
+ * The CLI's sync is full unless --incremental is given: an admin who runs
+ * it by hand wants the whole truth, hard deletions included; the daemon's
+ * scheduled syncs are the incremental ones (daemon.c).  On a terminal
+ * (stderr) the fetch shows its progress in place; --progress forces it,
+ * --no-progress turns it off.
+ *
  * Exit codes: 0 done, 3 refused by the deletion guard, 75 another sync
  * holds the lock, 78 configuration or token file problem, 1 any other
  * failure (err_exit_code).  The token is read and wiped inside sync_run;
@@ -10,6 +16,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "config.h"
@@ -31,8 +38,9 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: okta-sync [-c FILE] sync [--dry-run] [--json] [--force] "
-	    "[--full] [--wait] [-q]\n"
-	    "                 [--show-unchanged] [--progress] [-v|--verbose]\n\n"
+	    "[--full|--incremental]\n"
+	    "                 [--wait] [-q] [--show-unchanged] [--[no-]progress]"
+	    " [-v|--verbose]\n\n"
 	    "Fetch the users and groups from Okta, map and validate them, and\n"
 	    "print the plan: what is added, modified (field by field), removed,\n"
 	    "rejected (with the reason), and the membership changes.  Then apply\n"
@@ -41,10 +49,15 @@ usage(FILE *f)
 	    "  --json            print the plan and result as one JSON document\n"
 	    "  -q, --quiet       print only the counts, not the plan's entries\n"
 	    "  --force           apply even when more than max_delete users would go\n"
-	    "  --full            a full sync (every sync is full for now)\n"
+	    "  --full            a full sync: every user and group (the default)\n"
+	    "  --incremental     only what changed in Okta since the last sync\n"
+	    "                    (the daemon's scheduled syncs do this); falls back\n"
+	    "                    to a full sync when it cannot give the same result;\n"
+	    "                    hard deletions wait for the next full sync\n"
 	    "  --wait            wait for a running sync instead of failing (exit 75)\n"
 	    "  --show-unchanged  list unchanged users and groups too\n"
-	    "  --progress        report fetch progress on stderr\n"
+	    "  --progress        report fetch progress on stderr (the default when\n"
+	    "                    stderr is a terminal); --no-progress: never\n"
 	    "  -v, --verbose     debug logging and progress on stderr\n\n"
 	    "Exit status: 0 done, 3 refused by a safety guard, 75 busy,\n"
 	    "78 configuration problem, 1 other failure.\n");
@@ -86,6 +99,7 @@ cmd_sync(int argc, char **argv, const char *config_path)
 	opts.format = PLAN_FORMAT_TABLE;
 	opts.out = stdout;
 	opts.full = 1;
+	opts.progress = isatty(STDERR_FILENO);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "-n") == 0)
 			opts.dry_run = 1;
@@ -98,12 +112,16 @@ cmd_sync(int argc, char **argv, const char *config_path)
 			opts.force = 1;
 		else if (strcmp(argv[i], "--full") == 0)
 			opts.full = 1;
+		else if (strcmp(argv[i], "--incremental") == 0)
+			opts.full = 0;
 		else if (strcmp(argv[i], "--wait") == 0)
 			opts.wait = 1;
 		else if (strcmp(argv[i], "--show-unchanged") == 0)
 			opts.show_unchanged = 1;
 		else if (strcmp(argv[i], "--progress") == 0)
 			opts.progress = 1;
+		else if (strcmp(argv[i], "--no-progress") == 0)
+			opts.progress = 0;
 		else if (strcmp(argv[i], "-v") == 0 ||
 		    strcmp(argv[i], "--verbose") == 0) {
 			log_set_level(LOG_LEVEL_DEBUG);

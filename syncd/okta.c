@@ -50,6 +50,20 @@
 #define OKTA_RATE_ATTEMPTS 8			/* 429s for one request */
 #define OKTA_RETRY_BASE_MS 200L			/* doubles per attempt, plus jitter */
 #define OKTA_DEFAULT_TIMEOUT 30L
+#define OKTA_BUCKETS 4				/* rate-limit buckets tracked */
+
+/*
+ * The rate-limit state of one bucket, as its latest response told it.
+ * Okta counts each endpoint family separately (/api/v1/users,
+ * /api/v1/groups, ...), so the reserve is kept per family: the state of
+ * /api/v1/groups says nothing about how much of /api/v1/users is left.
+ * The family is the path segment after /api/v1/.
+ */
+struct okta_bucket {
+	char key[24];                /* "users", "groups"; "" unused */
+	long limit, remaining;       /* -1 unknown */
+	long long reset_at_ms;       /* monotonic ms of the reset, 0 unknown */
+};
 
 /* One response: its headers (reset when a new status line arrives) and
  * its body. */
@@ -75,7 +89,9 @@ struct okta_client {
 	long retry_base_ms;
 
 	struct okta_rate rate;
-	long long reset_at_ms;       /* monotonic ms of the window's reset, 0 unknown */
+	struct okta_bucket buckets[OKTA_BUCKETS];
+	unsigned next_bucket;        /* the slot reused when all are taken */
+	long long first_date;        /* Date of the first response, -1 none */
 	struct okta_stats stats;
 	long http_status;
 
@@ -388,6 +404,7 @@ okta_client_new(const struct config *c, const char *token)
 	if (env != NULL && (v = (long)okta_parse_number(env)) >= 1 && v <= 5000)
 		oc->retry_base_ms = v;
 	oc->rate.limit = oc->rate.remaining = oc->rate.reset_in = -1;
+	oc->first_date = -1;
 	okta_headers_reset(&oc->resp.h);
 	parse_domain(oc);
 	if (setup_handle(oc, oc->curl) != 0 ||
@@ -460,6 +477,12 @@ okta_stats(const struct okta_client *oc)
 	return &oc->stats;
 }
 
+long long
+okta_first_date(const struct okta_client *oc)
+{
+	return oc != NULL ? oc->first_date : -1;
+}
+
 void
 okta_set_progress(struct okta_client *oc,
     void (*fn)(void *ctx, const char *what, unsigned long items), void *ctx)
@@ -480,17 +503,67 @@ okta_set_stop(struct okta_client *oc, volatile sig_atomic_t *stop)
 	oc->stop = stop;
 }
 
-/* Note the rate-limit headers of the response just received. */
+/*
+ * The bucket of url (the path segment after /api/v1/), NULL when url is
+ * not an API path.  create: take a free slot (or recycle one) when the
+ * family has none yet.
+ */
+static struct okta_bucket *
+find_bucket(struct okta_client *oc, const char *url, int create)
+{
+	static const char api[] = "/api/v1/";
+	struct okta_bucket *b;
+	const char *p = strstr(url, "://");
+	size_t n, i;
+
+	/* The path: next links are absolute, and their host may be spelt
+	 * differently from the configured domain. */
+	p = p != NULL ? strchr(p + 3, '/') : url;
+	if (p == NULL || strncmp(p, api, sizeof(api) - 1) != 0)
+		return NULL;
+	p += sizeof(api) - 1;
+	n = strcspn(p, "/?#");
+	if (n == 0 || n >= sizeof(b->key))
+		return NULL;
+	for (i = 0; i < OKTA_BUCKETS; i++) {
+		b = &oc->buckets[i];
+		if (strncmp(b->key, p, n) == 0 && b->key[n] == '\0')
+			return b;
+	}
+	if (!create)
+		return NULL;
+	for (i = 0; i < OKTA_BUCKETS && oc->buckets[i].key[0] != '\0'; i++)
+		;
+	if (i == OKTA_BUCKETS)
+		i = oc->next_bucket++ % OKTA_BUCKETS;
+	b = &oc->buckets[i];
+	memcpy(b->key, p, n);
+	b->key[n] = '\0';
+	b->limit = b->remaining = -1;
+	b->reset_at_ms = 0;
+	return b;
+}
+
+/* Note the rate-limit headers of the response to url just received: the
+ * latest state (okta_rate) and that of url's bucket. */
 static void
-update_rate(struct okta_client *oc)
+update_rate(struct okta_client *oc, const char *url)
 {
 	const struct okta_response *r = &oc->resp;
+	struct okta_bucket *b;
 	long long in;
 
+	if (oc->first_date < 0 && r->h.date >= 0)
+		oc->first_date = r->h.date;
 	oc->rate.limit = r->h.rl_limit;
 	oc->rate.remaining = r->h.rl_remaining;
 	oc->rate.reset_in = -1;
-	oc->reset_at_ms = 0;
+	b = find_bucket(oc, url, 1);
+	if (b != NULL) {
+		b->limit = r->h.rl_limit;
+		b->remaining = r->h.rl_remaining;
+		b->reset_at_ms = 0;
+	}
 	if (r->h.rl_reset < 0)
 		return;
 	/* Measured against the server's clock; ours only when Date is missing. */
@@ -500,7 +573,8 @@ update_rate(struct okta_client *oc)
 	if (in > OKTA_WAIT_MAX_MS / 1000)
 		in = OKTA_WAIT_MAX_MS / 1000;
 	oc->rate.reset_in = (long)in;
-	oc->reset_at_ms = now_ms() + in * 1000;
+	if (b != NULL)
+		b->reset_at_ms = now_ms() + in * 1000;
 }
 
 /* How long to wait after a 429 (see okta_rate_wait_ms). */
@@ -513,26 +587,33 @@ rate_wait_ms(const struct okta_client *oc, unsigned attempt)
 	    r->h.date >= 0 ? r->h.date : (long long)time(NULL), attempt);
 }
 
-/* Before sending: when a reserve is set and the latest Remaining is at or
- * below it, wait for the window to reset.  Returns 0, -1 when stopped. */
+/*
+ * Before sending to url: when a reserve is set and the latest Remaining of
+ * url's bucket is at or below it, wait for that bucket's window to reset
+ * (plus a margin: both clocks have one-second resolution).  The client is
+ * sequential, so that Remaining is exact: no request of ours is in flight.
+ * Returns 0, -1 when stopped.
+ */
 static int
-keep_reserve(struct okta_client *oc)
+keep_reserve(struct okta_client *oc, const char *url)
 {
+	struct okta_bucket *b;
 	long long left;
 
-	if (oc->reserve <= 0 || oc->rate.limit <= 0 || oc->rate.remaining < 0 ||
-	    oc->reset_at_ms == 0)
+	if (oc->reserve <= 0 || (b = find_bucket(oc, url, 0)) == NULL ||
+	    b->limit <= 0 || b->remaining < 0 || b->reset_at_ms == 0)
 		return 0;
-	if ((long long)oc->rate.remaining * 100 > (long long)oc->rate.limit * oc->reserve)
+	if ((long long)b->remaining * 100 > (long long)b->limit * oc->reserve)
 		return 0;
-	left = oc->reset_at_ms - now_ms();
+	left = b->reset_at_ms - now_ms();
 	/* Whatever happens next, this knowledge is used up. */
-	oc->rate.remaining = -1;
+	b->remaining = -1;
 	if (left <= 0)
 		return 0;
 	oc->stats.rate_waits++;
-	debug_f("keeping %d%% of the rate limit free: waiting %lld ms for the reset",
-	    oc->reserve, left + OKTA_RATE_MARGIN_MS);
+	debug_f("keeping %d%% of the rate limit of /api/v1/%s free: waiting "
+	    "%lld ms for the reset", oc->reserve, b->key,
+	    left + OKTA_RATE_MARGIN_MS);
 	return wait_ms(oc, (long)(left + OKTA_RATE_MARGIN_MS > OKTA_WAIT_MAX_MS ?
 	    OKTA_WAIT_MAX_MS : left + OKTA_RATE_MARGIN_MS));
 }
@@ -654,7 +735,7 @@ get_with_retries(struct okta_client *oc, const char *url)
 		return OK_ERR_TOKEN_FILE;
 	}
 	for (;;) {
-		if (keep_reserve(oc) != 0 || stopped(oc)) {
+		if (keep_reserve(oc, url) != 0 || stopped(oc)) {
 			set_error(oc, "GET %s: stopped", where);
 			return OK_ERR_INTERRUPTED;
 		}
@@ -694,7 +775,7 @@ get_with_retries(struct okta_client *oc, const char *url)
 		if (curl_easy_getinfo(oc->curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
 			status = 0;
 		oc->http_status = status;
-		update_rate(oc);
+		update_rate(oc, url);
 		debug_f("GET %s: %ld, %zu bytes", where, status, oc->resp.len);
 		if (status >= 200 && status <= 299) {
 			if (!is_json_type(oc->resp.h.content_type)) {
@@ -753,14 +834,25 @@ get_with_retries(struct okta_client *oc, const char *url)
 	}
 }
 
-/* The body is no longer needed: free it, so that memory stays at one page
- * even after an unusually large one. */
+/* Above this a response buffer is freed after its page rather than kept
+ * for the next one.  A page of 200 users decodes to 200-300 KiB. */
+#define OKTA_BODY_KEEP ((size_t)1 << 20)
+
+/*
+ * The body is no longer needed.  A buffer of ordinary size is kept for the
+ * next page (thousands of pages would otherwise each grow a new one by
+ * doubling, copying as they go); an unusually large one is freed, so that
+ * memory stays at about one page.
+ */
 static void
 drop_body(struct okta_client *oc)
 {
-	free(oc->resp.body);
-	oc->resp.body = NULL;
-	oc->resp.len = oc->resp.cap = 0;
+	if (oc->resp.cap > OKTA_BODY_KEEP) {
+		free(oc->resp.body);
+		oc->resp.body = NULL;
+		oc->resp.cap = 0;
+	}
+	oc->resp.len = 0;
 }
 
 /*
@@ -948,6 +1040,20 @@ okta_list_group_members(struct okta_client *oc, const char *group_id,
 	}
 	snprintf(path, sizeof(path), "/api/v1/groups/%s/users", group_id);
 	return list_path(oc, path, NULL, "members", fn, ctx);
+}
+
+okerr
+okta_list_user_groups(struct okta_client *oc, const char *user_id,
+    okta_item_fn fn, void *ctx)
+{
+	char path[128];
+
+	if (!okta_valid_id(user_id)) {
+		set_error(oc, "a user id that is not letters and digits");
+		return OK_ERR_PROTOCOL;
+	}
+	snprintf(path, sizeof(path), "/api/v1/users/%s/groups", user_id);
+	return list_path(oc, path, NULL, "groups of a user", fn, ctx);
 }
 
 okerr

@@ -88,6 +88,12 @@ okerr okta_list_groups(struct okta_client *oc, const char *filter,
 okerr okta_list_group_members(struct okta_client *oc, const char *group_id,
     okta_item_fn fn, void *ctx);
 
+/* GET /api/v1/users/{id}/groups?limit=200: the groups a user is in (the
+ * incremental sync asks for those of users it rejected before).  user_id
+ * is validated (alphanumeric). */
+okerr okta_list_user_groups(struct okta_client *oc, const char *user_id,
+    okta_item_fn fn, void *ctx);
+
 /*
  * One GET of `path_and_query` (e.g. "/api/v1/users?limit=1"), for the
  * connection test.  Returns the okerr for the outcome; okta_last_error and
@@ -117,8 +123,11 @@ const char *okta_last_error_code(const struct okta_client *oc);
 const char *okta_check_detail(const struct okta_client *oc);
 
 /* Keep `percent` (0..99) of X-Rate-Limit-Limit free: before a request,
- * when the latest Remaining is at or below that share, wait for the reset
- * (bounded) first.  Default 0: never wait ahead (issue 5 turns it on). */
+ * when the latest Remaining of its endpoint family (the path segment after
+ * /api/v1/: "users", "groups"; Okta counts them apart) is at or below that
+ * share, wait for that family's reset (bounded, measured against the
+ * server's Date) first.  Default 0: never wait ahead; sync_run sets
+ * [sync] rate_limit_reserve. */
 void okta_set_reserve(struct okta_client *oc, int percent);
 
 /* When *stop becomes non-zero (a signal handler sets it), waits end and
@@ -133,6 +142,11 @@ void okta_set_stop(struct okta_client *oc, volatile sig_atomic_t *stop);
  */
 okerr okta_get_page(struct okta_client *oc, const char *path_and_query,
     okta_item_fn fn, void *ctx, unsigned long *count, int *has_next);
+
+/* The server's clock (Date header, epoch seconds) at the first response
+ * this client received, -1 when none came with a Date.  The incremental
+ * sync measures its watermark with it (sync.c). */
+long long okta_first_date(const struct okta_client *oc);
 
 /* Pure helpers, unit-tested on the recorded traffic. */
 

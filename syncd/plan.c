@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "log.h"
+#include "cache.h"
 #include "names.h"
+#include "textout.h"
 #include "plan.h"
 
 /*
@@ -57,19 +59,6 @@ plan_setup(sqlite3 *db, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
-}
-
 static long long count1(sqlite3 *db, const char *sql, int *failed);
 
 int
@@ -83,7 +72,7 @@ plan_finish_staging(sqlite3 *db, char *err, size_t errlen)
 	 * groups' rows go by primary-key prefix; the scan for rejected users'
 	 * rows happens only when there are any.
 	 */
-	if (exec(db, "DELETE FROM s_members WHERE group_id IN"
+	if (cache_exec(db, "DELETE FROM s_members WHERE group_id IN"
 	    " (SELECT okta_id FROM s_groups WHERE reject IS NOT NULL)",
 	    err, errlen) != 0)
 		return -1;
@@ -95,7 +84,7 @@ plan_finish_staging(sqlite3 *db, char *err, size_t errlen)
 		}
 		return 0;
 	}
-	return exec(db, "DELETE FROM s_members WHERE user_id IN"
+	return cache_exec(db, "DELETE FROM s_members WHERE user_id IN"
 	    " (SELECT okta_id FROM s_users WHERE reject IS NOT NULL"
 	    " OR NOT in_scope)", err, errlen);
 }
@@ -451,18 +440,8 @@ out:
 void
 plan_json_str(FILE *out, const char *s)
 {
-	char esc[1024];
-	json_object *o;
+	json_object *o = json_text(s);
 
-	if (s == NULL) {
-		fputs("null", out);
-		return;
-	}
-	/* json-c passes bytes >= 0x80 through: keep the document valid
-	 * UTF-8 by escaping text that is not. */
-	if (!names_utf8_valid(s))
-		s = names_escape(s, esc, sizeof(esc));
-	o = json_object_new_string(s);
 	if (o == NULL) {
 		fputs("null", out);
 		return;
@@ -760,12 +739,12 @@ plan_apply(sqlite3 *db, const struct plan_counts *pc, long long now,
 	/* The membership steps each walk half a million rows in a large
 	 * org: skip them when the plan says they change nothing. */
 	if (pc->memberships_removed > 0 &&
-	    exec(db, apply_members_removed_sql, err, errlen) != 0)
+	    cache_exec(db, apply_members_removed_sql, err, errlen) != 0)
 		return -1;
-	if (exec(db, apply_sql, err, errlen) != 0)
+	if (cache_exec(db, apply_sql, err, errlen) != 0)
 		return -1;
 	if (pc->memberships_added > 0 &&
-	    exec(db, apply_members_added_sql, err, errlen) != 0)
+	    cache_exec(db, apply_members_added_sql, err, errlen) != 0)
 		return -1;
 	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO main.allocations"
 	    " (id, okta_id, kind, first_seen) SELECT id, okta_id,"

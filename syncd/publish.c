@@ -190,9 +190,12 @@ publish_snapshot(sqlite3 *db, const struct config *c,
 		goto out;
 
 	/* Users (and their private groups), in okta_id order. */
+	/* Column 8: an adopted user whose local group stands in for its
+	 * private group (adopt.h). */
 	if (sqlite3_prepare_v2(db, "SELECT okta_id, name, uid, gid, gecos, home,"
-	    " shell, status FROM users ORDER BY okta_id", -1, &st,
-	    NULL) != SQLITE_OK)
+	    " shell, status, EXISTS (SELECT 1 FROM adoptions a"
+	    " WHERE a.okta_id = users.okta_id AND a.local_group)"
+	    " FROM users ORDER BY okta_id", -1, &st, NULL) != SQLITE_OK)
 		goto sqlerr;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct snap_user u = {
@@ -220,9 +223,10 @@ publish_snapshot(sqlite3 *db, const struct config *c,
 		if (snap_writer_add_user(w, &u) != 0)
 			goto werror;
 		pub_users++;
-		if (upg) {
+		if (upg && !sqlite3_column_int(st, 8)) {
+			/* gid is uid, except for an adopted user (adopt.h). */
 			struct snap_group g = {
-				.name = u.name, .gid = u.uid, .members = NULL,
+				.name = u.name, .gid = u.gid, .members = NULL,
 				.nmembers = 0,
 			};
 			if (snap_writer_add_group(w, &g) != 0)

@@ -22,8 +22,36 @@
  *
  * Scope: with [sync] groups set, only those Okta groups (matched by name,
  * ASCII case-insensitively) are synced; with members_only, only members of
- * the synced groups become users.  Every sync is a full sync for now
- * (opts->full is accepted for the future incremental mode).
+ * the synced groups become users.
+ *
+ * Incremental syncs (opts->full == 0): the staging tables are first filled
+ * from the cache (what the last applied sync made of Okta), then the
+ * entries Okta changed since the watermark are fetched over them --
+ * users with `lastUpdated gt W` (a filter, so DEPROVISIONED users come
+ * too), groups with `lastUpdated gt W or lastMembershipUpdated gt W`, and
+ * the members of those groups only -- and the same validation, plan and
+ * apply run as for a full sync, so the result is the one a full sync
+ * gives.  W is the watermark minus OVERLAP_SECONDS: Okta's timestamps
+ * have one-second resolution, so an entry changed in the same second as
+ * the watermark must come again (it is de-duplicated by the staging
+ * tables' primary keys).  The watermark is the server's Date at the first
+ * response of the run, but never later than the newest lastUpdated seen
+ * (or the previous watermark), so a server clock ahead of its data cannot
+ * skip changes; it is stored in the meta table ("incr_since", epoch s) in
+ * the apply's transaction, with a fingerprint of the mapping settings
+ * ("incr_config").  Hard deletions are invisible to an incremental sync
+ * (a deleted user leaves the groups that listed it, whose
+ * lastMembershipUpdated changes, but the user stays until the next full
+ * sync; full_sync_schedule catches them).
+ *
+ * The entries the last sync rejected are not in the cache, so an
+ * incremental sync fetches them again by id (and each such user's groups),
+ * to judge them as a full sync would.
+ *
+ * A sync is full when asked (opts->full), and also when an incremental one
+ * could not give a full sync's result: no watermark yet, the mapping
+ * settings changed, more than REFETCH_MAX rejected entries to fetch again,
+ * or a rejected entry without a usable id.
  */
 #include <errno.h>
 #include <grp.h>
@@ -37,6 +65,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "adopt.h"
 #include "cache.h"
 #include "idalloc.h"
 #include "lock.h"
@@ -109,12 +138,37 @@ strset_free(struct strset *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Okta timestamps have one-second resolution: fetch this much before the
+ * watermark again. */
+#define OVERLAP_SECONDS 2
+/* Entries the last sync rejected are fetched again by id, REFETCH_BATCH
+ * ids a request (and each user's groups, one request a user), unless
+ * there are more than REFETCH_MAX: then a full sync costs less. */
+#define REFETCH_BATCH 20
+#define REFETCH_MAX 50
+
 struct sync_ctx {
 	struct strset seen_users;       /* Okta ids from the user listings */
+	struct strset changed_set;      /* incremental: groups to re-list */
+	char **changed;                 /* the same, in the order seen */
+	size_t nchanged;
+	int incremental;                /* this run is incremental */
+	char **rej_users, **rej_groups; /* incremental: rejected last time */
+	size_t nrej_users, nrej_groups;
+	const char *cur_user;           /* whose groups are being fetched */
+	sqlite3_stmt *ins_ugroup;       /* a membership from a user's groups
+	                                   (fetch_rejected only) */
+	long long prev_since;           /* the stored watermark (incremental) */
+	long long max_seen;             /* newest lastUpdated seen, epoch s */
+	double fetch_t0;                /* progress: when fetching began */
+	double prog_last;               /* progress: last line shown */
+	unsigned long prog_pages, prog_done, prog_cur;
+	int prog_tty;                   /* stderr is a terminal: \r lines */
 	const struct config *c;
 	const struct sync_opts *opts;
 	sqlite3 *db;
 	struct idalloc *ids;
+	struct adopt_set *adopt;          /* adoptions (adopt.h) */
 	sqlite3_stmt *ins_user, *ins_group, *ins_member, *ins_bad;
 	const char *cur_group;          /* whose members are being fetched */
 	unsigned long fetched_users;
@@ -194,6 +248,124 @@ stopped(const struct sync_ctx *x)
 	return x->opts->stop != NULL && *x->opts->stop;
 }
 
+/* ---- Watermarks ------------------------------------------------------- */
+
+/*
+ * An Okta timestamp ("2026-11-28T14:03:20.000Z", UTC, fraction optional)
+ * as epoch seconds (the fraction dropped), or -1 when s is anything else.
+ */
+static long long
+okta_time(const char *s)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, se, n = 0;
+	const char *p;
+
+	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h,
+	    &mi, &se, &n) != 6 || n != 19)
+		return -1;
+	p = s + n;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	if (strcmp(p, "Z") != 0 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+	    h > 23 || mi > 59 || se > 60)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	return (long long)timegm(&tm);
+}
+
+static void
+note_time(struct sync_ctx *x, const char *s)
+{
+	long long t = okta_time(s);
+
+	if (t > x->max_seen)
+		x->max_seen = t;
+}
+
+/* The filter value for t: Okta's format, UTC. */
+static void
+format_okta_time(long long t, char *out, size_t outlen)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, outlen, "%Y-%m-%dT%H:%M:%S.000Z", &tm) == 0)
+		snprintf(out, outlen, "1970-01-01T00:00:00.000Z");
+}
+
+static uint64_t
+fp_bytes(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static uint64_t
+fp_str(uint64_t h, const char *s)
+{
+	if (s == NULL)
+		return fp_bytes(h, "\1", 2);	/* NULL differs from "" */
+	return fp_bytes(h, s, strlen(s) + 1);
+}
+
+static uint64_t
+fp_num(uint64_t h, long long v)
+{
+	return fp_bytes(h, &v, sizeof(v));
+}
+
+/*
+ * A fingerprint (FNV-1a, 63 bits) of every setting that changes what an
+ * Okta entry becomes or whether it is synced.  A cache made under other
+ * settings cannot stand in for Okta's unchanged entries, so an
+ * incremental sync needs the fingerprint of the last sync.
+ */
+static long long
+config_fingerprint(const struct config *c)
+{
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	for (i = 0; c->groups != NULL && i < c->ngroups; i++)
+		h = fp_str(h, c->groups[i]);
+	h = fp_num(h, (long long)c->ngroups);
+	h = fp_num(h, c->members_only);
+	h = fp_num(h, (long long)c->deprovisioned);
+	h = fp_num(h, c->uid_min);
+	h = fp_num(h, c->uid_max);
+	h = fp_num(h, c->gid_min);
+	h = fp_num(h, c->gid_max);
+	h = fp_str(h, c->home);
+	h = fp_str(h, c->default_shell);
+	for (i = 0; c->allowed_shells != NULL && c->allowed_shells[i] != NULL; i++)
+		h = fp_str(h, c->allowed_shells[i]);
+	h = fp_num(h, (long long)c->username_source);
+	h = fp_str(h, c->strip_domain);
+	h = fp_str(h, c->username_attribute);
+	h = fp_str(h, c->uid_attribute);
+	h = fp_str(h, c->gid_attribute);
+	h = fp_str(h, c->shell_attribute);
+	h = fp_num(h, (long long)c->primary_group);
+	h = fp_num(h, c->primary_gid);
+	h = fp_str(h, c->domain);
+	return (long long)(h >> 1);
+}
+
 /* ---- Local accounts --------------------------------------------------- */
 
 /*
@@ -211,6 +383,7 @@ load_local(struct sync_ctx *x)
 	struct group *gr;
 	FILE *f = NULL;
 	int rc = -1;
+	unsigned own;
 
 	if (sqlite3_prepare_v2(x->db, "INSERT OR IGNORE INTO local_users(name)"
 	    " VALUES (?)", -1, &su, NULL) != SQLITE_OK ||
@@ -226,6 +399,10 @@ load_local(struct sync_ctx *x)
 		goto out;
 	}
 	idalloc_reserve_local(x->ids, 0);
+	if (adopt_load(x->db, &x->adopt, x->err, sizeof(x->err)) != 0) {
+		x->failed = 1;
+		goto out;
+	}
 
 	if ((f = fopen(pwf, "re")) == NULL) {
 		snprintf(x->err, sizeof(x->err), "cannot read the local passwd "
@@ -239,10 +416,15 @@ load_local(struct sync_ctx *x)
 			sql_fail(x, "storing local accounts");
 			goto out;
 		}
-		idalloc_reserve_local(x->ids, (uint32_t)pw->pw_uid);
+		/* An adopted account's own IDs are its Okta user's now
+		 * (adopt.h); adopt_stage claims them. */
+		own = adopt_note_local_user(x->adopt, pw);
+		if (!(own & ADOPT_OWN_UID))
+			idalloc_reserve_local(x->ids, (uint32_t)pw->pw_uid);
 		/* A local user's primary GID is taken too, even when its
 		 * group is missing from the group file. */
-		idalloc_reserve_local(x->ids, (uint32_t)pw->pw_gid);
+		if (!(own & ADOPT_OWN_GID))
+			idalloc_reserve_local(x->ids, (uint32_t)pw->pw_gid);
 	}
 	fclose(f);
 	if ((f = fopen(grf, "re")) == NULL) {
@@ -257,7 +439,12 @@ load_local(struct sync_ctx *x)
 			sql_fail(x, "storing local groups");
 			goto out;
 		}
-		idalloc_reserve_local(x->ids, (uint32_t)gr->gr_gid);
+		if (!adopt_note_local_group(x->adopt, gr))
+			idalloc_reserve_local(x->ids, (uint32_t)gr->gr_gid);
+	}
+	if (adopt_stage(x->adopt, x->db, x->ids, x->err, sizeof(x->err)) != 0) {
+		x->failed = 1;
+		goto out;
 	}
 	rc = 0;
 out:
@@ -298,6 +485,7 @@ user_cb(void *ctx, json_object *item)
 		return 1;
 	x->fetched_users++;
 	r = map_user(x->c, item, &u);
+	note_time(x, u.last_updated);
 	if (r >= 0)
 		strset_add(&x->seen_users, u.okta_id);
 	if (r < 0)
@@ -353,6 +541,30 @@ group_selected(struct sync_ctx *x, const char *okta_name)
 	return hit;
 }
 
+/*
+ * Incremental: drop a group's staged row (filled from the cache) and its
+ * staged members, because Okta says it changed.  row: 1 the row and the
+ * members, 0 the members only.  0, or -1 (x->err).
+ */
+static int
+unstage_group(struct sync_ctx *x, const char *okta_id, int row)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(x->db, row ? "DELETE FROM s_groups WHERE"
+	    " okta_id = ?" : "DELETE FROM s_members WHERE group_id = ?", -1,
+	    &st, NULL) != SQLITE_OK)
+		return sql_fail(x, "staging a changed group");
+	bind_text(st, 1, okta_id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = sql_fail(x, "staging a changed group");
+	sqlite3_finalize(st);
+	if (rc == 0 && row)
+		return unstage_group(x, okta_id, 0);
+	return rc;
+}
+
 static int
 group_cb(void *ctx, json_object *item)
 {
@@ -364,6 +576,22 @@ group_cb(void *ctx, json_object *item)
 	if (stopped(x) || x->failed)
 		return 1;
 	r = map_group(x->c, item, &g);
+	note_time(x, g.last_updated);
+	note_time(x, g.last_membership_updated);
+	if (x->incremental && g.okta_id[0] != '\0') {
+		/* Whatever it is now replaces what the cache said. */
+		if (unstage_group(x, g.okta_id, 1) != 0)
+			return 1;
+		/* Its members are listed again, rejected or not, as a full
+		 * sync lists them (they count for members_only's scope). */
+		if (r >= 0 && !strset_has(&x->changed_set, g.okta_id) &&
+		    group_selected(x, g.okta_name)) {
+			strset_add(&x->changed_set, g.okta_id);
+			x->changed = xreallocarray(x->changed, x->nchanged + 1,
+			    sizeof(*x->changed));
+			x->changed[x->nchanged++] = xstrdup(g.okta_id);
+		}
+	}
 	if (!group_selected(x, g.okta_name))
 		return 0;
 	if (r < 0)
@@ -401,6 +629,16 @@ member_cb(void *ctx, json_object *item)
 
 	if (stopped(x) || x->failed)
 		return 1;
+	/*
+	 * Incremental with members_only: a member that is neither in the
+	 * cache nor among the changed users was out of scope until now; its
+	 * member entry is the whole user object, so it is staged from it,
+	 * as the full listing would have.  (Without members_only every user
+	 * the token sees is in the cache already.)
+	 */
+	if (x->incremental && x->c->members_only && names_okta_id_valid(id) &&
+	    !strset_has(&x->seen_users, id) && user_cb(x, item) != 0)
+		return 1;
 	if (!names_okta_id_valid(id) || !strset_has(&x->seen_users, id))
 		return 0;	/* not a user we have staged */
 	sqlite3_reset(st);
@@ -413,11 +651,49 @@ member_cb(void *ctx, json_object *item)
 	return 0;
 }
 
+/*
+ * After each page: pages fetched, entries, entries per second.  On a
+ * terminal one line rewritten in place (\r), at most ten times a second;
+ * otherwise (--progress into a file) one line per page.
+ */
 static void
 progress_cb(void *ctx, const char *what, unsigned long items)
 {
-	(void)ctx;
-	fprintf(stderr, "okta-sync: %s: %lu\n", what, items);
+	struct sync_ctx *x = ctx;
+	unsigned long total;
+	double now = now_mono(), dt;
+
+	x->prog_pages++;
+	x->prog_cur = items;
+	if (x->prog_tty && now - x->prog_last < 0.1)
+		return;
+	x->prog_last = now;
+	total = x->prog_done + x->prog_cur;
+	dt = now - x->fetch_t0;
+	fprintf(stderr, "%sokta-sync: %s: %lu page%s, %lu entries, %.0f "
+	    "entries/s%s", x->prog_tty ? "\r" : "", what, x->prog_pages,
+	    x->prog_pages == 1 ? "" : "s", total,
+	    dt > 0 ? (double)total / dt : 0.0, x->prog_tty ? "\033[K" : "\n");
+}
+
+/* A listing is about to begin: its items count from 0 again. */
+static void
+progress_next(struct sync_ctx *x)
+{
+	x->prog_done += x->prog_cur;
+	x->prog_cur = 0;
+}
+
+/* The end of the fetch: the last figures, and the line ended. */
+static void
+progress_end(struct sync_ctx *x)
+{
+	if (!x->opts->progress)
+		return;
+	progress_next(x);
+	fprintf(stderr, "%sokta-sync: fetched %lu pages, %lu entries in %.1f s"
+	    "%s\n", x->prog_tty ? "\r" : "", x->prog_pages, x->prog_done,
+	    now_mono() - x->fetch_t0, x->prog_tty ? "\033[K" : "");
 }
 
 /* Turn a failed listing into the result: the okerr, with the detail. */
@@ -435,6 +711,157 @@ fetch_error(struct sync_ctx *x, struct okta_client *oc, okerr rc,
 		return OK_ERR_INTERRUPTED;
 	}
 	snprintf(res->message, sizeof(res->message), "%s", okta_last_error(oc));
+	return rc;
+}
+
+/* One group of a user the last sync rejected: the membership is staged
+ * when the group is (a synced group). */
+static int
+user_group_cb(void *ctx, json_object *item)
+{
+	struct sync_ctx *x = ctx;
+	sqlite3_stmt *st = x->ins_ugroup;
+	const char *id = map_item_id(item);
+
+	if (stopped(x) || x->failed)
+		return 1;
+	if (!okta_valid_id(id))
+		return 0;
+	sqlite3_reset(st);
+	bind_text(st, 1, id);
+	bind_text(st, 2, x->cur_user);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sql_fail(x, "staging a membership");
+		return 1;
+	}
+	return 0;
+}
+
+/* List ids[0..n) with `id eq "..." or ...` filters, REFETCH_BATCH a time. */
+static okerr
+fetch_by_id(struct sync_ctx *x, struct okta_client *oc, char **ids, size_t n,
+    int groups)
+{
+	char *filter, *more;
+	size_t i, j;
+	okerr rc = OK_SUCCESS;
+
+	for (i = 0; i < n && rc == OK_SUCCESS; i += REFETCH_BATCH) {
+		filter = xstrdup("");
+		for (j = i; j < n && j < i + REFETCH_BATCH; j++) {
+			more = xasprintf("%s%sid eq \"%s\"", filter,
+			    j > i ? " or " : "", ids[j]);
+			free(filter);
+			filter = more;
+		}
+		rc = groups ? okta_list_groups(oc, filter, group_cb, x) :
+		    okta_list_users(oc, filter, user_cb, x);
+		progress_next(x);
+		free(filter);
+	}
+	return rc;
+}
+
+/*
+ * Incremental: the entries the last sync rejected are not in the cache,
+ * yet a full sync would judge them again (a local account removed since,
+ * a name freed): fetch them again by id.  A group comes with its members
+ * (group_cb queues it); a user's memberships come from its groups, since
+ * the cache kept none for it.
+ */
+static okerr
+fetch_rejected(struct sync_ctx *x, struct okta_client *oc)
+{
+	size_t i;
+	okerr rc;
+
+	rc = fetch_by_id(x, oc, x->rej_groups, x->nrej_groups, 1);
+	if (rc == OK_SUCCESS)
+		rc = fetch_by_id(x, oc, x->rej_users, x->nrej_users, 0);
+	if (rc != OK_SUCCESS)
+		return rc;
+	if (sqlite3_prepare_v2(x->db, "INSERT OR IGNORE INTO s_members"
+	    " (group_id, user_id) SELECT ?1, ?2 WHERE EXISTS"
+	    " (SELECT 1 FROM s_groups WHERE okta_id = ?1)", -1, &x->ins_ugroup,
+	    NULL) != SQLITE_OK) {
+		sql_fail(x, "preparing the staging statements");
+		return OK_ERR_CACHE;
+	}
+	for (i = 0; i < x->nrej_users && rc == OK_SUCCESS; i++) {
+		/* Not returned: deleted in Okta, or no longer visible. */
+		if (!strset_has(&x->seen_users, x->rej_users[i]))
+			continue;
+		x->cur_user = x->rej_users[i];
+		rc = okta_list_user_groups(oc, x->rej_users[i], user_group_cb, x);
+		progress_next(x);
+	}
+	x->cur_user = NULL;
+	sqlite3_finalize(x->ins_ugroup);
+	x->ins_ugroup = NULL;
+	return rc;
+}
+
+/*
+ * Incremental: fill the staging tables from the cache (accepted entries
+ * and their memberships: what the last sync made of Okta), then fetch the
+ * users and groups changed since the watermark over them.  The groups
+ * whose members must be listed again end up in x->changed.  The caller
+ * holds the TEMP transaction.
+ */
+static okerr
+fetch_changes(struct sync_ctx *x, struct okta_client *oc)
+{
+	static const char restage_sql[] =
+	    "INSERT INTO s_users (okta_id, name, gecos, home, shell, status,"
+	    " login, email, first_name, last_name, last_updated)"
+	    " SELECT okta_id, name, gecos, home, shell, status, login, email,"
+	    " first_name, last_name, last_updated FROM main.users;"
+	    "INSERT INTO s_groups (okta_id, okta_name, name, last_updated,"
+	    " last_membership_updated) SELECT okta_id, okta_name, name,"
+	    " last_updated, last_membership_updated FROM main.groups;"
+	    "INSERT INTO s_members (group_id, user_id)"
+	    " SELECT group_id, user_id FROM main.memberships;";
+	char since[40], *filter;
+	sqlite3_stmt *st = NULL;
+	okerr rc;
+
+	if (exec(x, restage_sql) != 0)
+		return OK_ERR_CACHE;
+	/* The cached users count as seen (a member may name them); the
+	 * cached groups as found (for the [sync] groups warning). */
+	if (sqlite3_prepare_v2(x->db, "SELECT okta_id FROM main.users", -1,
+	    &st, NULL) != SQLITE_OK) {
+		sql_fail(x, "reading the cached users");
+		return OK_ERR_CACHE;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW)
+		strset_add(&x->seen_users, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(x->db, "SELECT okta_name FROM main.groups", -1,
+	    &st, NULL) != SQLITE_OK) {
+		sql_fail(x, "reading the cached groups");
+		return OK_ERR_CACHE;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW)
+		(void)group_selected(x, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+
+	format_okta_time(x->prev_since - OVERLAP_SECONDS, since, sizeof(since));
+	debug("incremental sync: entries changed after %s", since);
+	/* A filter returns DEPROVISIONED users too: one listing suffices. */
+	filter = xasprintf("lastUpdated gt \"%s\"", since);
+	rc = okta_list_users(oc, filter, user_cb, x);
+	progress_next(x);
+	free(filter);
+	if (rc != OK_SUCCESS)
+		return rc;
+	filter = xasprintf("lastUpdated gt \"%s\" or lastMembershipUpdated gt"
+	    " \"%s\"", since, since);
+	rc = okta_list_groups(oc, filter, group_cb, x);
+	progress_next(x);
+	free(filter);
+	if (rc == OK_SUCCESS && x->nrej_users + x->nrej_groups > 0)
+		rc = fetch_rejected(x, oc);
 	return rc;
 }
 
@@ -465,36 +892,54 @@ fetch(struct sync_ctx *x, struct okta_client *oc, struct sync_result *res)
 	}
 	if (exec(x, "BEGIN") != 0)
 		return fetch_error(x, oc, OK_ERR_CACHE, res);
+	x->fetch_t0 = now_mono();
 
-	/* Every user: the plain listing omits DEPROVISIONED users, so they
-	 * come from a second, filtered listing. */
-	rc = okta_list_users(oc, NULL, user_cb, x);
-	if (rc == OK_SUCCESS)
-		rc = okta_list_users(oc, "status eq \"DEPROVISIONED\"", user_cb, x);
-	if (rc == OK_SUCCESS)
-		rc = okta_list_groups(oc, NULL, group_cb, x);
-	if (rc != OK_SUCCESS || x->failed)
-		goto fail;
+	if (x->incremental) {
+		rc = fetch_changes(x, oc);
+		if (rc != OK_SUCCESS || x->failed)
+			goto fail;
+		/* Only the changed groups' members are listed again. */
+		gids = x->changed;
+		ngids = x->nchanged;
+		x->changed = NULL;
+		x->nchanged = 0;
+	} else {
+		/* Every user: the plain listing omits DEPROVISIONED users,
+		 * so they come from a second, filtered listing. */
+		rc = okta_list_users(oc, NULL, user_cb, x);
+		progress_next(x);
+		if (rc == OK_SUCCESS)
+			rc = okta_list_users(oc, "status eq \"DEPROVISIONED\"",
+			    user_cb, x);
+		progress_next(x);
+		if (rc == OK_SUCCESS)
+			rc = okta_list_groups(oc, NULL, group_cb, x);
+		progress_next(x);
+		if (rc != OK_SUCCESS || x->failed)
+			goto fail;
+
+		/* Then the members of each synced group. */
+		if (sqlite3_prepare_v2(x->db, "SELECT okta_id FROM s_groups"
+		    " ORDER BY okta_id", -1, &sg, NULL) != SQLITE_OK) {
+			sql_fail(x, "listing the staged groups");
+			goto fail;
+		}
+		while (sqlite3_step(sg) == SQLITE_ROW) {
+			gids = xreallocarray(gids, ngids + 1, sizeof(*gids));
+			gids[ngids++] = xstrdup((const char *)
+			    sqlite3_column_text(sg, 0));
+		}
+		sqlite3_finalize(sg);
+	}
 	for (i = 0; i < x->c->ngroups && x->c->groups != NULL; i++)
 		if (!x->group_seen[i])
 			add_warning(x, "the group \"%s\" in [sync] groups was not "
 			    "found in Okta (or the token cannot see it)",
 			    x->c->groups[i]);
-
-	/* Then the members of each synced group. */
-	if (sqlite3_prepare_v2(x->db, "SELECT okta_id FROM s_groups"
-	    " ORDER BY okta_id", -1, &sg, NULL) != SQLITE_OK) {
-		sql_fail(x, "listing the staged groups");
-		goto fail;
-	}
-	while (sqlite3_step(sg) == SQLITE_ROW) {
-		gids = xreallocarray(gids, ngids + 1, sizeof(*gids));
-		gids[ngids++] = xstrdup((const char *)sqlite3_column_text(sg, 0));
-	}
-	sqlite3_finalize(sg);
 	for (i = 0; i < ngids && rc == OK_SUCCESS; i++) {
 		x->cur_group = gids[i];
 		rc = okta_list_group_members(oc, gids[i], member_cb, x);
+		progress_next(x);
 	}
 	x->cur_group = NULL;
 	if (rc != OK_SUCCESS || x->failed)
@@ -539,13 +984,18 @@ static const char check_users_sql[] =
     "UPDATE s_users SET reject = 'user name \"' || name ||"
     " '\" collides with a local account'"
     " WHERE reject IS NULL AND in_scope"
-    " AND name IN (SELECT name FROM local_users);";
+    " AND name IN (SELECT name FROM local_users)"
+    /* ... unless the admin let this Okta user adopt that account. */
+    " AND NOT EXISTS (SELECT 1 FROM temp.adopted a"
+    " WHERE a.okta_id = s_users.okta_id AND a.name = s_users.name);";
 
 static const char check_private_sql[] =
     "UPDATE s_users SET reject = 'user name \"' || name ||"
     " '\" is the name of a local group, so its private group cannot be made'"
     " WHERE reject IS NULL AND in_scope"
-    " AND name IN (SELECT name FROM local_groups);"
+    " AND name IN (SELECT name FROM local_groups)"
+    /* An adopted user's local group stands in for it (adopt.h). */
+    " AND okta_id NOT IN (SELECT okta_id FROM temp.adopted);"
     "UPDATE s_users SET reject = 'user name \"' || name ||"
     " '\" is the name of a synced Okta group, so its private group cannot"
     " be made'"
@@ -636,8 +1086,19 @@ ids_pass_one(struct sync_ctx *x, const char *sql, enum id_kind kind,
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *okta_id = (const char *)sqlite3_column_text(st, 0);
 		struct id_result *e;
+		const struct adoption *ad;
 		uint32_t id;
 
+		if (kind == ID_KIND_USER &&
+		    (ad = adopt_find(x->adopt, okta_id)) != NULL) {
+			/* Adopted: the local account's UID, outside the range
+			 * by the admin's choice, claimed by adopt_stage. */
+			e = idr_push(done, okta_id);
+			e->id = ad->uid;
+			if (ad->reason != NULL)
+				e->reject = xstrdup(ad->reason);
+			continue;
+		}
 		if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
 			id = (uint32_t)sqlite3_column_int64(st, 1);
 			e = idr_push(done, okta_id);
@@ -858,7 +1319,8 @@ validate(struct sync_ctx *x)
 	    (x->c->primary_group == PRIMARY_GROUP_USER_PRIVATE &&
 	    exec(x, check_private_sql) != 0) ||
 	    exec(x, check_dup_users_sql) != 0 ||
-	    assign_ids(x) != 0) {
+	    assign_ids(x) != 0 ||
+	    adopt_after_ids(x->db, x->err, sizeof(x->err)) != 0) {
 		exec(x, "ROLLBACK");
 		return -1;
 	}
@@ -882,7 +1344,8 @@ guard(const struct sync_ctx *x, const struct plan_counts *pc)
 
 	if (pc->cached_users == 0 || pc->users.removed == 0)
 		return NULL;
-	if (x->fetched_users == 0)
+	/* (An incremental sync that finds no change fetches no user.) */
+	if (!x->incremental && x->fetched_users == 0)
 		return xasprintf("Okta returned no users at all, and the cache "
 		    "has %lu: an empty answer never empties the host",
 		    pc->cached_users);
@@ -922,8 +1385,7 @@ record_run(struct sync_ctx *x, time_t started, const struct plan_counts *pc,
 		return sql_fail(x, "recording the run");
 	sqlite3_bind_int64(st, 1, (long long)started);
 	sqlite3_bind_int64(st, 2, (long long)time(NULL));
-	bind_text(st, 3, x->opts->full ? "full" : "full (incremental not yet "
-	    "available)");
+	bind_text(st, 3, x->incremental ? "incremental" : "full");
 	sqlite3_bind_int64(st, 4, (long long)pc->users.added);
 	sqlite3_bind_int64(st, 5, (long long)pc->users.modified);
 	sqlite3_bind_int64(st, 6, (long long)pc->users.removed);
@@ -955,9 +1417,10 @@ print_result(const struct sync_opts *opts, okerr rc, int applied,
 		return;
 	if (opts->format == PLAN_FORMAT_JSON) {
 		fprintf(out, ",\"result\":{\"applied\":%s,\"ok\":%s,"
-		    "\"generation\":%llu,\"requests\":%lu,\"seconds\":%.3f,"
-		    "\"publish_seconds\":%.3f,\"error\":",
+		    "\"mode\":\"%s\",\"generation\":%llu,\"requests\":%lu,"
+		    "\"seconds\":%.3f,\"publish_seconds\":%.3f,\"error\":",
 		    applied ? "true" : "false", rc == OK_SUCCESS ? "true" : "false",
+		    res->incremental ? "incremental" : "full",
 		    res->generation, res->requests, res->seconds,
 		    res->publish_seconds);
 		if (rc == OK_SUCCESS)
@@ -980,6 +1443,105 @@ print_result(const struct sync_opts *opts, okerr rc, int applied,
 		    res->requests);
 }
 
+static void
+strv_push(char ***v, size_t *n, const char *s)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = xstrdup(s);
+}
+
+static void
+strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* The ids of the entries the last sync rejected, into x->rej_users and
+ * x->rej_groups.  0, or -1 when one has no usable id (or SQLite fails). */
+static int
+load_rejected(struct sync_ctx *x)
+{
+	sqlite3_stmt *st;
+	int step, rc = 0;
+
+	if (sqlite3_prepare_v2(x->db, "SELECT DISTINCT kind, okta_id FROM"
+	    " main.rejects ORDER BY kind, okta_id", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 0);
+		const char *id = (const char *)sqlite3_column_text(st, 1);
+
+		if (kind == NULL || !okta_valid_id(id)) {
+			rc = -1;
+			break;
+		}
+		if (strcmp(kind, "group") == 0)
+			strv_push(&x->rej_groups, &x->nrej_groups, id);
+		else
+			strv_push(&x->rej_users, &x->nrej_users, id);
+	}
+	sqlite3_finalize(st);
+	return rc == 0 && step == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * Whether this run can be incremental (see the top of the file); when it
+ * cannot, says why at info level (the daemon asked for an incremental
+ * sync).  Sets x->prev_since.
+ */
+static int
+incremental_possible(struct sync_ctx *x, long long fingerprint)
+{
+	long long rejects;
+
+	x->prev_since = cache_meta_get_int(x->db, "incr_since", 0);
+	if (x->prev_since <= 0) {
+		info("a full sync: no earlier sync has left a watermark");
+		return 0;
+	}
+	if (cache_meta_get_int(x->db, "incr_config", 0) != fingerprint) {
+		info("a full sync: the mapping settings changed since the last "
+		    "sync");
+		return 0;
+	}
+	/* The entries the last sync rejected are not in the cache: they are
+	 * fetched again by id (fetch_rejected). */
+	rejects = cache_count(x->db, "rejects");
+	if (rejects > REFETCH_MAX) {
+		info("a full sync: the last sync rejected %lld entries (more than "
+		    "%d to check again one by one)", rejects, REFETCH_MAX);
+		return 0;
+	}
+	if (rejects != 0 && load_rejected(x) != 0) {
+		info("a full sync: the last sync rejected entries without a "
+		    "usable id, which only a full sync sees again");
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The watermark this run leaves: the server's Date at its first response,
+ * but never later than the newest timestamp seen (or, incremental, the
+ * previous watermark), so that a server clock ahead of its data skips
+ * nothing.  0 when neither is known (the next sync is then full).
+ */
+static long long
+new_watermark(const struct sync_ctx *x, struct okta_client *oc)
+{
+	long long date = okta_first_date(oc), base = x->max_seen;
+
+	if (x->incremental && x->prev_since > base)
+		base = x->prev_since;
+	if (date >= 0 && (base <= 0 || date < base))
+		return date;
+	return base > 0 ? base : 0;
+}
+
 okerr
 sync_run(const struct config *c, const struct sync_opts *opts,
     struct sync_result *res)
@@ -990,7 +1552,7 @@ sync_run(const struct config *c, const struct sync_opts *opts,
 	struct plan_notes notes;
 	char *token = NULL, *refused = NULL, err[512];
 	int lockfd = -1, planned = 0, applied = 0;
-	long long run_id = 0;
+	long long run_id = 0, fingerprint = config_fingerprint(c), since = 0;
 	unsigned long long generation;
 	double t0 = now_mono(), tp;
 	time_t started = time(NULL);
@@ -1044,6 +1606,10 @@ sync_run(const struct config *c, const struct sync_opts *opts,
 		goto out;
 	}
 
+	if (!opts->full)
+		x.incremental = incremental_possible(&x, fingerprint);
+	res->incremental = x.incremental;
+
 	oc = okta_client_new(c, token);
 	explicit_bzero(token, strlen(token));
 	free(token);
@@ -1054,12 +1620,27 @@ sync_run(const struct config *c, const struct sync_opts *opts,
 		rc = OK_ERR_INTERNAL;
 		goto out;
 	}
-	if (opts->progress)
+	/*
+	 * Rate-limit manners: keep [sync] rate_limit_reserve of each limit
+	 * free for the org's other integrations.  The client sends one
+	 * request at a time on one connection, so max_concurrency is an
+	 * upper bound this never exceeds.
+	 */
+	okta_set_reserve(oc, c->rate_limit_reserve);
+	okta_set_stop(oc, opts->stop);
+	if (opts->progress) {
+		/* In place only on a terminal, and not when debug lines
+		 * would be written into the middle of the line. */
+		x.prog_tty = isatty(STDERR_FILENO) &&
+		    log_get_level() < LOG_LEVEL_DEBUG;
 		okta_set_progress(oc, progress_cb, &x);
+	}
 	rc = fetch(&x, oc, res);
+	progress_end(&x);
 	res->requests = okta_stats(oc)->requests;
 	if (rc != OK_SUCCESS)
 		goto out;
+	since = new_watermark(&x, oc);
 	debug("fetched %lu users in %.3f s, %lu requests", x.fetched_users,
 	    now_mono() - t0, res->requests);
 	tp = now_mono();
@@ -1119,9 +1700,12 @@ sync_run(const struct config *c, const struct sync_opts *opts,
 	generation = (unsigned long long)cache_meta_get_int(x.db, "generation", 0) + 1;
 	if (exec(&x, "BEGIN IMMEDIATE") != 0 ||
 	    plan_apply(x.db, &pc, (long long)time(NULL), x.err, sizeof(x.err)) != 0 ||
+	    adopt_apply(x.db, x.err, sizeof(x.err)) != 0 ||
 	    record_run(&x, started, &pc, res->requests, &run_id) != 0 ||
 	    cache_meta_set_int(x.db, "generation", (long long)generation) != 0 ||
 	    cache_meta_set_int(x.db, "last_sync", (long long)time(NULL)) != 0 ||
+	    cache_meta_set_int(x.db, "incr_since", since) != 0 ||
+	    cache_meta_set_int(x.db, "incr_config", fingerprint) != 0 ||
 	    exec(&x, "COMMIT") != 0) {
 		snprintf(res->message, sizeof(res->message), "applying the plan: %.400s",
 		    x.err[0] ? x.err : sqlite3_errmsg(x.db));
@@ -1171,6 +1755,7 @@ out:
 	cache_close(x.db);
 	okta_client_free(oc);
 	idalloc_free(x.ids);
+	adopt_free(x.adopt);
 	/* Failures are kept outside cache.db, which a failed sync must leave
 	 * byte for byte as it was; a busy lock is not a failed sync. */
 	if (rc != OK_SUCCESS && rc != OK_ERR_BUSY && !opts->dry_run)
@@ -1181,6 +1766,12 @@ out:
 	free(x.warnings);
 	free(x.group_seen);
 	strset_free(&x.seen_users);
+	strset_free(&x.changed_set);
+	strv_free(x.rej_users, x.nrej_users);
+	strv_free(x.rej_groups, x.nrej_groups);
+	for (i = 0; i < x.nchanged; i++)
+		free(x.changed[i]);
+	free(x.changed);
 	free(refused);
 	return rc;
 }

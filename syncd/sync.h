@@ -48,6 +48,9 @@ struct sync_result {
 	char message[512];               /* detail for the log on failure */
 	int applied;                     /* 1 once the cache was changed (the
 	                                    snapshot may still have failed) */
+	int incremental;                 /* the run was incremental (an
+	                                    incremental request may run full:
+	                                    sync.c says when) */
 };
 
 okerr sync_run(const struct config *c, const struct sync_opts *opts,
