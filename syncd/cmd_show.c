@@ -204,6 +204,59 @@ snapshot_base(struct show *sh)
 	return o;
 }
 
+/* ---- What Okta sent ------------------------------------------------- */
+
+/* A raw Okta field the cache keeps: its JSON key, its label in the human
+ * form, and its column in the looked-up row. */
+struct okta_field {
+	const char *key;
+	const char *label;
+	int col;
+};
+
+/*
+ * Look up the cached user or group the query names with sql (?1: the
+ * query; column 0: the Okta id), and add what Okta sent, the id and
+ * fields[] (ending with a NULL key), as "okta" to root, also printed in
+ * the human form.  1 found, with the row in *stp for the caller to
+ * finalize; 0 not cached ("okta" and "linux" null in root); -1 SQLite
+ * error.
+ */
+static int
+find_cached(struct show *sh, const char *sql, const struct okta_field *fields,
+    json_object *root, sqlite3_stmt **stp)
+{
+	sqlite3_stmt *st = NULL;
+	const struct okta_field *f;
+	json_object *ok;
+	int rc;
+
+	*stp = NULL;
+	if (sqlite3_prepare_v2(sh->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, sh->query, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		json_object_object_add(root, "okta", NULL);
+		json_object_object_add(root, "linux", NULL);
+		return rc == SQLITE_DONE ? 0 : -1;
+	}
+	ok = json_object_new_object();
+	json_object_object_add(ok, "id", json_text(col(st, 0)));
+	for (f = fields; f->key != NULL; f++)
+		json_object_object_add(ok, f->key, json_text(col(st, f->col)));
+	json_object_object_add(root, "okta", ok);
+	if (!sh->json) {
+		printf("Okta %s %s (what Okta sent)\n",
+		    sh->kind == KIND_USER ? "user" : "group", col(st, 0));
+		for (f = fields; f->key != NULL; f++)
+			line(f->label, col(st, f->col));
+	}
+	*stp = st;
+	return 1;
+}
+
 /* ---- Users ----------------------------------------------------------- */
 
 static int
@@ -344,6 +397,13 @@ primary_group_name(struct show *sh, const char *name, long long gid)
 	return out ? out : xstrdup("");
 }
 
+static const struct okta_field user_okta_fields[] = {
+	{ "login", "login:", 8 }, { "email", "email:", 9 },
+	{ "first_name", "first name:", 10 }, { "last_name", "last name:", 11 },
+	{ "status", "status:", 7 }, { "last_updated", "last updated:", 12 },
+	{ NULL, NULL, 0 }
+};
+
 /* 1 shown, 0 not in the users table, -1 SQLite error. */
 static int
 show_user_cached(struct show *sh, json_object *root)
@@ -355,43 +415,17 @@ show_user_cached(struct show *sh, json_object *root)
 	long long uid, gid;
 	int rc;
 
-	if (sqlite3_prepare_v2(sh->db, "SELECT okta_id, name, uid, gid, gecos,"
+	rc = find_cached(sh, "SELECT okta_id, name, uid, gid, gecos,"
 	    " home, shell, status, login, email, first_name, last_name,"
 	    " last_updated FROM users WHERE name = ?1 OR okta_id = ?1"
 	    " OR login = ?1 COLLATE NOCASE"
-	    " ORDER BY name = ?1 DESC, okta_id = ?1 DESC LIMIT 1", -1, &st,
-	    NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, sh->query, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		json_object_object_add(root, "okta", NULL);
-		json_object_object_add(root, "linux", NULL);
-		return rc == SQLITE_DONE ? 0 : -1;
-	}
+	    " ORDER BY name = ?1 DESC, okta_id = ?1 DESC LIMIT 1",
+	    user_okta_fields, root, &st);
+	if (rc != 1)
+		return rc;
 	name = col(st, 1);
 	uid = sqlite3_column_int64(st, 2);
 	gid = sqlite3_column_int64(st, 3);
-
-	ok = json_object_new_object();
-	json_object_object_add(ok, "id", json_text(col(st, 0)));
-	json_object_object_add(ok, "login", json_text(col(st, 8)));
-	json_object_object_add(ok, "email", json_text(col(st, 9)));
-	json_object_object_add(ok, "first_name", json_text(col(st, 10)));
-	json_object_object_add(ok, "last_name", json_text(col(st, 11)));
-	json_object_object_add(ok, "status", json_text(col(st, 7)));
-	json_object_object_add(ok, "last_updated", json_text(col(st, 12)));
-	json_object_object_add(root, "okta", ok);
-	if (!sh->json) {
-		printf("Okta user %s (what Okta sent)\n", col(st, 0));
-		line("login:", col(st, 8));
-		line("email:", col(st, 9));
-		line("first name:", col(st, 10));
-		line("last name:", col(st, 11));
-		line("status:", col(st, 7));
-		line("last updated:", col(st, 12));
-	}
 
 	pline = xasprintf("%s:x:%lld:%lld:%s:%s:%s", name, uid, gid,
 	    col(st, 4), col(st, 5), col(st, 6));
@@ -499,45 +533,32 @@ show_group_snapshot(struct show *sh, const char *name, const char *cache_line,
 	free(buf);
 }
 
+static const struct okta_field group_okta_fields[] = {
+	{ "name", "name:", 3 }, { "last_updated", "last updated:", 4 },
+	{ "last_membership_updated", "members updated:", 5 },
+	{ NULL, NULL, 0 }
+};
+
 /* 1 shown, 0 not in the groups table, -1 SQLite error. */
 static int
 show_group_cached(struct show *sh, json_object *root)
 {
 	sqlite3_stmt *st = NULL, *sm = NULL;
-	json_object *ok, *lx, *a, *sn;
+	json_object *lx, *a, *sn;
 	char *gline = NULL, *tmp;
 	const char *name;
 	long long gid;
 	int rc, n = 0;
 
-	if (sqlite3_prepare_v2(sh->db, "SELECT okta_id, name, gid, okta_name,"
+	rc = find_cached(sh, "SELECT okta_id, name, gid, okta_name,"
 	    " last_updated, last_membership_updated FROM groups"
 	    " WHERE name = ?1 OR okta_id = ?1 OR okta_name = ?1 COLLATE NOCASE"
-	    " ORDER BY name = ?1 DESC, okta_id = ?1 DESC LIMIT 1", -1, &st,
-	    NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, sh->query, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		json_object_object_add(root, "okta", NULL);
-		json_object_object_add(root, "linux", NULL);
-		return rc == SQLITE_DONE ? 0 : -1;
-	}
+	    " ORDER BY name = ?1 DESC, okta_id = ?1 DESC LIMIT 1",
+	    group_okta_fields, root, &st);
+	if (rc != 1)
+		return rc;
 	name = col(st, 1);
 	gid = sqlite3_column_int64(st, 2);
-	ok = json_object_new_object();
-	json_object_object_add(ok, "id", json_text(col(st, 0)));
-	json_object_object_add(ok, "name", json_text(col(st, 3)));
-	json_object_object_add(ok, "last_updated", json_text(col(st, 4)));
-	json_object_object_add(ok, "last_membership_updated", json_text(col(st, 5)));
-	json_object_object_add(root, "okta", ok);
-	if (!sh->json) {
-		printf("Okta group %s (what Okta sent)\n", col(st, 0));
-		line("name:", col(st, 3));
-		line("last updated:", col(st, 4));
-		line("members updated:", col(st, 5));
-	}
 
 	rc = -1;
 	if (sqlite3_prepare_v2(sh->db, "SELECT u.name FROM memberships m"

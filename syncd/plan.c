@@ -253,15 +253,16 @@ static const char q_groups_rejected[] =
     " UNION ALL SELECT okta_id, okta_name, reason FROM s_bad"
     " WHERE kind = 'group' ORDER BY 2, 1";
 
-/* Why a cached entry leaves: the text for the "removed" lists. */
+/* Why a cached entry leaves: the text for the "removed" lists.  unselected:
+ * the reason when Okta still has the entry but the sync no longer takes it. */
 static const char *
-removal_reason(sqlite3_stmt *st, int reject_col, int seen_col, int is_user)
+removal_reason(sqlite3_stmt *st, int reject_col, int seen_col,
+    const char *unselected)
 {
 	if (sqlite3_column_type(st, reject_col) != SQLITE_NULL)
 		return (const char *)sqlite3_column_text(st, reject_col);
 	if (sqlite3_column_int(st, seen_col) > 0)
-		return is_user ? "no longer a member of a synced group" :
-		    "no longer selected";
+		return unselected;
 	return "no longer in Okta (deleted, or not visible to the token)";
 }
 
@@ -271,6 +272,18 @@ col(sqlite3_stmt *st, int i)
 	const unsigned char *t = sqlite3_column_text(st, i);
 
 	return t ? (const char *)t : "";
+}
+
+/*
+ * Finalize *st (NULL is fine) and prepare sql in its place, for the next
+ * list a printer walks.  0, or -1 with *st NULL and the message in db.
+ */
+static int
+next_query(sqlite3 *db, sqlite3_stmt **st, const char *sql)
+{
+	sqlite3_finalize(*st);
+	*st = NULL;
+	return sqlite3_prepare_v2(db, sql, -1, st, NULL) == SQLITE_OK ? 0 : -1;
 }
 
 void
@@ -287,6 +300,105 @@ plan_log_rejects(sqlite3 *db)
 	sqlite3_finalize(st);
 }
 
+/* ---- The user and the group sections -------------------------------- */
+
+/*
+ * The users and the groups are printed alike: added, modified field by
+ * field, removed, rejected and (on request) unchanged.  A plan_section
+ * holds what differs between the two, so that both printers have one
+ * place that walks a section.
+ */
+
+/* How a field's value is shown. */
+enum plan_form {
+	FORM_TEXT,        /* as it is */
+	FORM_NUMBER,      /* an integer column */
+	FORM_QUOTED,      /* table: in double quotes (it may hold spaces) */
+	FORM_UNTRUSTED    /* table: Okta's own text, escaped, in double quotes */
+};
+
+struct plan_field {
+	const char *name;
+	enum plan_form form;
+};
+
+struct plan_section {
+	const char *title;          /* the table's heading */
+	const char *key;            /* the JSON member */
+	const char *id_name;        /* "uid" or "gid" ... */
+	const char *id_upper;       /* ... as the table's removed note says it */
+	const char *rejected_name;  /* JSON key of a rejected entry's Okta name */
+	const char *unselected;     /* removal reason: in Okta, not synced */
+	const char *q_added, *q_modified, *q_removed, *q_rejected, *q_unchanged;
+	/* The columns of q_added, in order, for JSON; ends with a NULL name. */
+	const struct plan_field *added;
+	/* The fields q_modified compares, in order, each as the columns
+	 * (new, old) after okta_id; ends with a NULL name. */
+	const struct plan_field *changes;
+	/* One table line for a row of q_added. */
+	void (*table_added)(FILE *out, sqlite3_stmt *st);
+};
+
+static void
+table_user_added(FILE *out, sqlite3_stmt *st)
+{
+	fprintf(out, "  + %-24s uid %lld gid %lld %s \"%s\" %s %s\n",
+	    col(st, 1), sqlite3_column_int64(st, 2),
+	    sqlite3_column_int64(st, 3), col(st, 7), col(st, 4),
+	    col(st, 5), col(st, 6));
+}
+
+static void
+table_group_added(FILE *out, sqlite3_stmt *st)
+{
+	char esc[300];
+
+	fprintf(out, "  + %-24s gid %lld (Okta \"%s\")\n", col(st, 1),
+	    sqlite3_column_int64(st, 2),
+	    names_escape(col(st, 3), esc, sizeof(esc)));
+}
+
+static const struct plan_field user_added_fields[] = {
+	{ "okta_id", FORM_TEXT }, { "name", FORM_TEXT },
+	{ "uid", FORM_NUMBER }, { "gid", FORM_NUMBER },
+	{ "gecos", FORM_TEXT }, { "home", FORM_TEXT }, { "shell", FORM_TEXT },
+	{ "status", FORM_TEXT }, { "login", FORM_TEXT }, { NULL, FORM_TEXT }
+};
+static const struct plan_field user_changes[] = {
+	{ "name", FORM_TEXT }, { "uid", FORM_NUMBER }, { "gid", FORM_NUMBER },
+	{ "gecos", FORM_QUOTED }, { "home", FORM_TEXT },
+	{ "shell", FORM_TEXT }, { "status", FORM_TEXT }, { NULL, FORM_TEXT }
+};
+static const struct plan_field group_added_fields[] = {
+	{ "okta_id", FORM_TEXT }, { "name", FORM_TEXT },
+	{ "gid", FORM_NUMBER }, { "okta_name", FORM_TEXT }, { NULL, FORM_TEXT }
+};
+static const struct plan_field group_changes[] = {
+	{ "name", FORM_TEXT }, { "gid", FORM_NUMBER },
+	{ "okta_name", FORM_UNTRUSTED }, { NULL, FORM_TEXT }
+};
+
+static const struct plan_section users_section = {
+	.title = "Users", .key = "users", .id_name = "uid", .id_upper = "UID",
+	.rejected_name = "login",
+	.unselected = "no longer a member of a synced group",
+	.q_added = q_users_added, .q_modified = q_users_modified,
+	.q_removed = q_users_removed, .q_rejected = q_users_rejected,
+	.q_unchanged = q_users_unchanged,
+	.added = user_added_fields, .changes = user_changes,
+	.table_added = table_user_added
+};
+static const struct plan_section groups_section = {
+	.title = "Groups", .key = "groups", .id_name = "gid", .id_upper = "GID",
+	.rejected_name = "okta_name",
+	.unselected = "no longer selected",
+	.q_added = q_groups_added, .q_modified = q_groups_modified,
+	.q_removed = q_groups_removed, .q_rejected = q_groups_rejected,
+	.q_unchanged = q_groups_unchanged,
+	.added = group_added_fields, .changes = group_changes,
+	.table_added = table_group_added
+};
+
 /* ---- Table ---------------------------------------------------------- */
 
 static void
@@ -299,6 +411,78 @@ static void
 field_change_num(FILE *out, const char *field, long long old, long long new)
 {
 	fprintf(out, "      %-7s %lld -> %lld\n", field, old, new);
+}
+
+/* Print the line for field f of a modified row if the field changed: its
+ * new value is in column c, the old one in column c + 1. */
+static void
+table_change(FILE *out, sqlite3_stmt *st, const struct plan_field *f, int c)
+{
+	char o[80], n[80], e1[300], e2[300];
+	const char *old, *new;
+
+	if (f->form == FORM_NUMBER) {
+		if (sqlite3_column_int64(st, c) != sqlite3_column_int64(st, c + 1))
+			field_change_num(out, f->name,
+			    sqlite3_column_int64(st, c + 1),
+			    sqlite3_column_int64(st, c));
+		return;
+	}
+	old = col(st, c + 1);
+	new = col(st, c);
+	if (strcmp(new, old) == 0)
+		return;
+	if (f->form == FORM_UNTRUSTED) {
+		old = names_escape(old, o, sizeof(o));
+		new = names_escape(new, n, sizeof(n));
+	}
+	if (f->form == FORM_QUOTED || f->form == FORM_UNTRUSTED) {
+		snprintf(e1, sizeof(e1), "\"%s\"", old);
+		snprintf(e2, sizeof(e2), "\"%s\"", new);
+		old = e1;
+		new = e2;
+	}
+	field_change(out, f->name, old, new);
+}
+
+/* Print one section of the table: its heading and its added, modified,
+ * removed and (with show_unchanged) unchanged entries.  0 or -1 (the
+ * message in db). */
+static int
+table_section(sqlite3 *db, FILE *out, const struct plan_section *s,
+    int show_unchanged)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1, i;
+
+	fprintf(out, "\n%s\n", s->title);
+	if (next_query(db, &st, s->q_added) != 0)
+		goto out;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		s->table_added(out, st);
+	if (next_query(db, &st, s->q_modified) != 0)
+		goto out;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		fprintf(out, "  ~ %-24s (%s)\n", col(st, 1), col(st, 0));
+		for (i = 0; s->changes[i].name != NULL; i++)
+			table_change(out, st, &s->changes[i], 1 + 2 * i);
+	}
+	if (next_query(db, &st, s->q_removed) != 0)
+		goto out;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		fprintf(out, "  - %-24s %s %lld: %s (the %s stays reserved)\n",
+		    col(st, 1), s->id_name, sqlite3_column_int64(st, 2),
+		    removal_reason(st, 3, 4, s->unselected), s->id_upper);
+	if (show_unchanged) {
+		if (next_query(db, &st, s->q_unchanged) != 0)
+			goto out;
+		while (sqlite3_step(st) == SQLITE_ROW)
+			fprintf(out, "  = %s\n", col(st, 1));
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
 }
 
 static void
@@ -314,108 +498,32 @@ plan_print_table(sqlite3 *db, FILE *out, const struct plan_counts *pc,
     const struct plan_notes *notes, int show_unchanged)
 {
 	sqlite3_stmt *st = NULL;
-	char e1[300], e2[300];
+	char esc[300];
 	int rc = -1;
 	size_t i;
 
-#define QUERY(q) do { \
-	sqlite3_finalize(st); \
-	st = NULL; \
-	if (sqlite3_prepare_v2(db, (q), -1, &st, NULL) != SQLITE_OK) \
-		goto out; \
-} while (0)
-
 	fprintf(out, "%s\n", notes->dry_run ? "Plan (dry run: nothing is changed)" :
 	    "Plan");
-	fprintf(out, "\nUsers\n");
-	QUERY(q_users_added);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		fprintf(out, "  + %-24s uid %lld gid %lld %s \"%s\" %s %s\n",
-		    col(st, 1), sqlite3_column_int64(st, 2),
-		    sqlite3_column_int64(st, 3), col(st, 7), col(st, 4),
-		    col(st, 5), col(st, 6));
-	QUERY(q_users_modified);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		fprintf(out, "  ~ %-24s (%s)\n", col(st, 1), col(st, 0));
-		if (strcmp(col(st, 1), col(st, 2)) != 0)
-			field_change(out, "name", col(st, 2), col(st, 1));
-		if (sqlite3_column_int64(st, 3) != sqlite3_column_int64(st, 4))
-			field_change_num(out, "uid", sqlite3_column_int64(st, 4),
-			    sqlite3_column_int64(st, 3));
-		if (sqlite3_column_int64(st, 5) != sqlite3_column_int64(st, 6))
-			field_change_num(out, "gid", sqlite3_column_int64(st, 6),
-			    sqlite3_column_int64(st, 5));
-		if (strcmp(col(st, 7), col(st, 8)) != 0) {
-			snprintf(e1, sizeof(e1), "\"%s\"", col(st, 8));
-			snprintf(e2, sizeof(e2), "\"%s\"", col(st, 7));
-			field_change(out, "gecos", e1, e2);
-		}
-		if (strcmp(col(st, 9), col(st, 10)) != 0)
-			field_change(out, "home", col(st, 10), col(st, 9));
-		if (strcmp(col(st, 11), col(st, 12)) != 0)
-			field_change(out, "shell", col(st, 12), col(st, 11));
-		if (strcmp(col(st, 13), col(st, 14)) != 0)
-			field_change(out, "status", col(st, 14), col(st, 13));
-	}
-	QUERY(q_users_removed);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		fprintf(out, "  - %-24s uid %lld: %s (the UID stays reserved)\n",
-		    col(st, 1), sqlite3_column_int64(st, 2),
-		    removal_reason(st, 3, 4, 1));
-	if (show_unchanged) {
-		QUERY(q_users_unchanged);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			fprintf(out, "  = %s\n", col(st, 1));
-	}
-
-	fprintf(out, "\nGroups\n");
-	QUERY(q_groups_added);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		fprintf(out, "  + %-24s gid %lld (Okta \"%s\")\n", col(st, 1),
-		    sqlite3_column_int64(st, 2),
-		    names_escape(col(st, 3), e1, sizeof(e1)));
-	QUERY(q_groups_modified);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		fprintf(out, "  ~ %-24s (%s)\n", col(st, 1), col(st, 0));
-		if (strcmp(col(st, 1), col(st, 2)) != 0)
-			field_change(out, "name", col(st, 2), col(st, 1));
-		if (sqlite3_column_int64(st, 3) != sqlite3_column_int64(st, 4))
-			field_change_num(out, "gid", sqlite3_column_int64(st, 4),
-			    sqlite3_column_int64(st, 3));
-		if (strcmp(col(st, 5), col(st, 6)) != 0) {
-			char o[80], n[80];
-
-			snprintf(e1, sizeof(e1), "\"%s\"",
-			    names_escape(col(st, 6), o, sizeof(o)));
-			snprintf(e2, sizeof(e2), "\"%s\"",
-			    names_escape(col(st, 5), n, sizeof(n)));
-			field_change(out, "okta_name", e1, e2);
-		}
-	}
-	QUERY(q_groups_removed);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		fprintf(out, "  - %-24s gid %lld: %s (the GID stays reserved)\n",
-		    col(st, 1), sqlite3_column_int64(st, 2),
-		    removal_reason(st, 3, 4, 0));
-	if (show_unchanged) {
-		QUERY(q_groups_unchanged);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			fprintf(out, "  = %s\n", col(st, 1));
-	}
+	if (table_section(db, out, &users_section, show_unchanged) != 0 ||
+	    table_section(db, out, &groups_section, show_unchanged) != 0)
+		goto out;
 
 	fprintf(out, "\nMemberships\n");
-	QUERY(q_members_added);
+	if (next_query(db, &st, q_members_added) != 0)
+		goto out;
 	while (sqlite3_step(st) == SQLITE_ROW)
 		fprintf(out, "  + %s: %s\n", col(st, 0), col(st, 1));
-	QUERY(q_members_removed);
+	if (next_query(db, &st, q_members_removed) != 0)
+		goto out;
 	while (sqlite3_step(st) == SQLITE_ROW)
 		fprintf(out, "  - %s: %s\n", col(st, 0), col(st, 1));
 
 	fprintf(out, "\nRejected\n");
-	QUERY(q_rejected);
+	if (next_query(db, &st, q_rejected) != 0)
+		goto out;
 	while (sqlite3_step(st) == SQLITE_ROW)
 		fprintf(out, "  ! %-5s %s \"%s\": %s\n", col(st, 0), col(st, 1),
-		    names_escape(col(st, 2), e1, sizeof(e1)), col(st, 3));
+		    names_escape(col(st, 2), esc, sizeof(esc)), col(st, 3));
 
 	fprintf(out, "\n");
 	for (i = 0; notes->warnings != NULL && notes->warnings[i] != NULL; i++)
@@ -432,7 +540,6 @@ out:
 		fprintf(out, "error: cannot print the plan: %s\n", sqlite3_errmsg(db));
 	sqlite3_finalize(st);
 	return rc;
-#undef QUERY
 }
 
 /* ---- JSON ----------------------------------------------------------- */
@@ -449,6 +556,15 @@ plan_json_str(FILE *out, const char *s)
 	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE), out);
 	json_object_put(o);
+}
+
+/* Open the next object of an array: *n counts the objects so far, and
+ * *first starts the object's members afresh. */
+static void
+jitem(FILE *out, int *n, int *first)
+{
+	fputs((*n)++ ? ",{" : "{", out);
+	*first = 1;
 }
 
 static void
@@ -473,28 +589,29 @@ jnum_member(FILE *out, int *first, const char *key, long long value)
 	fprintf(out, "%lld", value);
 }
 
+/* The member f->name: {"old", "new"} if field f of a modified row
+ * changed, with its new value in column c and the old one in c + 1;
+ * nothing otherwise. */
 static void
-jchange_str(FILE *out, int *first, const char *field, const char *old,
-    const char *new)
+jchange(FILE *out, int *first, sqlite3_stmt *st, const struct plan_field *f,
+    int c)
 {
-	if (strcmp(old, new) == 0)
+	if (f->form == FORM_NUMBER) {
+		if (sqlite3_column_int64(st, c) == sqlite3_column_int64(st, c + 1))
+			return;
+		jkey(out, first, f->name);
+		fprintf(out, "{\"old\":%lld,\"new\":%lld}",
+		    sqlite3_column_int64(st, c + 1), sqlite3_column_int64(st, c));
 		return;
-	jkey(out, first, field);
+	}
+	if (strcmp(col(st, c + 1), col(st, c)) == 0)
+		return;
+	jkey(out, first, f->name);
 	fputs("{\"old\":", out);
-	plan_json_str(out, old);
+	plan_json_str(out, col(st, c + 1));
 	fputs(",\"new\":", out);
-	plan_json_str(out, new);
+	plan_json_str(out, col(st, c));
 	fputs("}", out);
-}
-
-static void
-jchange_num(FILE *out, int *first, const char *field, long long old,
-    long long new)
-{
-	if (old == new)
-		return;
-	jkey(out, first, field);
-	fprintf(out, "{\"old\":%lld,\"new\":%lld}", old, new);
 }
 
 static void
@@ -505,21 +622,112 @@ json_counts(FILE *out, const struct sync_counts *c)
 	    c->removed, c->unchanged, c->rejected);
 }
 
+/* Print one section as the member "users" or "groups" of the plan object
+ * (keys in plan.h).  0 or -1. */
+static int
+json_section(sqlite3 *db, FILE *out, const struct plan_section *s,
+    int show_unchanged)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1, first, n, i;
+
+	fprintf(out, "\"%s\":{\"added\":[", s->key);
+	if (next_query(db, &st, s->q_added) != 0)
+		goto out;
+	for (n = 0; sqlite3_step(st) == SQLITE_ROW;) {
+		jitem(out, &n, &first);
+		for (i = 0; s->added[i].name != NULL; i++) {
+			if (s->added[i].form == FORM_NUMBER)
+				jnum_member(out, &first, s->added[i].name,
+				    sqlite3_column_int64(st, i));
+			else
+				jstr_member(out, &first, s->added[i].name,
+				    col(st, i));
+		}
+		fputs("}", out);
+	}
+	fputs("],\"modified\":[", out);
+	if (next_query(db, &st, s->q_modified) != 0)
+		goto out;
+	for (n = 0; sqlite3_step(st) == SQLITE_ROW;) {
+		jitem(out, &n, &first);
+		jstr_member(out, &first, "okta_id", col(st, 0));
+		jstr_member(out, &first, "name", col(st, 1));
+		fputs(",\"changes\":{", out);
+		first = 1;
+		for (i = 0; s->changes[i].name != NULL; i++)
+			jchange(out, &first, st, &s->changes[i], 1 + 2 * i);
+		fputs("}}", out);
+	}
+	fputs("],\"removed\":[", out);
+	if (next_query(db, &st, s->q_removed) != 0)
+		goto out;
+	for (n = 0; sqlite3_step(st) == SQLITE_ROW;) {
+		jitem(out, &n, &first);
+		jstr_member(out, &first, "okta_id", col(st, 0));
+		jstr_member(out, &first, "name", col(st, 1));
+		jnum_member(out, &first, s->id_name, sqlite3_column_int64(st, 2));
+		jstr_member(out, &first, "reason",
+		    removal_reason(st, 3, 4, s->unselected));
+		fputs("}", out);
+	}
+	fputs("],\"rejected\":[", out);
+	if (next_query(db, &st, s->q_rejected) != 0)
+		goto out;
+	for (n = 0; sqlite3_step(st) == SQLITE_ROW;) {
+		jitem(out, &n, &first);
+		jstr_member(out, &first, "okta_id", col(st, 0));
+		jstr_member(out, &first, s->rejected_name, col(st, 1));
+		jstr_member(out, &first, "reason", col(st, 2));
+		fputs("}", out);
+	}
+	fputs("]", out);
+	if (show_unchanged) {
+		fputs(",\"unchanged\":[", out);
+		if (next_query(db, &st, s->q_unchanged) != 0)
+			goto out;
+		for (n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
+			fputs(n ? "," : "", out);
+			plan_json_str(out, col(st, 1));
+		}
+		fputs("]", out);
+	}
+	fputs("}", out);
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Print a membership list, [{"group", "user"}], from the rows of sql.
+ * 0 or -1. */
+static int
+json_memberships(sqlite3 *db, FILE *out, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1, first, n;
+
+	fputs("[", out);
+	if (next_query(db, &st, sql) != 0)
+		goto out;
+	for (n = 0; sqlite3_step(st) == SQLITE_ROW;) {
+		jitem(out, &n, &first);
+		jstr_member(out, &first, "group", col(st, 0));
+		jstr_member(out, &first, "user", col(st, 1));
+		fputs("}", out);
+	}
+	fputs("]", out);
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int
 plan_print_json(sqlite3 *db, FILE *out, const struct plan_counts *pc,
     const struct plan_notes *notes, int show_unchanged)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = -1, first, n;
 	size_t i;
-
-#define QUERY(q) do { \
-	sqlite3_finalize(st); \
-	st = NULL; \
-	if (sqlite3_prepare_v2(db, (q), -1, &st, NULL) != SQLITE_OK) \
-		goto out; \
-} while (0)
-#define OPEN_ITEM() do { fputs(n++ ? ",{" : "{", out); first = 1; } while (0)
 
 	fprintf(out, "\"dry_run\":%s,\"counts\":{\"users\":",
 	    notes->dry_run ? "true" : "false");
@@ -529,151 +737,26 @@ plan_print_json(sqlite3 *db, FILE *out, const struct plan_counts *pc,
 	fprintf(out, ",\"memberships\":{\"added\":%lu,\"removed\":%lu}}",
 	    pc->memberships_added, pc->memberships_removed);
 
-	fputs(",\"users\":{\"added\":[", out);
-	QUERY(q_users_added);
-	for (n = 0; sqlite3_step(st) == SQLITE_ROW;) {
-		OPEN_ITEM();
-		jstr_member(out, &first, "okta_id", col(st, 0));
-		jstr_member(out, &first, "name", col(st, 1));
-		jnum_member(out, &first, "uid", sqlite3_column_int64(st, 2));
-		jnum_member(out, &first, "gid", sqlite3_column_int64(st, 3));
-		jstr_member(out, &first, "gecos", col(st, 4));
-		jstr_member(out, &first, "home", col(st, 5));
-		jstr_member(out, &first, "shell", col(st, 6));
-		jstr_member(out, &first, "status", col(st, 7));
-		jstr_member(out, &first, "login", col(st, 8));
-		fputs("}", out);
-	}
-	fputs("],\"modified\":[", out);
-	QUERY(q_users_modified);
-	for (n = 0; sqlite3_step(st) == SQLITE_ROW;) {
-		OPEN_ITEM();
-		jstr_member(out, &first, "okta_id", col(st, 0));
-		jstr_member(out, &first, "name", col(st, 1));
-		fputs(",\"changes\":{", out);
-		first = 1;
-		jchange_str(out, &first, "name", col(st, 2), col(st, 1));
-		jchange_num(out, &first, "uid", sqlite3_column_int64(st, 4),
-		    sqlite3_column_int64(st, 3));
-		jchange_num(out, &first, "gid", sqlite3_column_int64(st, 6),
-		    sqlite3_column_int64(st, 5));
-		jchange_str(out, &first, "gecos", col(st, 8), col(st, 7));
-		jchange_str(out, &first, "home", col(st, 10), col(st, 9));
-		jchange_str(out, &first, "shell", col(st, 12), col(st, 11));
-		jchange_str(out, &first, "status", col(st, 14), col(st, 13));
-		fputs("}}", out);
-	}
-	fputs("],\"removed\":[", out);
-	QUERY(q_users_removed);
-	for (n = 0; sqlite3_step(st) == SQLITE_ROW;) {
-		OPEN_ITEM();
-		jstr_member(out, &first, "okta_id", col(st, 0));
-		jstr_member(out, &first, "name", col(st, 1));
-		jnum_member(out, &first, "uid", sqlite3_column_int64(st, 2));
-		jstr_member(out, &first, "reason", removal_reason(st, 3, 4, 1));
-		fputs("}", out);
-	}
-	fputs("],\"rejected\":[", out);
-	QUERY(q_users_rejected);
-	for (n = 0; sqlite3_step(st) == SQLITE_ROW;) {
-		OPEN_ITEM();
-		jstr_member(out, &first, "okta_id", col(st, 0));
-		jstr_member(out, &first, "login", col(st, 1));
-		jstr_member(out, &first, "reason", col(st, 2));
-		fputs("}", out);
-	}
-	fputs("]", out);
-	if (show_unchanged) {
-		fputs(",\"unchanged\":[", out);
-		QUERY(q_users_unchanged);
-		for (n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
-			fputs(n ? "," : "", out);
-			plan_json_str(out, col(st, 1));
-		}
-		fputs("]", out);
-	}
-	fputs("},\"groups\":{\"added\":[", out);
-	QUERY(q_groups_added);
-	for (n = 0; sqlite3_step(st) == SQLITE_ROW;) {
-		OPEN_ITEM();
-		jstr_member(out, &first, "okta_id", col(st, 0));
-		jstr_member(out, &first, "name", col(st, 1));
-		jnum_member(out, &first, "gid", sqlite3_column_int64(st, 2));
-		jstr_member(out, &first, "okta_name", col(st, 3));
-		fputs("}", out);
-	}
-	fputs("],\"modified\":[", out);
-	QUERY(q_groups_modified);
-	for (n = 0; sqlite3_step(st) == SQLITE_ROW;) {
-		OPEN_ITEM();
-		jstr_member(out, &first, "okta_id", col(st, 0));
-		jstr_member(out, &first, "name", col(st, 1));
-		fputs(",\"changes\":{", out);
-		first = 1;
-		jchange_str(out, &first, "name", col(st, 2), col(st, 1));
-		jchange_num(out, &first, "gid", sqlite3_column_int64(st, 4),
-		    sqlite3_column_int64(st, 3));
-		jchange_str(out, &first, "okta_name", col(st, 6), col(st, 5));
-		fputs("}}", out);
-	}
-	fputs("],\"removed\":[", out);
-	QUERY(q_groups_removed);
-	for (n = 0; sqlite3_step(st) == SQLITE_ROW;) {
-		OPEN_ITEM();
-		jstr_member(out, &first, "okta_id", col(st, 0));
-		jstr_member(out, &first, "name", col(st, 1));
-		jnum_member(out, &first, "gid", sqlite3_column_int64(st, 2));
-		jstr_member(out, &first, "reason", removal_reason(st, 3, 4, 0));
-		fputs("}", out);
-	}
-	fputs("],\"rejected\":[", out);
-	QUERY(q_groups_rejected);
-	for (n = 0; sqlite3_step(st) == SQLITE_ROW;) {
-		OPEN_ITEM();
-		jstr_member(out, &first, "okta_id", col(st, 0));
-		jstr_member(out, &first, "okta_name", col(st, 1));
-		jstr_member(out, &first, "reason", col(st, 2));
-		fputs("}", out);
-	}
-	fputs("]", out);
-	if (show_unchanged) {
-		fputs(",\"unchanged\":[", out);
-		QUERY(q_groups_unchanged);
-		for (n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
-			fputs(n ? "," : "", out);
-			plan_json_str(out, col(st, 1));
-		}
-		fputs("]", out);
-	}
-	fputs("},\"memberships\":{\"added\":[", out);
-	QUERY(q_members_added);
-	for (n = 0; sqlite3_step(st) == SQLITE_ROW;) {
-		OPEN_ITEM();
-		jstr_member(out, &first, "group", col(st, 0));
-		jstr_member(out, &first, "user", col(st, 1));
-		fputs("}", out);
-	}
-	fputs("],\"removed\":[", out);
-	QUERY(q_members_removed);
-	for (n = 0; sqlite3_step(st) == SQLITE_ROW;) {
-		OPEN_ITEM();
-		jstr_member(out, &first, "group", col(st, 0));
-		jstr_member(out, &first, "user", col(st, 1));
-		fputs("}", out);
-	}
-	fputs("]},\"warnings\":[", out);
+	fputs(",", out);
+	if (json_section(db, out, &users_section, show_unchanged) != 0)
+		return -1;
+	fputs(",", out);
+	if (json_section(db, out, &groups_section, show_unchanged) != 0)
+		return -1;
+	fputs(",\"memberships\":{\"added\":", out);
+	if (json_memberships(db, out, q_members_added) != 0)
+		return -1;
+	fputs(",\"removed\":", out);
+	if (json_memberships(db, out, q_members_removed) != 0)
+		return -1;
+	fputs("},\"warnings\":[", out);
 	for (i = 0; notes->warnings != NULL && notes->warnings[i] != NULL; i++) {
 		fputs(i ? "," : "", out);
 		plan_json_str(out, notes->warnings[i]);
 	}
 	fputs("],\"refused\":", out);
 	plan_json_str(out, notes->refused);
-	rc = 0;
-out:
-	sqlite3_finalize(st);
-	return rc;
-#undef QUERY
-#undef OPEN_ITEM
+	return 0;
 }
 
 /* ---- Apply ---------------------------------------------------------- */
