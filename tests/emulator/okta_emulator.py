@@ -50,6 +50,7 @@ import gzip
 import json
 import os
 import re
+import select
 import secrets
 import socket
 import ssl
@@ -1129,18 +1130,14 @@ class ControlServer(ThreadingHTTPServer):
 
 def watch(pid):
     """Exit when process pid (the test that started us) is gone, so that a
-    killed test never leaves an emulator behind."""
-    parent = os.getppid()
-    while True:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            os._exit(0)
-        except PermissionError:
-            pass
-        if pid == parent and os.getppid() != parent:
-            os._exit(0)          # reparented: our parent died (maybe a zombie)
-        time.sleep(0.5)
+    killed test never leaves an emulator behind.  A pidfd becomes readable
+    when the process exits: no polling."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(0)
+    select.select([fd], [], [])
+    os._exit(0)
 
 
 def main(argv=None):

@@ -108,13 +108,12 @@ def kill_9_at_20_points_leaves_cache_and_snapshot_whole():
             proc = start_sync(conf)
             # A random point in the sync's life; one that finishes first
             # (a loaded machine) is fine, as long as most are killed.
-            deadline = time.monotonic() + rng.uniform(0.0, duration * 0.95)
-            while proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.005)
-            if proc.poll() is None:
+            try:
+                proc.communicate(timeout=rng.uniform(0.0, duration * 0.95))
+            except subprocess.TimeoutExpired:
                 proc.send_signal(signal.SIGKILL)
                 kills += 1
-            proc.communicate(timeout=60)
+                proc.communicate(timeout=60)
             assert integrity(conf) == "ok", "cache.db corrupt after kill %d" % i
             snap = sc.snapshot(conf)     # snapdump fails on a torn file
             meta = snap["meta"]

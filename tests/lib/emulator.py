@@ -25,11 +25,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 import weakref
 
+from oktatest import wait_until
 from orgdata import (make_org, make_hostile_org, make_user, make_group,  # noqa: F401 (re-exported)
                      HOSTILE_USERS, HOSTILE_GROUPS, find_user, find_group, iso)
 
@@ -167,13 +167,14 @@ class Emulator:
                                          stderr=subprocess.STDOUT, close_fds=True)
         self._finalizer.detach()
         self._finalizer = weakref.finalize(self, _kill, self.proc, self.tmpdir, self._keep)
-        deadline = time.monotonic() + startup_timeout
-        while not os.path.exists(portfile):
+        def started():
             if self.proc.poll() is not None:
                 raise RuntimeError("emulator exited with %s:\n%s" % (self.proc.returncode, self.log()))
-            if time.monotonic() > deadline:
-                raise RuntimeError("emulator did not start within %ss:\n%s" % (startup_timeout, self.log()))
-            time.sleep(0.02)
+            return os.path.exists(portfile)
+        try:
+            wait_until(started, timeout=startup_timeout, what="the emulator to start")
+        except AssertionError:
+            raise RuntimeError("emulator did not start within %ss:\n%s" % (startup_timeout, self.log()))
         with open(portfile) as f:
             ports = json.load(f)
         self.port = ports["port"]
