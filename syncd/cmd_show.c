@@ -290,7 +290,7 @@ show_user_snapshot(struct show *sh, const char *name, const char *cache_line,
 		return 0;
 	}
 	if (r == 1) {
-		pline = xasprintf("%s:x:%u:%u:%s:%s:%s", pw.name, pw.uid,
+		pline = xasprintf("%s:*:%u:%u:%s:%s:%s", pw.name, pw.uid,
 		    pw.gid, pw.gecos, pw.dir, pw.shell);
 		snap_user_gids(sh->snap, name, collect_gid, &g);
 	}
@@ -427,7 +427,7 @@ show_user_cached(struct show *sh, json_object *root)
 	uid = sqlite3_column_int64(st, 2);
 	gid = sqlite3_column_int64(st, 3);
 
-	pline = xasprintf("%s:x:%lld:%lld:%s:%s:%s", name, uid, gid,
+	pline = xasprintf("%s:*:%lld:%lld:%s:%s:%s", name, uid, gid,
 	    col(st, 4), col(st, 5), col(st, 6));
 	pgname = primary_group_name(sh, name, gid);
 	lx = json_object_new_object();
@@ -481,8 +481,8 @@ show_group_snapshot(struct show *sh, const char *name, const char *cache_line,
 	if (sh->snap != NULL)
 		r = snap_lookup(sh, name, NULL, &gr, &buf);
 	if (r == 1) {
-		gline = xasprintf("%s:x:%u:", gr.name, gr.gid);
-		sorted = xasprintf("%s:x:%u:", gr.name, gr.gid);
+		gline = xasprintf("%s:*:%u:", gr.name, gr.gid);
+		sorted = xasprintf("%s:*:%u:", gr.name, gr.gid);
 		for (n = 0; gr.members[n] != NULL; n++)
 			;
 		/* The snapshot keeps its own member order; the cache's line
@@ -566,7 +566,7 @@ show_group_cached(struct show *sh, json_object *root)
 	    " ORDER BY u.name", -1, &sm, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(sm, 1, col(st, 0), -1, SQLITE_STATIC);
-	gline = xasprintf("%s:x:%lld:", name, gid);
+	gline = xasprintf("%s:*:%lld:", name, gid);
 	a = json_object_new_array();
 	while ((rc = sqlite3_step(sm)) == SQLITE_ROW) {
 		tmp = xasprintf("%s%s%s", gline, n++ ? "," : "", col(sm, 0));

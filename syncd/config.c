@@ -577,7 +577,7 @@ ini_handler_fn(void *user, const char *section, const char *name, const char *va
 	if (strcmp(section, "pam") == 0)
 		return 1;	/* pam_okta reads and checks its own section */
 	if (key_seen(st, section, name))
-		problem(st->problems, st->line, "[%s] %s is set more than once; the last value counts",
+		problem(st->problems, st->line, "[%s] %s is set more than once; keep one",
 		    section, name);
 	if (strcmp(section, "okta") == 0)
 		known = handle_okta(st, name, value);
@@ -598,6 +598,24 @@ ini_handler_fn(void *user, const char *section, const char *name, const char *va
 	if (!known)
 		problem(st->problems, st->line, "unknown key '%s' in [%s]", name, section);
 	return 1;
+}
+
+/*
+ * inih takes only " ;" as the start of an inline comment, so a "# note"
+ * after a value would become part of it ("domain = x  # ours").  No value
+ * okta-sync reads can hold a '#' after white space, so cut there.
+ */
+static void
+strip_inline_comment(char *line)
+{
+	char *p;
+
+	for (p = line; *p != '\0'; p++)
+		if (*p == '#' && p > line && (p[-1] == ' ' || p[-1] == '\t')) {
+			p[0] = '\n';
+			p[1] = '\0';
+			return;
+		}
 }
 
 /*
@@ -631,6 +649,8 @@ counting_reader(char *str, int num, void *stream)
 		problem(st->problems, st->line, "section header has no closing ']'");
 		st->pending[0] = '\0';
 	}
+	else if (*p != '\0' && *p != '#' && *p != ';' && *p != '[')
+		strip_inline_comment(st->pending);
 	if (strlen(st->pending) >= (size_t)num) {
 		problem(st->problems, st->line, "line is too long");
 		st->pending[0] = '\0';
@@ -688,6 +708,10 @@ set_defaults(struct config *c)
 static int
 check_secret_mode(const struct stat *sb, const char *path, char *why, size_t whylen)
 {
+	if (S_ISLNK(sb->st_mode)) {
+		snprintf(why, whylen, "%s is a symbolic link; point token_file at the file itself", path);
+		return -1;
+	}
 	if (!S_ISREG(sb->st_mode)) {
 		snprintf(why, whylen, "%s is not a regular file", path);
 		return -1;
@@ -752,7 +776,9 @@ check_cross(struct config *c, int check_files, struct config_problems *problems)
 	if (!check_files)
 		return;
 	if (c->token_file != NULL) {
-		if (stat(c->token_file, &sb) != 0)
+		/* lstat: the token is opened with O_NOFOLLOW, so a symbolic
+		 * link that passed here would fail every sync. */
+		if (lstat(c->token_file, &sb) != 0)
 			problem(problems, 0, "[okta] token_file %s: %s", c->token_file, strerror(errno));
 		else if (check_secret_mode(&sb, c->token_file, why, sizeof(why)) != 0)
 			problem(problems, 0, "[okta] token_file: %s", why);

@@ -4,8 +4,8 @@
  *
  * A POSIX lock rather than flock(2), because F_GETLK tells a second
  * `okta-sync sync` (or okta-syncd) the holder's PID without writing it
- * into the file: the cache directory stays byte-for-byte unchanged by a
- * sync that fails.  The lock goes away with the process, whatever way it
+ * into the file: cache.db and the snapshot stay byte-for-byte unchanged
+ * by a sync that fails (which leaves its reason in sync-errors.log).  The lock goes away with the process, whatever way it
  * ends; the (empty) file stays.  The descriptor is O_CLOEXEC and must be
  * the only one the process opens on the file (closing any descriptor of
  * it drops a POSIX lock).

@@ -33,7 +33,8 @@ usage(FILE *f)
 	fprintf(f, "usage: okta-sync [-c FILE] [-v] COMMAND [ARGS]\n\n"
 	    "  -c FILE   use FILE instead of /etc/okta-sync/okta-sync.conf\n"
 	    "  -v        verbose (debug) logging\n"
-	    "  -h        this help;  okta-sync COMMAND --help for a command\n\n"
+	    "  -h        this help;  okta-sync COMMAND --help for a command\n"
+	    "  --version print the version and exit\n\n"
 	    "commands:\n");
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		fprintf(f, "  %-13s %s\n", subcommands[i].name, subcommands[i].help);

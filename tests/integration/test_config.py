@@ -107,5 +107,37 @@ def missing_config_file():
     assert "cannot read /nonexistent/okta-sync.conf" in p.stderr, p.stderr
 
 
+@case
+def symlinked_token_file_is_refused():
+    t = tmpdir()
+    conf = write_config(t, None, okta=GOOD, token="00abcdefTOKEN")
+    real = os.path.join(t, "token.real")
+    os.rename(os.path.join(t, "token"), real)
+    os.symlink(real, os.path.join(t, "token"))
+    p = check(conf)
+    assert p.returncode == 78, (p.returncode, p.stdout)
+    assert "symbolic link" in p.stderr, p.stderr
+
+
+@case
+def hash_comment_after_a_value_is_a_comment():
+    t = tmpdir()
+    conf = write_config(t, None, okta=GOOD, token="00abcdefTOKEN",
+                        extra="[posix]\nhome = /srv/home/%u   # where homes live\n")
+    p = check(conf)
+    assert p.returncode == 0, p.stderr
+    assert "dev-123456.okta.com" in p.stdout
+
+
+@case
+def key_set_twice_is_reported():
+    t = tmpdir()
+    conf = write_config(t, None, okta=GOOD, token="00abcdefTOKEN",
+                        extra="[sync]\nmax_delete = 10%\nmax_delete = 20%\n")
+    p = check(conf)
+    assert p.returncode == 78
+    assert "max_delete is set more than once; keep one" in p.stderr, p.stderr
+
+
 if __name__ == "__main__":
     main()

@@ -237,7 +237,7 @@ def status_and_show_after_syncs():
                                  "last_name": u["profile"]["lastName"],
                                  "status": u["status"],
                                  "last_updated": u["lastUpdated"]}, d["okta"]
-            pw = "%s:x:%d:%d:%s %s:/home/%s:/bin/bash" % (
+            pw = "%s:*:%d:%d:%s %s:/home/%s:/bin/bash" % (
                 name, su["uid"], su["gid"], u["profile"]["firstName"],
                 u["profile"]["lastName"], name)
             assert d["linux"]["passwd"] == pw, (d["linux"]["passwd"], pw)
@@ -265,7 +265,7 @@ def status_and_show_after_syncs():
             assert d["okta"]["id"] == g["id"] and d["okta"]["name"] == g["profile"]["name"]
             assert d["okta"]["last_updated"] == g["lastUpdated"]
             assert d["okta"]["last_membership_updated"] == g["lastMembershipUpdated"]
-            line = "%s:x:%d:%s" % (gname, gids[gname], ",".join(members))
+            line = "%s:*:%d:%s" % (gname, gids[gname], ",".join(members))
             assert d["linux"]["group"] == line, (d["linux"]["group"], line)
             assert d["linux"]["members"] == members
             assert d["snapshot"]["published"] is True
