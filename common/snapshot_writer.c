@@ -284,12 +284,45 @@ fail:
 	return NULL;
 }
 
+/*
+ * Store one encoded passwd or group entry (the value: vlen bytes at
+ * w->buf) under its name key and its ID key, remember the name and ID for
+ * the duplicate check at commit, and widen the span [*first, *end) of the
+ * data section that enumeration walks (the name-keyed records only).
+ * namekey: room for 1 + nl bytes after the value.  0, or -1 with the
+ * writer's error set.
+ */
+static int
+add_entry(struct snap_writer *w, unsigned char *namekey, unsigned char name_type,
+    const char *name, size_t nl, unsigned char id_type, uint32_t id,
+    size_t vlen, struct name_list *names, struct id_list *ids,
+    uint32_t *first, uint32_t *end)
+{
+	unsigned char idkey[5];
+	uint32_t pos;
+
+	namekey[0] = name_type;
+	memcpy(namekey + 1, name, nl);
+	idkey[0] = id_type;
+	snap_put32(idkey + 1, id);
+	if (name_push(names, name) != 0 || id_push(ids, id) != 0) {
+		werr(w, "out of memory writing the snapshot");
+		return -1;
+	}
+	pos = w->cm.cdb_dpos;
+	if (add_rec(w, namekey, 1 + nl, w->buf, vlen) != 0)
+		return -1;
+	if (*first == 0)
+		*first = pos;
+	*end = w->cm.cdb_dpos;
+	return add_rec(w, idkey, sizeof(idkey), w->buf, vlen);
+}
+
 int
 snap_writer_add_user(struct snap_writer *w, const struct snap_user *u)
 {
 	size_t nl, gl, dl, sl, vlen;
-	unsigned char key[5], *p;
-	uint32_t pos;
+	unsigned char *p;
 
 	if (check_field(w, "user name", u->name, 1, &nl) != 0 ||
 	    check_field(w, "GECOS", u->gecos, 0, &gl) != 0 ||
@@ -319,31 +352,15 @@ snap_writer_add_user(struct snap_writer *w, const struct snap_user *u)
 	p = put_str(p, u->gecos, gl);
 	p = put_str(p, u->dir, dl);
 	p = put_str(p, u->shell, sl);
-	p[0] = SNAP_KEY_PWNAM;
-	memcpy(p + 1, u->name, nl);
-	key[0] = SNAP_KEY_PWUID;
-	snap_put32(key + 1, u->uid);
-	if (name_push(&w->users, u->name) != 0 || id_push(&w->uids, u->uid) != 0) {
-		werr(w, "out of memory writing the snapshot");
-		return -1;
-	}
-	pos = w->cm.cdb_dpos;
-	if (add_rec(w, p, 1 + nl, w->buf, vlen) != 0)
-		return -1;
-	if (w->pw_first == 0)
-		w->pw_first = pos;
-	w->pw_end = w->cm.cdb_dpos;
-	if (add_rec(w, key, sizeof(key), w->buf, vlen) != 0)
-		return -1;
-	return 0;
+	return add_entry(w, p, SNAP_KEY_PWNAM, u->name, nl, SNAP_KEY_PWUID,
+	    u->uid, vlen, &w->users, &w->uids, &w->pw_first, &w->pw_end);
 }
 
 int
 snap_writer_add_group(struct snap_writer *w, const struct snap_group *g)
 {
 	size_t nl, ml, i, vlen;
-	unsigned char key[5], *p;
-	uint32_t pos;
+	unsigned char *p;
 
 	if (check_field(w, "group name", g->name, 1, &nl) != 0)
 		return -1;
@@ -373,23 +390,8 @@ snap_writer_add_group(struct snap_writer *w, const struct snap_group *g)
 	p = put_str(p + SNAP_GR_FIXED, g->name, nl);
 	for (i = 0; i < g->nmembers; i++)
 		p = put_str(p, g->members[i], strlen(g->members[i]));
-	p[0] = SNAP_KEY_GRNAM;
-	memcpy(p + 1, g->name, nl);
-	key[0] = SNAP_KEY_GRGID;
-	snap_put32(key + 1, g->gid);
-	if (name_push(&w->groups, g->name) != 0 || id_push(&w->gids, g->gid) != 0) {
-		werr(w, "out of memory writing the snapshot");
-		return -1;
-	}
-	pos = w->cm.cdb_dpos;
-	if (add_rec(w, p, 1 + nl, w->buf, vlen) != 0)
-		return -1;
-	if (w->gr_first == 0)
-		w->gr_first = pos;
-	w->gr_end = w->cm.cdb_dpos;
-	if (add_rec(w, key, sizeof(key), w->buf, vlen) != 0)
-		return -1;
-	return 0;
+	return add_entry(w, p, SNAP_KEY_GRNAM, g->name, nl, SNAP_KEY_GRGID,
+	    g->gid, vlen, &w->groups, &w->gids, &w->gr_first, &w->gr_end);
 }
 
 int
