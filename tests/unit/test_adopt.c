@@ -182,12 +182,7 @@ main(void)
 	RUN(stage_rejects_changed_local_accounts);
 	RUN(record_refuses_what_cannot_be_adopted);
 	rc = test_done();
-	{
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			rc = 1;
-	}
+	if (test_rmtree(dir) != 0)
+		rc = 1;
 	return rc;
 }

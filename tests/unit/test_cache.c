@@ -161,12 +161,7 @@ main(void)
 	RUN(newer_schema_refused);
 	RUN(plan_diff_and_apply);
 	rc = test_done();
-	{
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			rc = 1;
-	}
+	if (test_rmtree(dir) != 0)
+		rc = 1;
 	return rc;
 }

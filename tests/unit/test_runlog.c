@@ -18,13 +18,8 @@ static char dir[64];
 static void
 fresh_dir(void)
 {
-	char cmd[128];
-
-	if (dir[0] != '\0') {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			perror("rm");
-	}
+	if (dir[0] != '\0' && test_rmtree(dir) != 0)
+		perror("rm");
 	snprintf(dir, sizeof(dir), "/tmp/test_runlog.XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		perror("mkdtemp");
@@ -174,8 +169,6 @@ TEST(names_and_sentences)
 int
 main(void)
 {
-	char cmd[128];
-
 	RUN(missing_file_is_empty);
 	RUN(record_and_read_back);
 	RUN(keeps_only_the_last_entries);
@@ -183,8 +176,7 @@ main(void)
 	RUN(long_detail_is_cut_on_a_character);
 	RUN(failures_never_fail_the_caller);
 	RUN(names_and_sentences);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
+	if (test_rmtree(dir) != 0)
 		perror("rm");
 	return test_done();
 }

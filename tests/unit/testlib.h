@@ -10,7 +10,9 @@
 #define OKTA_TESTLIB_H
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int test_failed_cases, test_case_failed;
@@ -61,6 +63,17 @@ test_run(const char *file, const char *name, void (*fn)(void))
 	fflush(stdout);
 	if (test_case_failed)
 		test_failed_cases++;
+}
+
+/* Remove a scratch directory a test made (with mkdtemp) and everything
+ * in it.  0, or -1 when rm failed.  Not every test needs it. */
+__attribute__((unused)) static int
+test_rmtree(const char *dir)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
 }
 
 static int
