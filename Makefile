@@ -8,8 +8,10 @@
 #   make install DESTDIR=... PREFIX=...
 #   make demo            the guided demo against the Okta emulator
 #
-# BUILD=dir puts the outputs elsewhere (the sanitizer and clang builds use
-# build/san and build/clang); SAN=1 adds AddressSanitizer and UBSan.
+# BUILD=dir puts the outputs elsewhere (the sanitizer, clang and test-hook
+# builds use build/san, build/clang and build/hooks); SAN=1 adds
+# AddressSanitizer and UBSan; TEST_HOOKS=1 compiles in the kill points of
+# common/crashpoint.h (tests only).
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -19,7 +21,7 @@ PREFIX ?= /usr
 SYSCONFDIR ?= /etc
 LOCALSTATEDIR ?= /var
 
-PKGS := libcurl json-c sqlite3 inih libsystemd
+PKGS := libcurl json-c sqlite3 inih libsystemd libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CDB_PIC := $(firstword $(wildcard /usr/lib/$(shell $(CC) -print-multiarch 2>/dev/null)/libcdb_pic.a /usr/lib/libcdb_pic.a /usr/lib64/libcdb_pic.a) -lcdb)
@@ -30,6 +32,11 @@ override CFLAGS += -std=c11 -D_GNU_SOURCE -DOKTA_VERSION='"$(VERSION)"' \
 	$(WARN) -fPIC -fvisibility=hidden -fstack-protector-strong \
 	-Icommon -Isyncd $(PKG_CFLAGS)
 override LDFLAGS += -Wl,-z,relro,-z,now
+# TEST_HOOKS=1: the deterministic kill points of common/crashpoint.h (the
+# crash-consistency test's own build, build/hooks; never installed).
+ifeq ($(TEST_HOOKS),1)
+override CFLAGS += -DOKTA_TEST_HOOKS
+endif
 ifeq ($(SAN),1)
 override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
@@ -109,12 +116,15 @@ check: deps
 bench: all
 	@bench/run.sh
 
-# The reader's fuzzer for longer than make check runs it (FUZZ_SECONDS).
+# The fuzzers (tests/fuzz/fuzz_*.c) for longer than make check runs them:
+# FUZZ_SECONDS each; FUZZ_TARGETS="ingest link" runs only those.
 FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?=
 fuzz: tests
-	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 lint:
+	@scripts/install-deps lint
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		-Icommon -Isyncd --suppress=missingIncludeSystem common syncd nss pam
 

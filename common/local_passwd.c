@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "file_trust.h"
 #include "local_passwd.h"
 
 /* The largest line buffer we grow to: a passwd line longer than this is
@@ -19,6 +21,7 @@ local_passwd_lookup(const char *path, const char *name, uint32_t *uid)
 {
 	FILE *f = NULL;
 	char *buf = NULL, *nbuf;
+	int fd;
 	size_t buflen = 1024;
 	struct passwd pw, *res;
 	int ret = -1, err = 0, r;
@@ -27,9 +30,18 @@ local_passwd_lookup(const char *path, const char *name, uint32_t *uid)
 		err = EINVAL;
 		goto out;
 	}
-	f = fopen(path != NULL ? path : LOCAL_PASSWD_PATH, "re");
-	if (f == NULL) {
+	/* Whoever could write the file could make any name "local", and
+	 * pam_okta would then leave an Okta user to the rest of the stack:
+	 * the file must be as trustworthy as /etc/passwd itself. */
+	fd = file_trust_open(path != NULL ? path : LOCAL_PASSWD_PATH, NULL,
+	    NULL);
+	if (fd < 0) {
 		err = errno;
+		goto out;
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
+		err = errno;
+		close(fd);
 		goto out;
 	}
 	buf = malloc(buflen);

@@ -19,7 +19,10 @@
  * Look `name` up in the passwd-format file `path` (NULL: /etc/passwd),
  * reading it with fgetpwent_r.  Returns 1 and stores the UID in *uid (may
  * be NULL) when a line has exactly that name, 0 when none has, -1 with
- * errno when the file cannot be read (ENOENT, EACCES, ENOMEM...).  Lines
+ * errno when the file cannot be read (ENOENT, EACCES, ENOMEM...) or is not
+ * trusted (EPERM: not a regular file owned by root and not writable by
+ * group or others, file_trust.h; the caller must then not believe that
+ * any name is local).  Lines
  * the parser rejects are skipped, as glibc's files backend does.
  * Thread-safe; allocates only a temporary buffer, freed before return.
  */

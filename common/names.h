@@ -30,6 +30,16 @@
 #include <stddef.h>
 
 #define NAME_MAX_LEN 32
+
+/*
+ * The lowest UID or GID an Okta entry may ever have (DESIGN.md rule 1):
+ * below it are the system accounts and groups (sudo 27, adm 4, shadow
+ * 42...).  The sync never allocates or adopts an ID below it, and the
+ * snapshot reader refuses any record that carries one, so that a forged
+ * snapshot cannot hand out a system group.  A build-time constant, not a
+ * setting: no host should lower it.
+ */
+#define OKTA_ID_FLOOR 1000u
 #define GECOS_MAX_LEN 256
 #define PATH_FIELD_MAX_LEN 4096
 

@@ -21,7 +21,9 @@
 
 #include "okta_status.h"
 
-#define SNAP_FORMAT_VERSION 1
+/* 2: adds 't' tombstones and the 'P' policy record, reserves 'k'; the
+ * meta record's flags must be 0 (snapshot_format.h). */
+#define SNAP_FORMAT_VERSION 2
 
 /* The meta record. */
 struct snap_meta {
@@ -89,9 +91,11 @@ const char *snap_writer_error(const struct snap_writer *w);
 
 struct snap;   /* one mapped, validated snapshot file */
 
-/* Open and validate (magic, version, meta).  Returns 0, or -1 with errno
- * (ENOENT missing, EPROTO unknown or corrupt format, others from open/mmap).
- * The descriptor is O_CLOEXEC and closed once the file is mapped. */
+/* Open and validate (trust, magic, version, meta flags 0).  Returns 0, or
+ * -1 with errno (ENOENT missing, EPERM not a regular file owned by root and
+ * unwritable by group and others, EPROTO unknown or corrupt format, others
+ * from open/mmap).  The descriptor is O_CLOEXEC and O_NONBLOCK (a FIFO
+ * never blocks) and closed once the file is mapped. */
 int snap_open(const char *path, struct snap **out);
 /* As snap_open, on a descriptor the caller keeps (and closes when it
  * likes: the mapping does not need it).  For tests and the fuzzer. */
@@ -139,6 +143,111 @@ int snap_pw_next(const struct snap *s, uint64_t *pos,
 int snap_gr_next(const struct snap *s, uint64_t *pos,
     struct snap_gr *gr, char *buf, size_t buflen);
 
+/* ---- Tombstones (format 2; common/snapshot_tombstone.c) ------------ */
+
+/*
+ * A tombstone: an Okta user who has left the host, kept in the snapshot
+ * for [sync] tombstone_days so that a lingering cache elsewhere (nscd)
+ * cannot let them in (DESIGN.md rule 9).  NSS never serves one; pam_okta
+ * denies the name.  Why the user left:
+ */
+enum snap_tomb_reason {
+	SNAP_TOMB_OTHER = 0,          /* a reason this reader does not know */
+	SNAP_TOMB_REMOVED = 1,        /* no longer in Okta (or not visible) */
+	SNAP_TOMB_OUT_OF_SCOPE = 2,   /* in Okta, no longer synced ([sync] groups) */
+	SNAP_TOMB_DEPROVISIONED = 3,  /* deprovisioned, [sync] deprovisioned = remove */
+	SNAP_TOMB_REJECTED = 4,       /* rejected after once being synced */
+	SNAP_TOMB_REASON_MAX = 4
+};
+
+struct snap_tombstone {
+	const char *name;
+	uint32_t uid;                 /* the UID the user had (rule 4: still theirs) */
+	enum snap_tomb_reason reason;
+	int64_t left_at;              /* epoch s */
+	int64_t expires;              /* epoch s: no longer published after */
+	const char *why;              /* a sentence for the admin, may be "" */
+};
+
+/* Writer: add one tombstone.  Its name must not also be added as a user
+ * (refused at commit), nor twice.  0, or -1 with the writer's error. */
+int snap_writer_add_tombstone(struct snap_writer *w,
+    const struct snap_tombstone *t);
+
+/* Reader: the tombstone of `name` (strings copied into buf).  1 found, 0
+ * not, -1 with errno EPROTO (corrupt record) or ERANGE (buf too small). */
+int snap_get_tombstone(const struct snap *s, const char *name,
+    struct snap_tombstone *t, char *buf, size_t buflen);
+
+/* A short word for a reason ("removed", "out of scope", ...).  Never NULL. */
+const char *snap_tomb_reason_name(enum snap_tomb_reason r);
+
+/* ---- PAM policy (format 2; common/snapshot_policy.c) --------------- */
+
+/*
+ * The [pam] section of okta-sync.conf as the sync saw it, published as the
+ * snapshot's one 'P' record so that pam_okta (which must never read the
+ * root-only config) applies the admin's policy; module-line options
+ * override it.  Layout in snapshot_format.h.
+ */
+#define SNAP_POLICY_MAX_GROUPS 64
+#define SNAP_POLICY_NAME_MAX 64          /* longest allowed_groups name */
+#define SNAP_POLICY_DEFAULT_MAX_AGE (7 * 86400LL)
+
+enum snap_stale_policy {
+	SNAP_STALE_DENY = 0,          /* an out-of-date snapshot denies Okta users */
+	SNAP_STALE_ALLOW = 1          /* ... or lets them in with a warning */
+};
+
+enum snap_tomb_policy {
+	SNAP_TOMB_POLICY_DENY = 0,    /* a tombstoned name is refused */
+	SNAP_TOMB_POLICY_IGNORE = 1   /* ... or left to the rest of the stack */
+};
+
+struct snap_policy {
+	int64_t max_cache_age;        /* seconds; 0: no limit */
+	enum snap_stale_policy stale_policy;
+	int deny_recovery;            /* 0 or 1 */
+	int deny_password_expired;    /* 0 or 1 */
+	enum snap_tomb_policy tombstone;
+	/* allowed_groups: Linux names of Okta groups; 0: any group.  The
+	 * writer takes the caller's strings; the reader's point into its
+	 * buf, NUL-terminated. */
+	const char *groups[SNAP_POLICY_MAX_GROUPS];
+	size_t ngroups;
+};
+
+/* The defaults, which are also what an empty [pam] section means:
+ * 7 days, deny, RECOVERY and PASSWORD_EXPIRED allowed, tombstones
+ * denied, any group.  Can't fail. */
+void snap_policy_defaults(struct snap_policy *p);
+
+/* Writer: the policy to publish (copied).  Without this call the writer
+ * publishes the defaults, so that a v2 file always has its one 'P'
+ * record.  0, or -1 with the writer's error (a bad group name, a value
+ * out of range). */
+int snap_writer_set_policy(struct snap_writer *w, const struct snap_policy *p);
+
+/* Reader: the published policy, names copied into buf (SNAP_POLICY_BUF
+ * bytes always suffice).  1 found, 0 there is none, -1 with errno EPROTO
+ * (corrupt or not understood: see snapshot_format.h) or ERANGE. */
+#define SNAP_POLICY_BUF (SNAP_POLICY_MAX_GROUPS * (SNAP_POLICY_NAME_MAX + 1))
+int snap_get_policy(const struct snap *s, struct snap_policy *p, char *buf,
+    size_t buflen);
+
+/* "90", "90s", "15m", "12h", "7d" -> seconds, as both [pam] max_cache_age
+ * and pam_okta's max_cache_age= take them.  0, or -1 for anything else
+ * (a sign, junk, overflow). */
+int snap_policy_parse_duration(const char *s, long long *out);
+/* When pam_okta starts refusing Okta users because the snapshot whose
+ * last successful sync was last_sync is too old (epoch s): -1 never
+ * (max_cache_age 0, or stale_policy allow), 0 already (never synced).
+ * For status and the metrics; can't fail. */
+int64_t snap_policy_refuse_at(const struct snap_policy *p, int64_t last_sync);
+/* The other way, in the largest unit that is exact ("7d", "90s"); returns
+ * buf.  Can't fail. */
+const char *snap_policy_format_duration(long long secs, char *buf, size_t len);
+
 /* ---- A refreshing handle (nss, pam) -------------------------------- */
 
 /*
@@ -147,7 +256,9 @@ int snap_gr_next(const struct snap *s, uint64_t *pos,
  * that the steady-state path makes no system call.  The returned snapshot
  * stays valid until the matching snap_release(); a newer file replaces the
  * mapping for later callers only.  Thread-safe and fork-safe.
- * Returns NULL with errno when there is no usable snapshot.
+ * Returns NULL with errno when there is no usable snapshot.  A refresh that
+ * fails for any reason but ENOENT keeps the mapping already held (see
+ * snapshot_handle.c).
  */
 struct snap *snap_acquire(const char *path);
 void snap_release(struct snap *s);

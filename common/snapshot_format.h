@@ -1,5 +1,5 @@
 /*
- * snapshot_format.h - the on-disk layout of the snapshot (format version 1).
+ * snapshot_format.h - the on-disk layout of the snapshot (format version 2).
  *
  * Private to common/snapshot_*.c (and the tests that forge bad files); the
  * rest of the tree uses snapshot.h.
@@ -13,7 +13,8 @@
  *       magic[8] "OKTASNAP" | u32 format_version | u32 flags (0) |
  *       i64 last_sync | u64 generation | u32 nusers | u32 ngroups |
  *       u32 pw_first | u32 pw_end | u32 gr_first | u32 gr_end
- *       (56 bytes; a reader refuses another magic or version: EPROTO).
+ *       (56 bytes; a reader refuses another magic or version, and any
+ *       flags but 0, as an unknown version: EPROTO).
  *       pw_first..pw_end is the part of the data section that holds every
  *       'p' record (file offsets, end exclusive; 0..0 when there is none),
  *       gr_first..gr_end the same for 'g' records: enumeration walks only
@@ -31,6 +32,42 @@
  *   key 'i' NAME             a user's supplementary GIDs, for initgroups:
  *       u32 gid * n          (ascending, no duplicates, n = vlen / 4)
  *
+ *   key 't' NAME             a tombstone (format 2): an Okta user who has
+ *                            left the host (removed from Okta, out of
+ *                            scope, deprovisioned under `remove`, rejected
+ *                            after once being synced).  NSS never reads it;
+ *                            pam_okta denies the name (unless local).
+ *       u32 uid | u8 reason (enum snap_tomb_reason) | u8 pad[3] |
+ *       i64 left_at | i64 expires | str name | str why
+ *       (fixed part SNAP_TOMB_FIXED = 24 bytes).  left_at: when the sync
+ *       that saw the user leave was applied (epoch s); expires: when the
+ *       tombstone stops being published ([sync] tombstone_days later);
+ *       why: a short sentence for the admin (may be empty).  No 't' name
+ *       is also a 'p' name: a name is either on the host or gone.  The
+ *       reader checks the name against the key, the strings as for 'p',
+ *       and the UID against OKTA_ID_FLOOR and 0xffffffff (EPROTO).
+ *
+ *   key 'k' NAME             RESERVED for SSH public keys (issue 10); not
+ *                            written yet, and a reader ignores it.
+ *
+ *   key "P"                  the PAM policy (format 2, exactly one): the
+ *                            [pam] section of okta-sync.conf as the sync
+ *                            saw it, so that pam_okta never reads the
+ *                            root-only config (snapshot_policy.c):
+ *       u32 nfields | nfields * (u16 tag | u16 len | len bytes)
+ *         tag 1  max_cache_age          i64 seconds, 0: no limit   (len 8)
+ *         tag 2  stale_policy           u8 0 deny, 1 allow         (len 1)
+ *         tag 3  deny_recovery          u8 0 or 1                  (len 1)
+ *         tag 4  deny_password_expired  u8 0 or 1                  (len 1)
+ *         tag 5  tombstone              u8 0 deny, 1 ignore        (len 1)
+ *         tag 6  allowed_group          a group name (no NUL, ':',
+ *                                       ',' or '\n'; 1..64 bytes), one
+ *                                       field per group, at most 64
+ *       Tags 1 to 5 appear exactly once, in any order.  A new setting
+ *       gets a new tag; a reader refuses (EPROTO) a tag it does not know,
+ *       a tag twice, a wrong length or an out-of-range value: a policy
+ *       it cannot fully read might have been stricter (fail closed).
+ *
  *   where str is u16 len | len bytes.
  *
  * Enumeration (getpwent, getgrent) walks the data section in file order
@@ -38,10 +75,15 @@
  * the enumeration position is the byte offset of the next record.  The writer adds records in
  * the order it is handed them.
  *
- * What the reader checks on every record, whatever the file holds: each
+ * What the reader checks before it reads the file: it is a regular file
+ * owned by root and not writable by group or others (common/file_trust.h;
+ * else EPERM), opened O_NONBLOCK.  What it checks on every record,
+ * whatever the file holds: each
  * length fits in what is left of the record (by subtraction); names are
  * non-empty; no field holds a NUL, ':' or '\n' (names no ','); no UID or
- * GID is 0 or 0xffffffff; the name or ID inside the record equals the key
+ * GID is below OKTA_ID_FLOOR (1000, names.h) or 0xffffffff, in passwd and
+ * group records and in 'i' lists (one bad GID refuses the whole list); the
+ * name or ID inside the record equals the key
  * it was found by; group member counts are bounded by the record's length.
  * A record that fails is "corrupt" (EPROTO).  Offsets into the file are
  * checked by tinycdb (cdb_find) and by the reader's own walk (snap_*_next).
@@ -61,10 +103,14 @@
 #define SNAP_KEY_GRNAM 'g'
 #define SNAP_KEY_GRGID 'G'
 #define SNAP_KEY_GIDS 'i'
+#define SNAP_KEY_TOMB 't'       /* format 2: a user who left the host */
+#define SNAP_KEY_SSHKEY 'k'     /* reserved (issue 10): not written yet */
+#define SNAP_KEY_POLICY 'P'     /* format 2: the PAM policy (snapshot_policy.c) */
 
 #define SNAP_META_LEN 56
 #define SNAP_PW_FIXED 12        /* uid, gid, status, pad */
 #define SNAP_GR_FIXED 8         /* gid, nmembers */
+#define SNAP_TOMB_FIXED 24      /* uid, reason, pad, left_at, expires */
 #define SNAP_STR_MAX 0xffffu    /* a field's longest length */
 
 /* The cdb table of contents: the data section starts after it. */
@@ -111,6 +157,17 @@ snap_get64(const unsigned char *p)
 {
 	return (uint64_t)snap_get32(p) | (uint64_t)snap_get32(p + 4) << 32;
 }
+
+/*
+ * The 'P' record (snapshot_policy.c): encode *p into out, which has room
+ * for SNAP_POLICY_REC_MAX bytes; *len gets the record's length.  0, or -1
+ * with a sentence in err (a value out of range, a bad group name).
+ */
+#define SNAP_POLICY_REC_MAX (4 + 5 * 12 + \
+	SNAP_POLICY_MAX_GROUPS * (4 + SNAP_POLICY_NAME_MAX))
+struct snap_policy;
+int snap_policy_encode(const struct snap_policy *p, unsigned char *out,
+    size_t *len, char *err, size_t errlen);
 
 /*
  * Is the field p[0..len) acceptable in a snapshot?  No NUL, ':' or '\n';

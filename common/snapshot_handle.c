@@ -14,6 +14,21 @@
  * remembered for that second too, so that a host without a snapshot does
  * not pay a stat per lookup.
  *
+ * A refresh that fails keeps what works.  Only "the file is gone"
+ * (ENOENT) drops the mapping held: the snapshot was removed on purpose,
+ * and answering from it would serve users nobody publishes any more.  Any
+ * other failure (the process is out of descriptors or memory, the new file
+ * is refused as untrusted or corrupt) keeps serving the mapping already
+ * held, which was valid and trusted when it was read, and tries again at
+ * the next one-second check.  With nothing held, the caller is told the
+ * real errno (EMFILE, ENOMEM, EPERM for an untrusted file, EPROTO), not
+ * ENOENT.
+ *
+ * A refused file is logged to syslog (LOG_AUTHPRIV) once per file and
+ * failure, as identified by device, inode, mtime, size and errno, not once
+ * per lookup: each process logs it once, from outside the lock (syslog may
+ * block).  A missing file is not logged (a host before its first sync).
+ *
  * Fork: pthread_atfork holds the mutex across fork() so that the child
  * never inherits it locked; mappings survive fork, and references held by
  * threads that do not exist in the child are simply never released there.
@@ -24,8 +39,10 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 
 #include "snapshot.h"
@@ -40,6 +57,21 @@ static int handle_errno = ENOENT;        /* why handle_cur is NULL */
 static int64_t handle_next_check;        /* CLOCK_MONOTONIC_COARSE, ns */
 static int handle_checked;               /* handle_next_check is valid */
 static char handle_path[PATH_MAX];
+
+/* What went wrong at the last refresh, and what was logged last (the
+ * same failure of the same file is logged once). */
+struct failure {
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtim;
+	off_t size;
+	int err;
+	const char *why;          /* static; NULL: a system error */
+	int kept;                 /* an older mapping is still served */
+};
+
+static struct failure handle_fail, handle_logged;
+static int handle_fail_new;   /* handle_fail not yet logged */
 
 static void
 handle_prepare(void)
@@ -71,36 +103,96 @@ drop_current(void)
 	handle_cur = NULL;
 }
 
+static int
+same_failure(const struct failure *a, const struct failure *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	    a->mtim.tv_sec == b->mtim.tv_sec &&
+	    a->mtim.tv_nsec == b->mtim.tv_nsec && a->err == b->err &&
+	    a->why == b->why && a->kept == b->kept;
+}
+
+/*
+ * A refresh failed with e (st: the file's identity when known, why: see
+ * snap_open_why).  ENOENT drops the mapping; anything else keeps it.
+ * Lock held.
+ */
+static void
+refresh_failed(int e, const struct stat *st, const char *why)
+{
+	struct failure f;
+
+	handle_errno = e;
+	if (e == ENOENT) {
+		drop_current();
+		memset(&handle_logged, 0, sizeof(handle_logged));
+		return;
+	}
+	memset(&f, 0, sizeof(f));
+	if (st != NULL) {
+		f.dev = st->st_dev;
+		f.ino = st->st_ino;
+		f.mtim = st->st_mtim;
+		f.size = st->st_size;
+	}
+	f.err = e;
+	f.why = why;
+	f.kept = handle_cur != NULL;
+	if (!same_failure(&f, &handle_logged)) {
+		handle_fail = f;
+		handle_logged = f;
+		handle_fail_new = 1;
+	}
+}
+
 /* Look at the file again and switch mappings if it changed.  Lock held. */
 static void
 refresh(void)
 {
 	struct snap *n;
 	struct stat st;
+	const char *why;
 
 	/* Nothing mapped yet (a new process): open at once; snap_open's
 	 * fstat gives the identity, so a stat first would be wasted. */
 	if (handle_cur == NULL)
 		goto open;
 	if (stat(handle_path, &st) != 0) {
-		handle_errno = errno;
-		drop_current();
+		refresh_failed(errno, NULL, NULL);
 		return;
 	}
-	if (handle_cur != NULL && st.st_dev == handle_cur->dev &&
+	if (st.st_dev == handle_cur->dev &&
 	    st.st_ino == handle_cur->ino && st.st_size == handle_cur->size &&
 	    st.st_mtim.tv_sec == handle_cur->mtim.tv_sec &&
 	    st.st_mtim.tv_nsec == handle_cur->mtim.tv_nsec)
 		return;
 open:
-	if (snap_open(handle_path, &n) != 0) {
-		handle_errno = errno;
-		drop_current();
+	if (snap_open_why(handle_path, &n, &st, &why) != 0) {
+		refresh_failed(errno, st.st_ino != 0 ? &st : NULL, why);
 		return;
 	}
 	drop_current();
+	memset(&handle_logged, 0, sizeof(handle_logged));
 	n->refs = 1;
 	handle_cur = n;
+}
+
+/* Say what refresh_failed recorded (f, a copy taken under the lock). */
+static void
+log_failure(const char *path, const struct failure *f)
+{
+	const char *then = f->kept ? "still answering from the snapshot read "
+	    "before" : "Okta users and groups do not resolve";
+
+	if (f->why != NULL)
+		syslog(LOG_AUTHPRIV | LOG_ERR, "okta-sync snapshot %s %s: "
+		    "refused; %s. It must be a regular file owned by root, "
+		    "not writable by group or others, published by okta-sync "
+		    "(or okta-sync restore).", path, f->why, then);
+	else
+		syslog(LOG_AUTHPRIV | LOG_ERR, "okta-sync snapshot %s cannot "
+		    "be read: %s; %s; trying again each second.", path,
+		    strerror(f->err), then);
 }
 
 struct snap *
@@ -108,8 +200,10 @@ snap_acquire(const char *path)
 {
 	struct timespec ts;
 	struct snap *s = NULL;
+	struct failure f;
+	char p[PATH_MAX];
 	int64_t now;
-	int e = 0;
+	int e = 0, say = 0;
 
 	if (strlen(path) >= sizeof(handle_path)) {
 		errno = ENAMETOOLONG;
@@ -129,6 +223,12 @@ snap_acquire(const char *path)
 		refresh();
 		handle_next_check = now + CHECK_PERIOD_NS;
 		handle_checked = 1;
+		if (handle_fail_new) {
+			f = handle_fail;
+			strcpy(p, handle_path);
+			handle_fail_new = 0;
+			say = 1;
+		}
 	}
 	if (handle_cur != NULL) {
 		s = handle_cur;
@@ -137,6 +237,8 @@ snap_acquire(const char *path)
 		e = handle_errno;
 	}
 	pthread_mutex_unlock(&handle_lock);
+	if (say)
+		log_failure(p, &f);
 	if (s == NULL)
 		errno = e;
 	return s;

@@ -29,4 +29,19 @@ struct snap {
 	unsigned long refs;
 };
 
+/*
+ * snap_open and snap_open_fd, also saying why a file was refused, for the
+ * handle's log line: *st receives the file's fstat whenever it could be
+ * made (st_ino 0 otherwise), so that one refused file is logged once and
+ * not once per lookup; *why a sentence fragment ("is not owned by root",
+ * "has meta flags this reader does not know") when the file itself was
+ * refused (errno EPERM: not trusted; EPROTO: not a snapshot this reader
+ * can read), NULL when the failure is the system's (ENOENT, EMFILE,
+ * ENOMEM...).
+ */
+int snap_open_why(const char *path, struct snap **out, struct stat *st,
+    const char **why);
+int snap_open_fd_why(int fd, struct snap **out, struct stat *st,
+    const char **why);
+
 #endif

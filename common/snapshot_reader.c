@@ -3,12 +3,19 @@
  * the layout is in snapshot_format.h).
  *
  * This code runs inside every process that looks up a user, on a file that
- * is trusted by nobody: every length and offset read from the file is
- * checked by subtraction against what is left before it is used, every
- * field is checked for NUL, ':' and '\n', and UID/GID 0 is refused (rule 1,
- * defence in depth: the writer never writes them), as is (uid_t)-1, which
- * means "no ID" to chown and setreuid.  Nothing here allocates
- * except snap_open's one struct, writes, or logs.
+ * is trusted by nobody.  Before anything is read, the file must be a
+ * regular file owned by root and not writable by group or others
+ * (file_trust.h; opened O_NONBLOCK, so a FIFO at the path cannot hang the
+ * caller), its meta record must carry the known magic and version and
+ * flags 0.  Then every length and offset read from the file is checked by
+ * subtraction against what is left before it is used, every field is
+ * checked for NUL, ':' and '\n', and every UID and GID must be at least
+ * OKTA_ID_FLOOR (rule 1, defence in depth: the sync never writes a lower
+ * one; a forged record with GID 27 must not make anyone a member of sudo),
+ * and not (uid_t)-1, which means "no ID" to chown and setreuid.  A record
+ * that fails is corrupt (EPROTO) and never partly answered.  Nothing here
+ * allocates except snap_open's one struct, writes, or logs (the handle
+ * logs a refused file, once).
  *
  * The mapping is shared between threads: tinycdb's struct cdb keeps the
  * last hit in itself, so each lookup works on its own copy of it.
@@ -28,9 +35,18 @@
 
 #include <cdb.h>
 
+#include "file_trust.h"
+#include "names.h"
 #include "snapshot.h"
 #include "snapshot_internal.h"
 #include "snapshot_format.h"
+
+/* An ID a record may carry: rule 1's floor, and not (uid_t)-1. */
+static int
+id_ok(uint32_t id)
+{
+	return id >= OKTA_ID_FLOOR && id != UINT32_MAX;
+}
 
 int
 snap_field_ok(const void *p, size_t len, int name)
@@ -91,25 +107,34 @@ span_ok(const struct snap *s, uint32_t first, uint32_t end)
 	return first >= SNAP_CDB_TOC && first < end && end <= s->cdb.cdb_dend;
 }
 
-/* The meta record: 0, or -1 EPROTO. */
+/* The meta record: 0, or -1 EPROTO with *why. */
 static int
-read_meta(struct snap *s)
+read_meta(struct snap *s, const char **why)
 {
 	struct cdb c = s->cdb;
 	const unsigned char *m;
 	char key = SNAP_KEY_META;
 	int r;
 
+	*why = "has no valid meta record";
 	if ((r = cdb_find(&c, &key, 1)) <= 0)
 		goto bad;
 	if (cdb_datalen(&c) < SNAP_META_LEN)
 		goto bad;
 	m = s->cdb.cdb_mem + cdb_datapos(&c);
+	*why = "is not an okta-sync snapshot (wrong magic)";
 	if (memcmp(m, SNAP_MAGIC, SNAP_MAGIC_LEN) != 0)
 		goto bad;
 	s->meta.format_version = snap_get32(m + 8);
+	*why = "has a format version this reader does not know";
 	if (s->meta.format_version != SNAP_FORMAT_VERSION)
 		goto bad;
+	/* Flags would change how the file is read: one this reader does
+	 * not know makes the file unknown, as a version would. */
+	*why = "has meta flags this reader does not know";
+	if (snap_get32(m + 12) != 0)
+		goto bad;
+	*why = "has enumeration bounds outside its data";
 	s->meta.last_sync = (int64_t)snap_get64(m + 16);
 	s->meta.generation = snap_get64(m + 24);
 	s->meta.nusers = snap_get32(m + 32);
@@ -121,6 +146,7 @@ read_meta(struct snap *s)
 	if (!span_ok(s, s->pw_first, s->pw_end) ||
 	    !span_ok(s, s->gr_first, s->gr_end))
 		goto bad;
+	*why = NULL;
 	return 0;
 bad:
 	errno = EPROTO;
@@ -128,21 +154,21 @@ bad:
 }
 
 int
-snap_open_fd(int fd, struct snap **out)
+snap_open_fd_why(int fd, struct snap **out, struct stat *st, const char **why)
 {
 	struct snap *s;
-	struct stat st;
 	int e;
 
 	*out = NULL;
-	if (fstat(fd, &st) != 0)
+	*why = NULL;
+	memset(st, 0, sizeof(*st));
+	if (fstat(fd, st) != 0)
 		return -1;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EPROTO;
-		return -1;
-	}
+	if (file_trust_check(st, why) != 0)
+		return -1;    /* EPERM */
 	/* tinycdb addresses the file with 32-bit offsets. */
-	if (st.st_size > (off_t)UINT_MAX) {
+	if (st->st_size > (off_t)UINT_MAX) {
+		*why = "is larger than 4 GiB";
 		errno = EPROTO;
 		return -1;
 	}
@@ -151,36 +177,68 @@ snap_open_fd(int fd, struct snap **out)
 	if (cdb_init(&s->cdb, fd) != 0) {
 		e = errno;
 		free(s);
+		/* tinycdb refuses a file shorter than its table of contents
+		 * with EPROTO; mmap's own errors (ENOMEM) stay what they are. */
+		if (e == EPROTO)
+			*why = "is too short to be a snapshot";
 		errno = e;
 		return -1;
 	}
 	s->cdb.cdb_fd = -1;   /* the caller keeps and closes the descriptor */
-	s->dev = st.st_dev;
-	s->ino = st.st_ino;
-	s->mtim = st.st_mtim;
-	s->size = st.st_size;
-	if (check_cdb(s) != 0 || read_meta(s) != 0) {
-		snap_close(s);
-		errno = EPROTO;
-		return -1;
+	s->dev = st->st_dev;
+	s->ino = st->st_ino;
+	s->mtim = st->st_mtim;
+	s->size = st->st_size;
+	if (check_cdb(s) != 0) {
+		*why = "is corrupt (its cdb tables do not fit the file)";
+		goto bad;
 	}
+	if (read_meta(s, why) != 0)
+		goto bad;
 	*out = s;
 	return 0;
+bad:
+	snap_close(s);
+	errno = EPROTO;
+	return -1;
+}
+
+int
+snap_open_fd(int fd, struct snap **out)
+{
+	struct stat st;
+	const char *why;
+
+	return snap_open_fd_why(fd, out, &st, &why);
+}
+
+int
+snap_open_why(const char *path, struct snap **out, struct stat *st,
+    const char **why)
+{
+	int fd, r, e;
+
+	*out = NULL;
+	*why = NULL;
+	memset(st, 0, sizeof(*st));
+	/* O_NONBLOCK: a FIFO at the path must not hang the caller (sshd);
+	 * the descriptor's fstat then refuses it. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+		return -1;
+	r = snap_open_fd_why(fd, out, st, why);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
 }
 
 int
 snap_open(const char *path, struct snap **out)
 {
-	int fd, r, e;
+	struct stat st;
+	const char *why;
 
-	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return -1;
-	r = snap_open_fd(fd, out);
-	e = errno;
-	close(fd);
-	errno = e;
-	return r;
+	return snap_open_why(path, out, &st, &why);
 }
 
 void
@@ -264,8 +322,7 @@ decode_pw(const unsigned char *v, size_t vlen, const unsigned char *want_name,
 	}
 	pw->uid = snap_get32(v);
 	pw->gid = snap_get32(v + 4);
-	if (pw->uid == 0 || pw->gid == 0 || pw->uid == UINT32_MAX ||
-	    pw->gid == UINT32_MAX)
+	if (!id_ok(pw->uid) || !id_ok(pw->gid))
 		goto corrupt;
 	if (want_uid != NULL && pw->uid != *want_uid)
 		goto corrupt;
@@ -305,8 +362,7 @@ decode_gr(const unsigned char *v, size_t vlen, const unsigned char *want_name,
 		goto corrupt;
 	gr->gid = snap_get32(v);
 	n = snap_get32(v + 4);
-	if (gr->gid == 0 || gr->gid == UINT32_MAX ||
-	    (want_gid != NULL && gr->gid != *want_gid))
+	if (!id_ok(gr->gid) || (want_gid != NULL && gr->gid != *want_gid))
 		goto corrupt;
 	c.p = v + SNAP_GR_FIXED;
 	c.left = vlen - SNAP_GR_FIXED;
@@ -416,8 +472,8 @@ snap_getpwuid(const struct snap *s, uint32_t uid, struct snap_pw *pw,
 	size_t vlen;
 	int r;
 
-	if (uid == 0)
-		return 0;
+	if (!id_ok(uid))
+		return 0;     /* never an Okta user's: not looked for */
 	key[0] = SNAP_KEY_PWUID;
 	snap_put32(key + 1, uid);
 	if ((r = find(s, key, sizeof(key), &v, &vlen)) <= 0)
@@ -450,7 +506,7 @@ snap_getgrgid(const struct snap *s, uint32_t gid, struct snap_gr *gr,
 	size_t vlen;
 	int r;
 
-	if (gid == 0)
+	if (!id_ok(gid))
 		return 0;
 	key[0] = SNAP_KEY_GRGID;
 	snap_put32(key + 1, gid);
@@ -478,9 +534,10 @@ snap_user_gids(const struct snap *s, const char *user,
 		return -1;
 	}
 	/* Check the whole list first, so that a corrupt record gives no
-	 * partial answer. */
+	 * partial answer: one GID below the floor (sudo, adm...) refuses
+	 * the user's whole list. */
 	for (i = 0; i < vlen; i += 4)
-		if (snap_get32(v + i) == 0 || snap_get32(v + i) == UINT32_MAX) {
+		if (!id_ok(snap_get32(v + i))) {
 			errno = EPROTO;
 			return -1;
 		}

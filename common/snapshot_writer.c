@@ -26,6 +26,7 @@
 
 #include <cdb.h>
 
+#include "crashpoint.h"
 #include "snapshot.h"
 #include "snapshot_format.h"
 
@@ -50,9 +51,14 @@ struct snap_writer {
 	unsigned char *buf;       /* record encoding buffer */
 	size_t bufcap;
 	struct name_list users, groups, gid_users;
+	struct name_list tombs;   /* tombstone names (snap_writer_add_tombstone) */
 	struct id_list uids, gids;
 	/* The data-section span of the 'p' and of the 'g' records. */
 	uint32_t pw_first, pw_end, gr_first, gr_end;
+	/* The encoded 'P' record (snap_writer_set_policy; the defaults until
+	 * then), written at commit. */
+	unsigned char policy[SNAP_POLICY_REC_MAX];
+	size_t policy_len;
 };
 
 static void
@@ -237,6 +243,7 @@ struct snap_writer *
 snap_writer_open(const char *path, char *err, size_t errlen)
 {
 	struct snap_writer *w = NULL;
+	struct snap_policy defaults;
 	const char *slash, *base;
 	int n;
 
@@ -260,6 +267,12 @@ snap_writer_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	strcpy(w->path, path);
+	/* A v2 file always has its one 'P' record: the defaults unless the
+	 * caller sets a policy.  (The defaults always encode.) */
+	snap_policy_defaults(&defaults);
+	if (snap_policy_encode(&defaults, w->policy, &w->policy_len, err,
+	    errlen) != 0)
+		goto fail;
 	n = snprintf(w->tmp, sizeof(w->tmp), "%s/.%s.XXXXXX", w->dir, base);
 	if (n < 0 || (size_t)n >= sizeof(w->tmp)) {
 		snprintf(err, errlen, "snapshot path \"%s\" is too long", path);
@@ -445,6 +458,57 @@ out:
 	return rc;
 }
 
+/*
+ * A tombstone ('t', format 2): see snapshot_format.h.  Its name is checked
+ * against the users' at commit (check_unique), since users and tombstones
+ * may come in any order.
+ */
+int
+snap_writer_add_tombstone(struct snap_writer *w, const struct snap_tombstone *t)
+{
+	size_t nl, yl, vlen;
+	unsigned char *p;
+
+	if (check_field(w, "tombstone name", t->name, 1, &nl) != 0 ||
+	    check_field(w, "tombstone reason", t->why, 0, &yl) != 0)
+		return -1;
+	if (t->uid == 0 || t->uid == UINT32_MAX) {
+		werr(w, "tombstone %s: UID 0 or -1 is never written", t->name);
+		return -1;
+	}
+	if ((unsigned)t->reason > SNAP_TOMB_REASON_MAX) {
+		werr(w, "tombstone %s: unknown reason %d", t->name, (int)t->reason);
+		return -1;
+	}
+	vlen = SNAP_TOMB_FIXED + 4 + nl + yl;
+	if (buf_reserve(w, vlen + 1 + nl) != 0)
+		return -1;
+	p = w->buf;
+	snap_put32(p, t->uid);
+	p[4] = (unsigned char)t->reason;
+	p[5] = p[6] = p[7] = 0;
+	snap_put64(p + 8, (uint64_t)t->left_at);
+	snap_put64(p + 16, (uint64_t)t->expires);
+	p = put_str(p + SNAP_TOMB_FIXED, t->name, nl);
+	p = put_str(p, t->why, yl);
+	p[0] = SNAP_KEY_TOMB;
+	memcpy(p + 1, t->name, nl);
+	if (name_push(&w->tombs, t->name) != 0) {
+		werr(w, "out of memory writing the snapshot");
+		return -1;
+	}
+	return add_rec(w, p, 1 + nl, w->buf, vlen);
+}
+
+/* The PAM policy ('P', format 2): encoded now, so that a bad value is
+ * refused here, and written at commit. */
+int
+snap_writer_set_policy(struct snap_writer *w, const struct snap_policy *p)
+{
+	return snap_policy_encode(p, w->policy, &w->policy_len, w->err,
+	    sizeof(w->err));
+}
+
 /* Free everything but the temporary file's name. */
 static void
 writer_free(struct snap_writer *w)
@@ -455,6 +519,7 @@ writer_free(struct snap_writer *w)
 	name_free(&w->users);
 	name_free(&w->groups);
 	name_free(&w->gid_users);
+	name_free(&w->tombs);
 	free(w->uids.v);
 	free(w->gids.v);
 	free(w->buf);
@@ -467,6 +532,8 @@ check_unique(struct snap_writer *w)
 {
 	const char *d;
 	uint32_t id;
+	size_t i, j;
+	int c;
 
 	if ((d = name_dup(&w->users)) != NULL) {
 		werr(w, "user %s appears twice", d);
@@ -479,6 +546,23 @@ check_unique(struct snap_writer *w)
 	if ((d = name_dup(&w->gid_users)) != NULL) {
 		werr(w, "the groups of user %s were given twice", d);
 		return -1;
+	}
+	if ((d = name_dup(&w->tombs)) != NULL) {
+		werr(w, "tombstone %s appears twice", d);
+		return -1;
+	}
+	/* Both lists are sorted now: a name is on the host or gone, never
+	 * both (pam_okta would deny a live user). */
+	for (i = 0, j = 0; i < w->users.n && j < w->tombs.n;) {
+		c = strcmp(w->users.v[i], w->tombs.v[j]);
+		if (c == 0) {
+			werr(w, "user %s is also a tombstone", w->users.v[i]);
+			return -1;
+		}
+		if (c < 0)
+			i++;
+		else
+			j++;
 	}
 	if (id_dup(&w->uids, &id)) {
 		werr(w, "UID %u is given to two users", (unsigned)id);
@@ -520,6 +604,9 @@ snap_writer_commit(struct snap_writer *w, const struct snap_meta *meta,
 	snap_put32(m + 52, w->gr_end);
 	if (add_rec(w, &key, 1, m, sizeof(m)) != 0)
 		goto out;
+	key = SNAP_KEY_POLICY;
+	if (add_rec(w, &key, 1, w->policy, w->policy_len) != 0)
+		goto out;
 	finished = 1;
 	if (cdb_make_finish(&w->cm) != 0) {
 		werr(w, "writing the snapshot %s: %s", w->tmp, strerror(errno));
@@ -535,10 +622,11 @@ snap_writer_commit(struct snap_writer *w, const struct snap_meta *meta,
 		goto out;
 	}
 	w->fd = -1;
-	if (rename(w->tmp, w->path) != 0) {
+	if (crashpoint("before-rename") != 0 || rename(w->tmp, w->path) != 0) {
 		werr(w, "renaming %s to %s: %s", w->tmp, w->path, strerror(errno));
 		goto out;
 	}
+	(void)crashpoint("after-rename");
 	/* The rename is only durable once the directory is. */
 	if ((dfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    fsync(dfd) != 0) {

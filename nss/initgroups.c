@@ -5,21 +5,31 @@
  *
  * glibc's contract (nss/initgroups.c, internal_getgrouplist): *groupsp
  * holds *start GIDs out of *size slots; we append each of the user's GIDs
- * but `group` (the primary group, which glibc has already added) and any
- * already present, growing the array with realloc (doubling, capped at
- * limit when limit > 0), and stop when the array is full at limit.
- * Returns SUCCESS (user known), NOTFOUND (not ours), UNAVAIL (no usable
- * snapshot), or TRYAGAIN with ENOMEM when realloc fails.
+ * but `group` (which the caller has already added) and any already
+ * present, growing the array with realloc (doubling, capped at limit when
+ * limit > 0), and stop when the array is full at limit.  Returns SUCCESS
+ * (user known), NOTFOUND (not ours), UNAVAIL (no usable snapshot), or
+ * TRYAGAIN with ENOMEM when realloc fails.
  *
- * Only our own users get our groups: glibc passes the primary GID of the
- * passwd entry it resolved, so when that is not the snapshot user's
- * primary GID the name belongs to a local account (files comes first) and
- * we answer NOTFOUND.  A local root (GID 0, never in a snapshot) or a
- * local "alice" never picks up the groups of an Okta "alice" (rule 2).
+ * `group` is whatever the caller chose, not necessarily the user's
+ * primary GID: systemd runs `User=bob Group=eng` as initgroups("bob",
+ * eng), and bob must still get every one of his groups.  So nothing here
+ * depends on it but the one GID left out.
+ *
+ * Only our own users get our groups (rule 2): a name that is a local
+ * account in the passwd file with another UID than the Okta user's (files
+ * comes first, so the login is the local account's) gets none of them.  A
+ * local root, or a local "alice" next to an Okta "alice", never picks up
+ * the Okta groups; an adopted account (same name, same UID: okta-sync
+ * migrate) does.  The passwd file is read directly (local_passwd.h), as
+ * pam_okta does, never through NSS, and only for a name the snapshot has.
+ * The snapshot reader never hands out a GID below OKTA_ID_FLOOR: a user
+ * whose list holds one (sudo, adm...) gets no supplementary group from us.
  */
 #include <errno.h>
 #include <stdlib.h>
 
+#include "local_passwd.h"
 #include "nss_okta.h"
 #include "paths.h"
 
@@ -70,17 +80,25 @@ _nss_okta_initgroups_dyn(const char *user, gid_t group, long int *start,
 	struct snap_pw pw;
 	struct snap *s;
 	char buf[1024];
-	int r, e;
+	uint32_t luid;
+	int r, e, l;
 
-	if (user == NULL || group == 0)
+	if (user == NULL)
 		return nss_okta_status(0, 0, errnop);
 	if ((s = snap_acquire(OKTA_SNAPSHOT_PATH)) == NULL)
 		return nss_okta_status(-1, errno, errnop);
 	r = snap_getpwnam(s, user, &pw, buf, sizeof(buf));
-	/* Only the gid matters here, and the reader fills it in also when
+	/* Only the UID matters here, and the reader fills it in also when
 	 * the strings do not fit buf (ERANGE). */
-	if (r == 1 || (r == -1 && errno == ERANGE))
-		r = pw.gid == (uint32_t)group ? 1 : 0;
+	if (r == -1 && errno == ERANGE)
+		r = 1;
+	if (r == 1) {
+		l = local_passwd_lookup(NULL, user, &luid);
+		if (l == 1 && luid != pw.uid)
+			r = 0;      /* a local account's login: not ours */
+		else if (l < 0)
+			r = -1;     /* cannot tell: give no groups */
+	}
 	if (r == 1)
 		r = snap_user_gids(s, user, add_gid, &g);
 	e = errno;

@@ -5,9 +5,11 @@
  *
  * The module reads only the snapshot, through the refreshing handle in
  * common/snapshot_handle.c (a new snapshot is seen within a second, with
- * no system call on the steady-state path).  It never writes, logs,
+ * no system call on the steady-state path).  It never writes files,
  * aborts or talks to the network; the only allocation is the group array
- * that initgroups_dyn must grow by glibc's contract.
+ * that initgroups_dyn must grow by glibc's contract.  The only thing it
+ * says is the handle's syslog line when a snapshot file is refused or
+ * cannot be read (once per file, see snapshot_handle.c).
  *
  * Lock order: a cursor's lock is never held while the snapshot handle's
  * lock is taken (acquire and release happen outside it), so the two
@@ -37,7 +39,7 @@ nss_okta_status(int r, int e, int *errnop)
 		*errnop = e;
 		return NSS_STATUS_TRYAGAIN;
 	}
-	*errnop = ENOENT;
+	*errnop = e == EPROTO || e == 0 ? ENOENT : e;
 	return NSS_STATUS_UNAVAIL;
 }
 

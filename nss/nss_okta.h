@@ -58,9 +58,13 @@ char *nss_okta_reserve(char *buf, size_t buflen, size_t *restlen);
  *   0           NOTFOUND, *errnop = ENOENT
  *   -1 ERANGE   TRYAGAIN, *errnop = ERANGE (glibc retries, bigger buffer)
  *   -1 ENOMEM   TRYAGAIN, *errnop = ENOMEM
- *   -1 other    UNAVAIL,  *errnop = ENOENT (no usable snapshot, or a
- *               corrupt record: callers see "no such user", never a
- *               strange errno)
+ *   -1 EPROTO   UNAVAIL,  *errnop = ENOENT (a corrupt record or a
+ *               refused file: callers see "no such user", not "protocol
+ *               error")
+ *   -1 other    UNAVAIL,  *errnop = e, the real reason there is no usable
+ *               snapshot (ENOENT: none; EPERM: not trusted; EMFILE,
+ *               ENFILE...: the process is out of resources, which must
+ *               not look like "no such user")
  */
 enum nss_status nss_okta_status(int r, int e, int *errnop);
 

@@ -1,68 +1,39 @@
 /*
  * options.c - pam_okta's module-line options, parsed once per call into
- * struct pam_okta_opts.
+ * struct pam_okta_opts, and merged with the policy the sync published in
+ * the snapshot ([pam] in okta-sync.conf, the 'P' record).
  *
  *   debug                       log every decision, also "not an Okta user"
  *   allowed_groups=G1,G2        only members of these Okta groups log in
  *   max_cache_age=N[s|m|h|d]    older snapshot = stale (0: no limit)
- *   stale_policy=deny|allow     what a stale snapshot means (default deny)
- *   recovery=allow|deny         RECOVERY users (default allow)
- *   password_expired=allow|deny PASSWORD_EXPIRED users (default allow)
+ *   stale_policy=deny|allow     what a stale snapshot means
+ *   recovery=allow|deny         RECOVERY users
+ *   password_expired=allow|deny PASSWORD_EXPIRED users
+ *   tombstone=deny|ignore       users who left the host
  *   snapshot=PATH               the snapshot (tests; default in paths.h)
  *   passwd=PATH                 the local passwd file (tests; /etc/passwd)
+ *
+ * The policy options are overrides: each one given replaces the snapshot's
+ * setting of the same name for this module line (allowed_groups= replaces
+ * the whole list); the rest come from the snapshot.  pam-auth-update's
+ * profile line carries no option, so there the snapshot decides alone.
  *
  * A mistake on the module line must never widen access: a typo in
  * "allowed_groups" silently ignored would let every Okta user in.  So
  * anything not understood is logged and marks the options broken, which
  * denies Okta users (local users are never affected: rule 8).
  */
-#include <ctype.h>
-#include <limits.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <security/pam_ext.h>
 
+#include "file_trust.h"
 #include "local_passwd.h"
 #include "pam_okta.h"
 #include "paths.h"
-
-int
-pam_okta_parse_duration(const char *s, long long *out)
-{
-	long long v = 0, mult = 1;
-	const char *p = s;
-
-	if (s == NULL || !isdigit((unsigned char)*p))
-		return -1;
-	for (; isdigit((unsigned char)*p); p++) {
-		if (v > (LLONG_MAX - (*p - '0')) / 10)
-			return -1;
-		v = v * 10 + (*p - '0');
-	}
-	switch (*p) {
-	case '\0':
-	case 's':
-		break;
-	case 'm':
-		mult = 60;
-		break;
-	case 'h':
-		mult = 3600;
-		break;
-	case 'd':
-		mult = 86400;
-		break;
-	default:
-		return -1;
-	}
-	if (*p != '\0' && p[1] != '\0')
-		return -1;
-	if (v > LLONG_MAX / mult)
-		return -1;
-	*out = v * mult;
-	return 0;
-}
+#include "snapshot.h"
 
 /* "allow" -> 1, "deny" -> 0, anything else -> -1. */
 static int
@@ -127,6 +98,33 @@ opt_value(const char *arg, const char *key)
 	return NULL;
 }
 
+/*
+ * snapshot= and passwd= name files that decide who is an Okta user and who
+ * is local: they get the checks the default files get (file_trust.h).  A
+ * file that exists and is not trusted marks the options broken (Okta users
+ * denied); the reader and local_passwd_lookup refuse it again on the
+ * descriptor they read, so the local-user fallback never believes it.  A
+ * missing file is left to the lookup (a missing snapshot is not a typo).
+ * 0 trusted or missing, -1 refused (logged).
+ */
+static int
+check_file_option(pam_handle_t *pamh, const char *arg, const char *path)
+{
+	const char *why = NULL;
+	int fd;
+
+	if ((fd = file_trust_open(path, NULL, &why)) >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (why == NULL)
+		return 0;
+	pam_syslog(pamh, LOG_ERR, "bad option \"%s\": %s %s (it must be a "
+	    "regular file owned by root, not writable by group or others); "
+	    "Okta users are denied until it is fixed", arg, path, why);
+	return -1;
+}
+
 void
 pam_okta_parse_options(pam_handle_t *pamh, int argc, const char **argv,
     struct pam_okta_opts *o)
@@ -137,9 +135,6 @@ pam_okta_parse_options(pam_handle_t *pamh, int argc, const char **argv,
 	memset(o, 0, sizeof(*o));
 	o->snapshot = OKTA_SNAPSHOT_PATH;
 	o->passwd = LOCAL_PASSWD_PATH;
-	o->stale_policy = STALE_DENY;
-	o->allow_recovery = 1;
-	o->allow_password_expired = 1;
 
 	for (i = 0; i < argc; i++) {
 		arg = argv[i];
@@ -154,20 +149,23 @@ pam_okta_parse_options(pam_handle_t *pamh, int argc, const char **argv,
 				    "%d group names", arg, PAM_OKTA_MAX_GROUPS);
 				o->broken = 1;
 			}
+			o->set_groups = 1;
 		} else if ((v = opt_value(arg, "max_cache_age")) != NULL) {
-			if (pam_okta_parse_duration(v, &o->max_cache_age) < 0) {
+			if (snap_policy_parse_duration(v, &o->max_cache_age) < 0) {
 				pam_syslog(pamh, LOG_ERR, "bad option \"%s\": "
 				    "expected seconds, or a number with s, m, h "
 				    "or d", arg);
 				o->broken = 1;
 			}
+			o->set_max_cache_age = 1;
 		} else if ((v = opt_value(arg, "stale_policy")) != NULL) {
 			if ((b = parse_allow_deny(v)) < 0) {
 				pam_syslog(pamh, LOG_ERR, "bad option \"%s\": "
 				    "expected deny or allow", arg);
 				o->broken = 1;
 			} else {
-				o->stale_policy = b ? STALE_ALLOW : STALE_DENY;
+				o->stale_allow = b;
+				o->set_stale = 1;
 			}
 		} else if ((v = opt_value(arg, "recovery")) != NULL) {
 			if ((b = parse_allow_deny(v)) < 0) {
@@ -176,6 +174,7 @@ pam_okta_parse_options(pam_handle_t *pamh, int argc, const char **argv,
 				o->broken = 1;
 			} else {
 				o->allow_recovery = b;
+				o->set_recovery = 1;
 			}
 		} else if ((v = opt_value(arg, "password_expired")) != NULL) {
 			if ((b = parse_allow_deny(v)) < 0) {
@@ -184,6 +183,16 @@ pam_okta_parse_options(pam_handle_t *pamh, int argc, const char **argv,
 				o->broken = 1;
 			} else {
 				o->allow_password_expired = b;
+				o->set_password_expired = 1;
+			}
+		} else if ((v = opt_value(arg, "tombstone")) != NULL) {
+			if (strcmp(v, "deny") == 0 || strcmp(v, "ignore") == 0) {
+				o->tombstone_ignore = v[0] == 'i';
+				o->set_tombstone = 1;
+			} else {
+				pam_syslog(pamh, LOG_ERR, "bad option \"%s\": "
+				    "expected deny or ignore", arg);
+				o->broken = 1;
 			}
 		} else if ((v = opt_value(arg, "snapshot")) != NULL) {
 			if (*v != '/') {
@@ -192,6 +201,8 @@ pam_okta_parse_options(pam_handle_t *pamh, int argc, const char **argv,
 				o->broken = 1;
 			} else {
 				o->snapshot = v;
+				if (check_file_option(pamh, arg, v) < 0)
+					o->broken = 1;
 			}
 		} else if ((v = opt_value(arg, "passwd")) != NULL) {
 			if (*v != '/') {
@@ -200,6 +211,8 @@ pam_okta_parse_options(pam_handle_t *pamh, int argc, const char **argv,
 				o->broken = 1;
 			} else {
 				o->passwd = v;
+				if (check_file_option(pamh, arg, v) < 0)
+					o->broken = 1;
 			}
 		} else {
 			pam_syslog(pamh, LOG_ERR, "unknown option \"%s\": Okta "
@@ -208,4 +221,37 @@ pam_okta_parse_options(pam_handle_t *pamh, int argc, const char **argv,
 			o->broken = 1;
 		}
 	}
+}
+
+void
+pam_okta_merge_policy(const struct snap_policy *sp,
+    const struct pam_okta_opts *o, struct pam_okta_policy *pol)
+{
+	size_t i;
+
+	memset(pol, 0, sizeof(*pol));
+	if (o->set_groups) {
+		for (i = 0; i < o->ngroups; i++) {
+			pol->groups[i] = o->groups[i];
+			pol->group_len[i] = o->group_len[i];
+		}
+		pol->ngroups = o->ngroups;
+	} else {
+		/* The reader bounds both the count and each name. */
+		for (i = 0; i < sp->ngroups && i < PAM_OKTA_MAX_GROUPS; i++) {
+			pol->groups[i] = sp->groups[i];
+			pol->group_len[i] = strlen(sp->groups[i]);
+		}
+		pol->ngroups = i;
+	}
+	pol->max_cache_age = o->set_max_cache_age ? o->max_cache_age :
+	    (long long)sp->max_cache_age;
+	pol->stale_allow = o->set_stale ? o->stale_allow :
+	    sp->stale_policy == SNAP_STALE_ALLOW;
+	pol->allow_recovery = o->set_recovery ? o->allow_recovery :
+	    !sp->deny_recovery;
+	pol->allow_password_expired = o->set_password_expired ?
+	    o->allow_password_expired : !sp->deny_password_expired;
+	pol->tombstone_ignore = o->set_tombstone ? o->tombstone_ignore :
+	    sp->tombstone == SNAP_TOMB_POLICY_IGNORE;
 }

@@ -23,6 +23,14 @@
  * locks a local user out.  Only the passwd file is consulted for "local",
  * never getpwnam(): that would ask libnss_okta too.
  *
+ * The policy: the sync publishes the [pam] section of okta-sync.conf in
+ * the snapshot (the 'P' record), so that this module never reads the
+ * root-only config and pam-auth-update's option-less profile line gets
+ * the admin's policy; each policy option on the module line overrides the
+ * snapshot's setting of that name (options.c).  A snapshot whose policy
+ * record is missing or unreadable denies Okta users like a corrupt one:
+ * the policy it held may have been stricter than any default.
+ *
  * The decision table for an Okta user, checked in this order:
  *
  *   1. the module line has an unknown option or a bad value
@@ -43,12 +51,17 @@
  *      key does not use the Okta password.  Let in, they are told (as
  *      information) what to fix in Okta.  Sites that want "fix your
  *      password first" set the switches.
- *   3. allowed_groups=G1,G2: the primary group or one of the user's
+ *   3. allowed_groups: the primary group or one of the user's
  *      supplementary groups (both from the snapshot) must be listed, else
- *      denied (PAM_PERM_DENIED).
- *   4. max_cache_age: when the last successful sync is older (or never
- *      happened), stale_policy=deny (default) denies (PAM_AUTHINFO_UNAVAIL)
- *      and stale_policy=allow lets the user in with a warning.
+ *      denied (PAM_PERM_DENIED).  Only Okta groups count: a user-private
+ *      group (named like an Okta user, with that user's primary GID) is
+ *      never a match, so listing "jane" does not admit jane.  The sync
+ *      rejects an Okta group named like an Okta user (syncd/sync.c), so
+ *      this tells the two apart exactly.
+ *   4. max_cache_age (default 7 days): when the last successful sync is
+ *      older (or never happened), stale_policy=deny (default) denies
+ *      (PAM_AUTHINFO_UNAVAIL) and stale_policy=allow lets the user in with
+ *      a warning.
  *   5. allowed (PAM_SUCCESS).
  *
  * A snapshot that turns out unreadable part way (a corrupt record) is
@@ -140,6 +153,9 @@ static const char msg_unavailable[] =
 static const char msg_misconfigured[] =
     "Okta access rules on this host are misconfigured. "
     "Contact your administrator.";
+static const char msg_tombstone[] =
+    "Your Okta account no longer grants access to this host. "
+    "Contact your administrator if you think this is wrong.";
 static const char msg_not_in_group[] =
     "Your account is not in a group allowed to log in to this host.";
 
@@ -259,13 +275,32 @@ gid_set_visit(void *ctx, uint32_t gid)
 }
 
 /*
+ * Is group `name` (GID gid) a user-private group: the group of an Okta
+ * user of that name whose primary GID it is?  1, 0, or -1 with errno.
+ */
+static int
+is_private_group(const struct snap *s, const char *name, uint32_t gid)
+{
+	struct snap_pw owner;
+	char *buf = NULL;
+	size_t buflen = 0;
+	int r;
+
+	r = lookup_user(s, name, &owner, &buf, &buflen);
+	free(buf);
+	if (r <= 0)
+		return r;
+	return owner.gid == gid;
+}
+
+/*
  * Is the user in one of allowed_groups?  Returns 1 or 0; -1 with errno
  * when the snapshot cannot answer.  A listed group that is not in the
  * snapshot is logged (a typo, or a group no longer synced) and has no
- * members.
+ * members; so is a listed user-private group (not an Okta group).
  */
 static int
-in_allowed_groups(pam_handle_t *pamh, const struct pam_okta_opts *o,
+in_allowed_groups(pam_handle_t *pamh, const struct pam_okta_policy *pol,
     const struct snap *s, const struct snap_pw *pw)
 {
 	struct gid_set set;
@@ -275,16 +310,25 @@ in_allowed_groups(pam_handle_t *pamh, const struct pam_okta_opts *o,
 	int r;
 
 	memset(&set, 0, sizeof(set));
-	for (i = 0; i < o->ngroups; i++) {
-		/* The options parser bounded each length below NAME_MAX. */
-		memcpy(name, o->groups[i], o->group_len[i]);
-		name[o->group_len[i]] = '\0';
+	for (i = 0; i < pol->ngroups; i++) {
+		/* The options parser and the snapshot reader bounded each
+		 * length below NAME_MAX. */
+		memcpy(name, pol->groups[i], pol->group_len[i]);
+		name[pol->group_len[i]] = '\0';
 		r = lookup_group_gid(s, name, &gid);
 		if (r < 0)
 			return -1;
 		if (r == 0) {
 			pam_syslog(pamh, LOG_WARNING, "allowed_groups: group "
 			    "%s is not in the Okta user cache", name);
+			continue;
+		}
+		if ((r = is_private_group(s, name, gid)) < 0)
+			return -1;
+		if (r == 1) {
+			pam_syslog(pamh, LOG_WARNING, "allowed_groups: %s is "
+			    "the private group of the Okta user %s, not an Okta "
+			    "group; it admits nobody", name, name);
 			continue;
 		}
 		if (gid == pw->gid)
@@ -317,7 +361,8 @@ describe_age(long long age, char *buf, size_t len)
  * Judge an Okta user (steps 1 to 5 of the table at the top).  Fills *v.
  */
 static void
-judge(pam_handle_t *pamh, const struct pam_okta_opts *o, const struct snap *s,
+judge(pam_handle_t *pamh, const struct pam_okta_opts *o,
+    const struct pam_okta_policy *pol, const struct snap *s,
     const struct snap_pw *pw, struct verdict *v)
 {
 	const struct snap_meta *meta;
@@ -343,9 +388,9 @@ judge(pam_handle_t *pamh, const struct pam_okta_opts *o, const struct snap *s,
 		rule = &status_rules[pw->status];
 	allow = rule->allow;
 	if (pw->status == OKTA_STATUS_RECOVERY)
-		allow = o->allow_recovery;
+		allow = pol->allow_recovery;
 	else if (pw->status == OKTA_STATUS_PASSWORD_EXPIRED)
-		allow = o->allow_password_expired;
+		allow = pol->allow_password_expired;
 	if (!allow) {
 		set_verdict(v, rule->rc, LOG_NOTICE, "denied");
 		set_reason(v, "status %s", stname);
@@ -355,8 +400,8 @@ judge(pam_handle_t *pamh, const struct pam_okta_opts *o, const struct snap *s,
 	}
 
 	/* 3. allowed_groups. */
-	if (o->ngroups > 0) {
-		r = in_allowed_groups(pamh, o, s, pw);
+	if (pol->ngroups > 0) {
+		r = in_allowed_groups(pamh, pol, s, pw);
 		if (r < 0) {
 			set_verdict(v, PAM_AUTHINFO_UNAVAIL, LOG_ERR, "denied");
 			set_reason(v, "Okta user cache unavailable (groups "
@@ -380,14 +425,14 @@ judge(pam_handle_t *pamh, const struct pam_okta_opts *o, const struct snap *s,
 	/* 4. The age of the last successful sync.  A sync "in the future"
 	 * (the clock went back) counts as fresh. */
 	stale = 0;
-	if (o->max_cache_age > 0) {
+	if (pol->max_cache_age > 0) {
 		meta = snap_get_meta(s);
 		if (meta == NULL || meta->last_sync <= 0) {
 			stale = 1;
 			(void)snprintf(when, sizeof(when), "never synced");
 		} else {
 			age = (long long)time(NULL) - (long long)meta->last_sync;
-			if (age > o->max_cache_age) {
+			if (age > pol->max_cache_age) {
 				stale = 1;
 				describe_age(age, age_s, sizeof(age_s));
 				(void)snprintf(when, sizeof(when),
@@ -395,11 +440,11 @@ judge(pam_handle_t *pamh, const struct pam_okta_opts *o, const struct snap *s,
 			}
 		}
 	}
-	if (stale && o->stale_policy == STALE_DENY) {
+	if (stale && !pol->stale_allow) {
 		set_verdict(v, PAM_AUTHINFO_UNAVAIL, LOG_NOTICE, "denied");
 		set_reason(v, "status %s, Okta user cache out of date (%s, "
 		    "max_cache_age %llds), stale_policy=deny", stname, when,
-		    o->max_cache_age);
+		    pol->max_cache_age);
 		v->msg_style = PAM_ERROR_MSG;
 		(void)snprintf(v->msg, sizeof(v->msg), "The Okta user cache "
 		    "on this host is out of date (%s), so Okta users cannot "
@@ -413,7 +458,7 @@ judge(pam_handle_t *pamh, const struct pam_okta_opts *o, const struct snap *s,
 		v->prio = LOG_WARNING;
 		set_reason(v, "status %s, Okta user cache out of date (%s, "
 		    "max_cache_age %llds), stale_policy=allow", stname, when,
-		    o->max_cache_age);
+		    pol->max_cache_age);
 		v->msg_style = PAM_TEXT_INFO;
 		(void)snprintf(v->msg, sizeof(v->msg), "Warning: the Okta "
 		    "user cache on this host is out of date (%s); your access "
@@ -460,6 +505,60 @@ no_cache(const struct pam_okta_opts *o, const char *user, const char *why,
 	(void)snprintf(v->msg, sizeof(v->msg), "%s", msg_unavailable);
 }
 
+/*
+ * A name that is not in the snapshot's users may be a tombstone: an Okta
+ * user who has left the host, whom a lingering cache (nscd) may still
+ * resolve.  Unless the name is a local account, deny it with
+ * PAM_ACCT_EXPIRED: the documented stacking line (and the pam-auth-update
+ * profile) maps user_unknown to "ignore", which would let pam_unix decide,
+ * and pam_unix admits a user with password "*" and no shadow entry.
+ * Returns 1 when *v is decided, 0 when the name is no tombstone.
+ */
+static int
+tombstoned(const struct pam_okta_opts *o, const struct snap *s,
+    const char *user, struct verdict *v)
+{
+	struct snap_tombstone t;
+	char buf[1024], when[32], why[PATH_MAX + 128];
+	struct tm tm;
+	time_t left;
+	uint32_t luid;
+	int r;
+
+	memset(&t, 0, sizeof(t));
+	r = snap_get_tombstone(s, user, &t, buf, sizeof(buf));
+	if (r == 0)
+		return 0;
+	if (r < 0 && errno != ERANGE) {
+		(void)snprintf(why, sizeof(why), "%s: tombstone record: %s",
+		    o->snapshot, errno == EPROTO ? "corrupt" : strerror(errno));
+		no_cache(o, user, why, v);
+		return 1;
+	}
+	/* ERANGE: a valid record with a long reason; the name is enough. */
+	if (r < 0)
+		t.why = "";
+	r = local_passwd_lookup(o->passwd, user, &luid);
+	if (r == 1) {
+		set_verdict(v, PAM_IGNORE, LOG_WARNING, "ignored");
+		set_reason(v, "local account (UID %u in %s) has the name of an "
+		    "Okta user who left this host (UID %u); the local account "
+		    "is not judged", (unsigned)luid, o->passwd, (unsigned)t.uid);
+		return 1;
+	}
+	left = (time_t)t.left_at;
+	if (gmtime_r(&left, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		(void)snprintf(when, sizeof(when), "@%lld", (long long)t.left_at);
+	set_verdict(v, PAM_ACCT_EXPIRED, LOG_NOTICE, "denied");
+	set_reason(v, "left this host (tombstone, UID %u): %s at %s%s%s",
+	    (unsigned)t.uid, snap_tomb_reason_name(t.reason), when,
+	    *t.why != '\0' ? ": " : "", t.why);
+	v->msg_style = PAM_ERROR_MSG;
+	(void)snprintf(v->msg, sizeof(v->msg), "%s", msg_tombstone);
+	return 1;
+}
+
 /* Decide for `user`; fills *v.  Always closes what it opened. */
 static void
 decide(pam_handle_t *pamh, const struct pam_okta_opts *o, const char *user,
@@ -467,11 +566,13 @@ decide(pam_handle_t *pamh, const struct pam_okta_opts *o, const char *user,
 {
 	struct snap *s = NULL;
 	struct snap_pw pw;
-	char *buf = NULL;
+	struct snap_policy sp;
+	struct pam_okta_policy pol;
+	char *buf = NULL, *polbuf = NULL;
 	char why[PATH_MAX + 128];
 	size_t buflen = 0;
 	uint32_t luid;
-	int r;
+	int r, policy_ok;
 
 	/* Rule 1 keeps UID 0 out of Okta; root never depends on the cache,
 	 * even when the passwd file cannot be read. */
@@ -488,6 +589,20 @@ decide(pam_handle_t *pamh, const struct pam_okta_opts *o, const char *user,
 		no_cache(o, user, why, v);
 		goto out;
 	}
+	/* The published policy, with the module line's overrides.  Kept
+	 * for the Okta users below; unreadable, it denies them. */
+	r = -1;
+	if ((polbuf = malloc(SNAP_POLICY_BUF)) == NULL)
+		errno = ENOMEM;
+	else
+		r = snap_get_policy(s, &sp, polbuf, SNAP_POLICY_BUF);
+	policy_ok = r == 1;
+	if (policy_ok)
+		pam_okta_merge_policy(&sp, o, &pol);
+	else
+		(void)snprintf(why, sizeof(why), "%s: policy record: %s",
+		    o->snapshot, r == 0 ? "missing" : errno == EPROTO ?
+		    "corrupt or not understood" : strerror(errno));
 	r = lookup_user(s, user, &pw, &buf, &buflen);
 	if (r < 0) {
 		(void)snprintf(why, sizeof(why), "%s: user record: %s",
@@ -496,6 +611,11 @@ decide(pam_handle_t *pamh, const struct pam_okta_opts *o, const char *user,
 		goto out;
 	}
 	if (r == 0) {
+		/* [pam] tombstone = ignore leaves them to the stack; an
+		 * unreadable policy keeps denying them (fail closed). */
+		if ((!policy_ok || !pol.tombstone_ignore) &&
+		    tombstoned(o, s, user, v))
+			goto out;
 		set_verdict(v, PAM_IGNORE, -1, "ignored");
 		set_reason(v, "not an Okta user");
 		goto out;
@@ -520,9 +640,17 @@ decide(pam_handle_t *pamh, const struct pam_okta_opts *o, const char *user,
 		    (unsigned)luid, o->passwd, (unsigned)pw.uid);
 		goto out;
 	}
-	judge(pamh, o, s, &pw, v);
+	if (!policy_ok) {
+		set_verdict(v, PAM_AUTHINFO_UNAVAIL, LOG_ERR, "denied");
+		set_reason(v, "Okta user cache unavailable (%s)", why);
+		v->msg_style = PAM_ERROR_MSG;
+		(void)snprintf(v->msg, sizeof(v->msg), "%s", msg_unavailable);
+		goto out;
+	}
+	judge(pamh, o, &pol, s, &pw, v);
 out:
 	free(buf);
+	free(polbuf);
 	snap_close(s);
 }
 

@@ -12,13 +12,10 @@
 /* The longest group or user name we look at. */
 #define PAM_OKTA_NAME_MAX 256
 
-enum pam_okta_stale {
-	STALE_DENY,     /* an out-of-date cache denies Okta users */
-	STALE_ALLOW     /* ... or lets them in with a warning */
-};
-
 /*
  * The module line, parsed once per call by pam_okta_parse_options().
+ * The policy settings override, one by one, the policy the sync published
+ * in the snapshot ([pam] in okta-sync.conf); set_* says which were given.
  * Strings point into argv (which libpam keeps for the life of the handle);
  * nothing here is allocated, so there is nothing to free.
  */
@@ -31,11 +28,30 @@ struct pam_okta_opts {
 	const char *passwd;          /* passwd=PATH, default /etc/passwd */
 	const char *groups[PAM_OKTA_MAX_GROUPS];   /* allowed_groups= items */
 	size_t group_len[PAM_OKTA_MAX_GROUPS];     /* (not NUL-terminated) */
+	size_t ngroups;
+	long long max_cache_age;     /* seconds; 0: no limit */
+	int stale_allow;             /* stale_policy=allow */
+	int allow_recovery;          /* recovery=allow|deny */
+	int allow_password_expired;  /* password_expired=allow|deny */
+	int tombstone_ignore;        /* tombstone=ignore|deny */
+	int set_groups, set_max_cache_age, set_stale, set_recovery,
+	    set_password_expired, set_tombstone;
+};
+
+/*
+ * The policy one decision applies: the snapshot's, with the module line's
+ * overrides.  Group names are (pointer, length) pairs into argv or into
+ * the caller's buffer for the snapshot's names.
+ */
+struct pam_okta_policy {
+	const char *groups[PAM_OKTA_MAX_GROUPS];
+	size_t group_len[PAM_OKTA_MAX_GROUPS];
 	size_t ngroups;              /* 0: any group may log in */
 	long long max_cache_age;     /* seconds; 0: no limit */
-	enum pam_okta_stale stale_policy;
-	int allow_recovery;          /* recovery=allow|deny, default allow */
-	int allow_password_expired;  /* password_expired=allow|deny, default allow */
+	int stale_allow;
+	int allow_recovery;
+	int allow_password_expired;
+	int tombstone_ignore;
 };
 
 /*
@@ -45,8 +61,12 @@ struct pam_okta_opts {
 void pam_okta_parse_options(pam_handle_t *pamh, int argc, const char **argv,
     struct pam_okta_opts *o);
 
-/* Parse "90", "90s", "15m", "12h", "7d" into seconds.  Returns 0, or -1
- * for anything else (including overflow and negative numbers). */
-int pam_okta_parse_duration(const char *s, long long *out);
+/*
+ * The policy of this call: the snapshot's policy record sp (names in it
+ * stay valid while its buffer does) overridden by o.  Can't fail.
+ */
+struct snap_policy;
+void pam_okta_merge_policy(const struct snap_policy *sp,
+    const struct pam_okta_opts *o, struct pam_okta_policy *pol);
 
 #endif

@@ -60,8 +60,10 @@
 
 #include "config.h"
 #include "idalloc.h"
+#include "names.h"
 
-#define ADOPT_MIN_ID 1000
+/* No adoption below rule 1's floor either (names.h). */
+#define ADOPT_MIN_ID OKTA_ID_FLOOR
 
 /* Returns 1 when id may be adopted as a UID or GID (see above). */
 int adopt_id_allowed(uint32_t id);

@@ -84,6 +84,21 @@ static const char schema_v2[] =
     " local_group INTEGER NOT NULL DEFAULT 1) WITHOUT ROWID;";
 
 /*
+ * Version 3: tombstones (tombstone.h), the Okta users who have left the
+ * host.  One per Okta user; uid keeps the CHECKs of rule 1 so that no
+ * writer can publish a tombstone for a system account.
+ */
+static const char schema_v3[] =
+    "CREATE TABLE tombstones ("
+    " okta_id TEXT PRIMARY KEY NOT NULL,"
+    " name TEXT NOT NULL,"
+    " uid INTEGER NOT NULL CHECK (uid > 0 AND uid < 4294967295),"
+    " left_at INTEGER NOT NULL,"
+    " reason INTEGER NOT NULL,"
+    " why TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX tombstones_name ON tombstones(name);";
+
+/*
  * One migration step: brings a file at version (index) to index + 1.  Add
  * a version by appending its SQL here; each runs in its own transaction
  * together with the user_version bump.
@@ -91,6 +106,7 @@ static const char schema_v2[] =
 static const char *const migrations[CACHE_SCHEMA_VERSION] = {
 	schema_v1,    /* 0 -> 1: the first schema */
 	schema_v2,    /* 1 -> 2: adoptions (migration of local users) */
+	schema_v3,    /* 2 -> 3: tombstones (users who left the host) */
 };
 
 char *
@@ -360,7 +376,7 @@ long long
 cache_count(sqlite3 *db, const char *table)
 {
 	static const char *const known[] = { "users", "groups", "memberships",
-	    "allocations", "rejects", "sync_runs", "adoptions" };
+	    "allocations", "rejects", "sync_runs", "adoptions", "tombstones" };
 	sqlite3_stmt *st;
 	char sql[64];
 	long long n = -1;

@@ -41,6 +41,16 @@
  *       adopted the epoch s of `okta-sync migrate --apply`.  local_group
  *       is set by each applied sync: 1 while a local group has the gid or
  *       the user's name (its user-private group is then not published).
+ *
+ * Version 3 adds (see tombstone.h):
+ *   tombstones(okta_id PK, name, uid, left_at, reason, why)
+ *       the Okta users who have left the host: name and UID as they were
+ *       published, left_at the epoch s of the applying sync, reason an
+ *       enum snap_tomb_reason, why a sentence.  Published as 't' records
+ *       until [sync] tombstone_days after left_at, then deleted.
+ *   meta keys (publish.c): "snapshot_dev", "snapshot_ino",
+ *       "snapshot_mtime_ns", "snapshot_size": the identity of the file the
+ *       last publish renamed into place, for `okta-sync status`.
  */
 #ifndef OKTA_CACHE_H
 #define OKTA_CACHE_H
@@ -51,7 +61,7 @@
 
 #include "error.h"
 
-#define CACHE_SCHEMA_VERSION 2
+#define CACHE_SCHEMA_VERSION 3
 
 enum cache_mode {
 	CACHE_READ_WRITE,   /* create dir and file when missing; migrate */

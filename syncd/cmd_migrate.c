@@ -512,7 +512,6 @@ out:
 int
 cmd_migrate(int argc, char **argv, const char *config_path)
 {
-	struct config_problems problems = { NULL, 0 };
 	struct config *c;
 	struct opts o;
 	const char *path = config_path ? config_path : OKTA_CONFIG_PATH;
@@ -554,15 +553,10 @@ cmd_migrate(int argc, char **argv, const char *config_path)
 	}
 
 	/* The token is only needed (and checked) for the sync --apply runs. */
-	c = config_load(path, o.apply && !o.no_sync, &problems);
-	if (c == NULL) {
-		config_print_problems(stderr, path, &problems);
-		config_problems_free(&problems);
-		fprintf(stderr, "okta-sync: %s\n", err_sentence(OK_ERR_CONFIG));
+	if ((c = config_load_or_report(path, o.apply && !o.no_sync)) == NULL) {
 		free(o.names);
 		return err_exit_code(OK_ERR_CONFIG);
 	}
-	config_problems_free(&problems);
 	rc = o.apply ? apply(c, &o) : dry_run(c, &o);
 	fflush(stdout);
 	config_free(c);

@@ -39,7 +39,30 @@
  *                           "generation", "last_sync", "last_sync_epoch",
  *                           "users", "groups" (user-private groups included)}
  *   cache_generation        the generation cache.db last published, or null
+ *   tombstones              users who left the host, published as
+ *                           tombstones (null: cache.db not readable)
+ *   snapshot_replaced       true when the snapshot file is not the one the
+ *                           last publish put in place (replaced, or changed
+ *                           in place), null when unknown;
+ *                           snapshot_replaced_detail: the sentence, or null
+ *   nscd_caches_users       true when a running nscd caches passwd or group
+ *                           (removed users keep resolving), null: unknown;
+ *                           nscd: the sentence
  *   snapshot_matches_cache  true, false, or null when either is unknown
+ *   snapshot_age_seconds    now - the snapshot's last_sync, null: none
+ *   pam                     the policy pam_okta applies, as published in
+ *                           the snapshot ([pam]; null: no snapshot, or its
+ *                           policy unreadable): {"max_cache_age_seconds",
+ *                           "stale_policy", "deny_recovery",
+ *                           "deny_password_expired", "tombstone",
+ *                           "allowed_groups": [...], "logins_refused_from",
+ *                           "logins_refused_from_epoch" (null: never; 0:
+ *                           never synced, refused now), "logins_refused":
+ *                           bool (now)}
+ *   rejected                the entries the last sync rejected, at most
+ *                           REJECTS_MAX: [{"kind" ("user"|"group"),
+ *                           "okta_id", "okta_name", "reason"}]; null when
+ *                           cache.db is not readable; rejected_total
  *   errors                  newest first: [{"time", "time_epoch", "error"
  *                           ("OK_ERR_..."), "sentence", "message"}]
  *   errors_readable         false when sync-errors.log exists but cannot be
@@ -64,11 +87,20 @@
 #include "paths.h"
 #include "runlog.h"
 #include "snapshot.h"
+#include "hostcheck.h"
+#include "tombstone.h"
 #include "xmalloc.h"
 
 #define STALE_MIN 300           /* never warn before five minutes */
 #define STALE_NO_SCHEDULE 86400
 #define HUMAN_ERRORS 5          /* errors shown in the human form */
+#define HUMAN_REJECTS 10        /* rejected entries shown in the human form */
+#define REJECTS_MAX 1000        /* ... and in the JSON form */
+
+/* One entry the last sync rejected (the cache's rejects table). */
+struct status_reject {
+	char *kind, *okta_id, *okta_name, *reason;
+};
 
 struct status {
 	struct config *c;
@@ -100,6 +132,23 @@ struct status {
 	int errs_readable;
 	char errs_err[256];
 	int last_attempt_failed;
+
+	/* The PAM policy the snapshot carries, and when it starts refusing
+	 * Okta logins (-1 never); the last sync's rejects. */
+	int pol_ok;
+	struct snap_policy pol;
+	char polbuf[SNAP_POLICY_BUF];
+	long long refuse_at;
+	struct status_reject *rej;
+	size_t nrej;
+	long long rej_total;            /* -1 unknown */
+
+	/* Tombstones and host checks (tombstone.h, hostcheck.h). */
+	long long tombstones;           /* -1 unknown */
+	int snap_replaced;              /* 1, 0, -1 unknown */
+	char snap_replaced_msg[512];
+	int nscd;                       /* 1 caches users, 0 not, -1 unknown */
+	char nscd_msg[512];
 };
 
 static void
@@ -113,13 +162,17 @@ usage(FILE *f)
 	    "           cache, last_sync, last_attempt_failed, schedule, next_sync,\n"
 	    "           full_sync_schedule, next_full_sync, last_success,\n"
 	    "           data_age_seconds, stale_after_seconds, data_stale, snapshot,\n"
-	    "           cache_generation, snapshot_matches_cache, errors (newest\n"
+	    "           cache_generation, snapshot_matches_cache, tombstones,\n"
+	    "           snapshot_replaced, nscd_caches_users, errors (newest\n"
 	    "           first); times as ISO 8601 UTC plus *_epoch seconds\n"
 	    "           (details at the top of syncd/cmd_status.c)\n\n"
 	    "The data is reported stale when older than twice the interval of\n"
 	    "[sync] schedule (at least 5 minutes), or a day without a schedule.\n"
 	    "As a non-root user, cache.db and sync-errors.log (mode 0600) are\n"
-	    "not readable: only the snapshot part is shown.\n");
+	    "not readable: only the snapshot part is shown.\n\n"
+	    "Also shown: the tombstones (users who left the host), and warnings\n"
+	    "when the snapshot file was replaced or changed without a publish,\n"
+	    "and when a running nscd caches passwd or group.\n");
 }
 
 /* ---- Formatting ------------------------------------------------------ */
@@ -186,6 +239,41 @@ add_time(json_object *o, const char *key, long long t)
 
 /* ---- Gathering ------------------------------------------------------- */
 
+static char *
+col_dup(sqlite3_stmt *q, int i)
+{
+	const unsigned char *t = sqlite3_column_text(q, i);
+
+	return xstrdup(t != NULL ? (const char *)t : "");
+}
+
+/* The last sync's rejects (a name clash says here why a group is
+ * missing).  A failure leaves rej_total at -1: "unknown". */
+static void
+gather_rejects(struct status *st, sqlite3 *db)
+{
+	sqlite3_stmt *q;
+	struct status_reject *e;
+
+	if (sqlite3_prepare_v2(db, "SELECT kind, okta_id, okta_name, reason"
+	    " FROM rejects ORDER BY kind, okta_id", -1, &q, NULL) != SQLITE_OK)
+		return;
+	st->rej_total = 0;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		if (st->nrej < REJECTS_MAX) {
+			st->rej = xreallocarray(st->rej, st->nrej + 1,
+			    sizeof(*st->rej));
+			e = &st->rej[st->nrej++];
+			e->kind = col_dup(q, 0);
+			e->okta_id = col_dup(q, 1);
+			e->okta_name = col_dup(q, 2);
+			e->reason = col_dup(q, 3);
+		}
+		st->rej_total++;
+	}
+	sqlite3_finalize(q);
+}
+
 static void
 gather_cache(struct status *st)
 {
@@ -193,6 +281,9 @@ gather_cache(struct status *st)
 	int r;
 
 	st->cache_generation = -1;
+	st->tombstones = -1;
+	st->snap_replaced = -1;
+	st->rej_total = -1;
 	st->cache_path = cache_db_path(st->c->cache_dir);
 	/* cache_open would say "unable to open database file"; say why. */
 	if (access(st->cache_path, R_OK) != 0 && errno != ENOENT) {
@@ -219,6 +310,16 @@ gather_cache(struct status *st)
 	st->have_run = r == 1;
 	st->cache_generation = cache_meta_get_int(db, "generation", 0);
 	st->cache_last_sync = cache_meta_get_int(db, "last_sync", 0);
+	st->tombstones = tomb_count(db, st->c, (long long)st->now);
+	gather_rejects(st, db);
+	{
+		char *snap = xasprintf("%s/%s", st->c->cache_dir,
+		    OKTA_SNAPSHOT_NAME);
+
+		st->snap_replaced = hostcheck_snapshot_identity(db, snap,
+		    st->snap_replaced_msg, sizeof(st->snap_replaced_msg));
+		free(snap);
+	}
 	st->cache_ok = 1;
 	cache_close(db);
 }
@@ -245,6 +346,13 @@ gather_snapshot(struct status *st)
 	}
 	st->meta = *snap_get_meta(s);
 	st->snap_ok = 1;
+	/* What pam_okta applies is the snapshot's policy, not the config's
+	 * (they differ until the next publish). */
+	st->pol_ok = snap_get_policy(s, &st->pol, st->polbuf,
+	    sizeof(st->polbuf)) == 1;
+	if (st->pol_ok)
+		st->refuse_at = snap_policy_refuse_at(&st->pol,
+		    st->meta.last_sync);
 	snap_close(s);
 }
 
@@ -315,6 +423,8 @@ gather(struct status *st)
 	gather_cache(st);
 	gather_snapshot(st);
 	gather_schedule(st);
+	st->nscd = hostcheck_nscd(NSCD_CONF_PATH, NSCD_SOCKET_PATH,
+	    st->nscd_msg, sizeof(st->nscd_msg));
 
 	/* What NSS serves is the snapshot: its last_sync is the data's age.
 	 * Without one, the cache's says when Okta was last read. */
@@ -344,6 +454,123 @@ gather(struct status *st)
 
 #define KEY "%-20s"
 #define SUBKEY "  %-18s"
+
+/* The snapshot's PAM policy, its age, and when Okta logins start being
+ * refused. */
+static void
+print_policy(const struct status *st)
+{
+	char b1[64], b2[64], d[32];
+	size_t i;
+
+	if (!st->pol_ok) {
+		printf("  WARNING: the snapshot's PAM policy is missing or "
+		    "unreadable: pam_okta refuses every Okta user; the next "
+		    "sync publishes it again\n");
+		return;
+	}
+	printf(SUBKEY "max_cache_age %s, stale_policy %s", "pam policy:",
+	    st->pol.max_cache_age > 0 ? snap_policy_format_duration(
+	    st->pol.max_cache_age, d, sizeof(d)) : "0 (no limit)",
+	    st->pol.stale_policy == SNAP_STALE_ALLOW ? "allow" : "deny");
+	/* (The names come from the snapshot: escaped for the terminal.) */
+	for (i = 0; i < st->pol.ngroups; i++)
+		printf("%s%s", i == 0 ? ", allowed_groups " : ",",
+		    term_text(st->pol.groups[i], b2, sizeof(b2)));
+	printf("\n");
+	if (st->meta.last_sync > 0 && st->meta.last_sync <= (long long)st->now)
+		printf(SUBKEY "%s\n", "age:", human_span((long long)st->now -
+		    st->meta.last_sync, b1, sizeof(b1)));
+	if (st->refuse_at < 0)
+		printf(SUBKEY "never (%s)\n", "logins refused:",
+		    st->pol.max_cache_age > 0 ? "stale_policy allow: Okta "
+		    "users get a warning" : "max_cache_age 0");
+	else if (st->refuse_at <= (long long)st->now)
+		printf("  WARNING: Okta users are refused since %s: the "
+		    "snapshot is older than max_cache_age; make a sync "
+		    "succeed (okta-sync sync)\n", st->refuse_at > 0 ?
+		    local_time(st->refuse_at, b1, sizeof(b1)) : "now (never "
+		    "synced)");
+	else
+		printf(SUBKEY "from %s (in %s) unless a sync succeeds\n",
+		    "logins refused:", local_time(st->refuse_at, b1,
+		    sizeof(b1)), human_span(st->refuse_at - (long long)st->now,
+		    b2, sizeof(b2)));
+}
+
+static void
+print_rejects(const struct status *st)
+{
+	char b1[512], b2[512];
+	size_t i;
+
+	if (st->rej_total < 0)
+		return;
+	printf(KEY "%lld by the last sync%s\n", "rejected:", st->rej_total,
+	    st->rej_total > HUMAN_REJECTS ? " (10 shown; okta-sync sync "
+	    "--dry-run lists all)" : "");
+	for (i = 0; i < st->nrej && i < HUMAN_REJECTS; i++)
+		printf("  %-5s %s \"%s\": %s\n", st->rej[i].kind,
+		    st->rej[i].okta_id, term_text(st->rej[i].okta_name, b1,
+		    sizeof(b1)), term_text(st->rej[i].reason, b2, sizeof(b2)));
+}
+
+static json_object *
+policy_json(const struct status *st)
+{
+	json_object *x, *a;
+	size_t i;
+
+	if (!st->snap_ok || !st->pol_ok)
+		return NULL;
+	x = json_object_new_object();
+	json_object_object_add(x, "max_cache_age_seconds",
+	    json_object_new_int64(st->pol.max_cache_age));
+	json_object_object_add(x, "stale_policy", json_object_new_string(
+	    st->pol.stale_policy == SNAP_STALE_ALLOW ? "allow" : "deny"));
+	json_object_object_add(x, "deny_recovery",
+	    json_object_new_boolean(st->pol.deny_recovery));
+	json_object_object_add(x, "deny_password_expired",
+	    json_object_new_boolean(st->pol.deny_password_expired));
+	json_object_object_add(x, "tombstone", json_object_new_string(
+	    st->pol.tombstone == SNAP_TOMB_POLICY_IGNORE ? "ignore" : "deny"));
+	a = json_object_new_array();
+	for (i = 0; i < st->pol.ngroups; i++)
+		json_object_array_add(a, json_text(st->pol.groups[i]));
+	json_object_object_add(x, "allowed_groups", a);
+	if (st->refuse_at == 0) {
+		/* Never synced: refused from the start. */
+		json_object_object_add(x, "logins_refused_from", NULL);
+		json_object_object_add(x, "logins_refused_from_epoch",
+		    json_object_new_int64(0));
+	} else
+		add_time(x, "logins_refused_from", st->refuse_at > 0 ?
+		    st->refuse_at : 0);
+	json_object_object_add(x, "logins_refused", json_object_new_boolean(
+	    st->refuse_at >= 0 && st->refuse_at <= (long long)st->now));
+	return x;
+}
+
+static json_object *
+rejects_json(const struct status *st)
+{
+	json_object *a, *e;
+	size_t i;
+
+	if (st->rej_total < 0)
+		return NULL;
+	a = json_object_new_array();
+	for (i = 0; i < st->nrej; i++) {
+		e = json_object_new_object();
+		json_object_object_add(e, "kind", json_text(st->rej[i].kind));
+		json_object_object_add(e, "okta_id", json_text(st->rej[i].okta_id));
+		json_object_object_add(e, "okta_name",
+		    json_text(st->rej[i].okta_name));
+		json_object_object_add(e, "reason", json_text(st->rej[i].reason));
+		json_object_array_add(a, e);
+	}
+	return a;
+}
 
 static void
 print_counts(const char *key, unsigned long added, unsigned long modified,
@@ -449,11 +676,23 @@ print_human(const struct status *st)
 		    local_time(st->meta.last_sync, b1, sizeof(b1)));
 		printf(SUBKEY "%u\n", "users:", st->meta.nusers);
 		printf(SUBKEY "%u\n", "groups:", st->meta.ngroups);
+		print_policy(st);
 	}
+	if (st->tombstones >= 0)
+		printf(SUBKEY "%lld (users who left the host; PAM denies them "
+		    "for %ld days)\n", "tombstones:", st->tombstones,
+		    st->c->tombstone_days);
+	if (st->snap_replaced == 1)
+		printf("  WARNING: %s\n", st->snap_replaced_msg);
+	if (st->nscd == 1)
+		printf("WARNING: %s\n", st->nscd_msg);
+	else if (st->nscd < 0)
+		printf("note: %s\n", st->nscd_msg);
 	if (!st->snap_ok && st->cache_ok && st->cache_generation > 0)
 		printf("  cache.db is at generation %lld: the next sync "
 		    "publishes the snapshot again\n", st->cache_generation);
 
+	print_rejects(st);
 	if (!st->errs_readable)
 		printf(KEY "unknown: %s\n", "latest errors:", st->errs_err);
 	else if (st->nerrs == 0)
@@ -584,9 +823,25 @@ print_json(const struct status *st)
 	json_object_object_add(o, "snapshot", x);
 	json_object_object_add(o, "cache_generation", st->cache_ok ?
 	    json_object_new_int64(st->cache_generation) : NULL);
+	json_object_object_add(o, "tombstones", st->tombstones >= 0 ?
+	    json_object_new_int64(st->tombstones) : NULL);
+	json_object_object_add(o, "snapshot_replaced", st->snap_replaced >= 0 ?
+	    json_object_new_boolean(st->snap_replaced) : NULL);
+	json_object_object_add(o, "snapshot_replaced_detail",
+	    st->snap_replaced == 1 ? json_text(st->snap_replaced_msg) : NULL);
+	json_object_object_add(o, "nscd_caches_users", st->nscd >= 0 ?
+	    json_object_new_boolean(st->nscd) : NULL);
+	json_object_object_add(o, "nscd", json_text(st->nscd_msg));
 	json_object_object_add(o, "snapshot_matches_cache",
 	    st->cache_ok && st->snap_ok ? json_object_new_boolean(
 	    st->cache_generation == (long long)st->meta.generation) : NULL);
+	json_object_object_add(o, "snapshot_age_seconds", st->snap_ok &&
+	    st->meta.last_sync > 0 ? json_object_new_int64((long long)st->now -
+	    st->meta.last_sync) : NULL);
+	json_object_object_add(o, "pam", policy_json(st));
+	json_object_object_add(o, "rejected", rejects_json(st));
+	json_object_object_add(o, "rejected_total", st->rej_total >= 0 ?
+	    json_object_new_int64(st->rej_total) : NULL);
 
 	a = json_object_new_array();
 	for (i = 0; i < st->nerrs; i++) {
@@ -650,6 +905,13 @@ cmd_status(int argc, char **argv, const char *config_path)
 		print_human(&st);
 	free(st.cache_path);
 	free(st.snap_path);
+	for (i = 0; (size_t)i < st.nrej; i++) {
+		free(st.rej[i].kind);
+		free(st.rej[i].okta_id);
+		free(st.rej[i].okta_name);
+		free(st.rej[i].reason);
+	}
+	free(st.rej);
 	config_free(st.c);
 	return 0;
 }

@@ -88,7 +88,6 @@ cmd_sync(int argc, char **argv, const char *config_path)
 {
 	struct sync_opts opts;
 	struct sync_result res;
-	struct config_problems problems = { NULL, 0 };
 	struct config *c;
 	struct sigaction sa;
 	const char *path = config_path ? config_path : OKTA_CONFIG_PATH;
@@ -137,14 +136,8 @@ cmd_sync(int argc, char **argv, const char *config_path)
 		}
 	}
 
-	c = config_load(path, 1, &problems);
-	if (c == NULL) {
-		config_print_problems(stderr, path, &problems);
-		config_problems_free(&problems);
-		fprintf(stderr, "okta-sync: %s\n", err_sentence(OK_ERR_CONFIG));
+	if ((c = config_load_or_report(path, 1)) == NULL)
 		return err_exit_code(OK_ERR_CONFIG);
-	}
-	config_problems_free(&problems);
 
 	/* SIGINT/SIGTERM abandon the run before anything is applied. */
 	memset(&sa, 0, sizeof(sa));

@@ -9,6 +9,12 @@
  * number), and the checks that depend on it are shown as skipped.  Exit 0
  * only when every check passed; 1 when one failed; 78 (EX_CONFIG) when the
  * config or the token file cannot be used.  The token is never printed.
+ *
+ * With auth = oauth the token check is preceded by the OAuth ones: the key
+ * file loads (before anything is sent), the token endpoint accepts the
+ * client assertion (or Okta's error with a hint), the scopes Okta granted,
+ * and whether the app requires DPoP.  No assertion, proof or access token
+ * is printed.
  */
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -19,6 +25,7 @@
 #include "commands.h"
 #include "config.h"
 #include "error.h"
+#include "oauth.h"
 #include "okta.h"
 #include "paths.h"
 
@@ -129,24 +136,82 @@ request_failed(const char *name, struct okta_client *oc, okerr rc)
 	}
 }
 
+/* Every check after `from` (a name in names) is shown as skipped. */
 static void
-skip_rest(const char *const *names, size_t from, size_t n, const char *why)
+skip_rest(const char *const *names, const char *from, size_t n, const char *why)
 {
 	size_t i;
 
-	for (i = from; i < n; i++)
+	for (i = 0; i < n && strcmp(names[i], from) != 0; i++)
+		;
+	for (; i < n; i++)
 		line(ST_SKIP, names[i], "skipped (%s)", why);
 }
 
-/* Runs the checks; returns the exit code. */
-static int
-run_checks(struct okta_client *oc, const struct config *c)
+/* The hint for a refusal by the token endpoint, by Okta's OAuth error. */
+static const char *
+grant_hint(const char *error)
 {
-	static const char *const names[] = {
+	if (strcmp(error, "invalid_client") == 0)
+		return "check [okta] client_id, and that the app's public key in Okta "
+		    "is the one of [okta] private_key_file";
+	if (strcmp(error, "invalid_scope") == 0 || strcmp(error, "access_denied") == 0)
+		return "grant the scopes to the app (Applications > the app > Okta "
+		    "API Scopes)";
+	return "see okta-sync.conf(5), [okta] auth = oauth";
+}
+
+/* The OAuth checks between TLS and the token check; 0 when all passed. */
+static int
+oauth_checks(struct okta_client *oc, struct oauth *oa, const char *const *names,
+    size_t nnames)
+{
+	const char *missing;
+	okerr rc;
+
+	rc = oauth_request_token(oa, oc);
+	if (rc != OK_SUCCESS) {
+		if (oauth_error(oa)[0] != '\0')
+			line(ST_FAIL, "assertion", "refused by Okta: %s; %s",
+			    okta_last_error(oc), grant_hint(oauth_error(oa)));
+		else
+			line(ST_FAIL, "assertion", "%s; %s", okta_last_error(oc),
+			    err_sentence(rc));
+		skip_rest(names, "scopes", nnames, "no access token");
+		return 1;
+	}
+	line(ST_OK, "assertion", "accepted by Okta: an access token was issued");
+	missing = oauth_missing_scope(oa);
+	if (missing != NULL) {
+		line(ST_FAIL, "scopes", "granted \"%s\" but not %s; grant it to the "
+		    "app in Okta (Applications > the app > Okta API Scopes)",
+		    oauth_granted_scopes(oa), missing);
+		skip_rest(names, "DPoP", nnames, "a scope is missing");
+		return 1;
+	}
+	line(ST_OK, "scopes", "granted: %s", oauth_granted_scopes(oa));
+	line(ST_OK, "DPoP", oauth_dpop_required(oa) ? "required by the app: every "
+	    "request carries a proof of this process's key" : "not required by "
+	    "the app: a Bearer token");
+	return 0;
+}
+
+/* Runs the checks; returns the exit code.  oa: auth = oauth, else NULL. */
+static int
+run_checks(struct okta_client *oc, const struct config *c, struct oauth *oa)
+{
+	static const char *const ssws_names[] = {
 		"DNS", "TCP", "TLS", "token", "list users", "list groups",
 		"list members", "rate limit",
 	};
-	const size_t nnames = sizeof(names) / sizeof(names[0]);
+	static const char *const oauth_names[] = {
+		"key file", "DNS", "TCP", "TLS", "assertion", "scopes", "DPoP",
+		"token", "list users", "list groups", "list members", "rate limit",
+	};
+	const char *const *names = oa != NULL ? oauth_names : ssws_names;
+	const size_t nnames = oa != NULL ?
+	    sizeof(oauth_names) / sizeof(oauth_names[0]) :
+	    sizeof(ssws_names) / sizeof(ssws_names[0]);
 	const struct okta_rate *rate;
 	struct first_group g;
 	unsigned long count;
@@ -155,21 +220,33 @@ run_checks(struct okta_client *oc, const struct config *c)
 	okerr rc;
 
 	rc = okta_check_dns(oc);
+	if (rc != OK_SUCCESS && c->proxy != NULL) {
+		line(ST_FAIL, "DNS", "%s; check [okta] proxy (it is \"%s\")",
+		    okta_last_error(oc), c->proxy);
+		skip_rest(names, "TCP", nnames, "the proxy does not resolve");
+		return 1;
+	}
 	if (rc != OK_SUCCESS) {
 		line(ST_FAIL, "DNS", "%s; check [okta] domain for a misspelling: it "
 		    "should look like dev-123.okta.com (it is \"%s\")",
 		    okta_last_error(oc), c->domain);
-		skip_rest(names, 1, nnames, "the domain does not resolve");
+		skip_rest(names, "TCP", nnames, "the domain does not resolve");
 		return 1;
 	}
 	line(ST_OK, "DNS", "%s", okta_check_detail(oc));
 
 	rc = okta_check_tcp(oc);
+	if (rc != OK_SUCCESS && c->proxy != NULL) {
+		line(ST_FAIL, "TCP", "the proxy %s is unreachable (%s); check that it "
+		    "runs and [okta] proxy", c->proxy, okta_last_error(oc));
+		skip_rest(names, "TLS", nnames, "no connection to the proxy");
+		return 1;
+	}
 	if (rc != OK_SUCCESS) {
 		line(ST_FAIL, "TCP", "cannot connect to %s (%s); check the network, "
 		    "firewall and proxy, and the port in [okta] domain", c->domain,
 		    okta_last_error(oc));
-		skip_rest(names, 2, nnames, "no connection");
+		skip_rest(names, "TLS", nnames, "no connection");
 		return 1;
 	}
 	line(ST_OK, "TCP", "%s", okta_check_detail(oc));
@@ -184,15 +261,18 @@ run_checks(struct okta_client *oc, const struct config *c)
 			line(ST_FAIL, "TLS", "%s; the server's certificate is not trusted "
 			    "by the system CA store: update it (ca-certificates) or name "
 			    "the right CA in [okta] ca_file", okta_last_error(oc));
-		skip_rest(names, 3, nnames, "no verified TLS connection");
+		skip_rest(names, oa != NULL ? "assertion" : "token", nnames,
+		    "no verified TLS connection");
 		return 1;
 	}
 	line(ST_OK, "TLS", "%s", okta_check_detail(oc));
+	if (oa != NULL && oauth_checks(oc, oa, names, nnames) != 0)
+		return 1;
 
 	rc = okta_get_page(oc, "/api/v1/users?limit=1", NULL, NULL, NULL, NULL);
 	if (rc != OK_SUCCESS) {
 		request_failed("token", oc, rc);
-		skip_rest(names, 4, nnames, "the token check failed");
+		skip_rest(names, "list users", nnames, "the token check failed");
 		return 1;
 	}
 	line(ST_OK, "token", "accepted by Okta");
@@ -200,7 +280,7 @@ run_checks(struct okta_client *oc, const struct config *c)
 	rc = okta_get_page(oc, "/api/v1/users?limit=200", NULL, NULL, &count, &more);
 	if (rc != OK_SUCCESS) {
 		request_failed("list users", oc, rc);
-		skip_rest(names, 5, nnames, "listing users failed");
+		skip_rest(names, "list groups", nnames, "listing users failed");
 		return 1;
 	}
 	if (count == 0)
@@ -215,7 +295,7 @@ run_checks(struct okta_client *oc, const struct config *c)
 	    &count, NULL);
 	if (rc != OK_SUCCESS) {
 		request_failed("list groups", oc, rc);
-		skip_rest(names, 6, nnames, "listing groups failed");
+		skip_rest(names, "list members", nnames, "listing groups failed");
 		return 1;
 	}
 	if (!g.seen)
@@ -231,7 +311,7 @@ run_checks(struct okta_client *oc, const struct config *c)
 		rc = okta_get_page(oc, path, NULL, NULL, &count, NULL);
 		if (rc != OK_SUCCESS) {
 			request_failed("list members", oc, rc);
-			skip_rest(names, 7, nnames, "listing members failed");
+			skip_rest(names, "rate limit", nnames, "listing members failed");
 			return 1;
 		}
 		line(ST_OK, "list members", "works (members of \"%s\")", g.name);
@@ -256,6 +336,7 @@ cmd_test(int argc, char **argv, const char *config_path)
 	const char *path = config_path != NULL ? config_path : OKTA_CONFIG_PATH;
 	struct okta_client *oc = NULL;
 	struct config *c = NULL;
+	struct oauth *oa = NULL;     /* auth = oauth; then owned by oc */
 	char *token = NULL, err[512];
 	int rc;
 
@@ -264,7 +345,10 @@ cmd_test(int argc, char **argv, const char *config_path)
 		    "Check, one step at a time, that this host can reach Okta and that\n"
 		    "the API token may read everything a sync needs: DNS, TCP, TLS,\n"
 		    "the token, listing users, groups and group members; then show how\n"
-		    "much of the rate limit is left.  Exit 0 when every check passes.\n");
+		    "much of the rate limit is left.  With [okta] auth = oauth, also\n"
+		    "that the key file loads, Okta accepts the client assertion, the\n"
+		    "scopes it grants and whether the app requires DPoP.  Exit 0 when\n"
+		    "every check passes.\n");
 		return 0;
 	}
 	if (argc > 1) {
@@ -279,11 +363,24 @@ cmd_test(int argc, char **argv, const char *config_path)
 		rc = err_exit_code(OK_ERR_CONFIG);
 		goto out;
 	}
-	token = config_read_token(c, err, sizeof(err));
-	if (token == NULL) {
-		fprintf(stderr, "okta-sync: %s\n", err);
-		rc = err_exit_code(OK_ERR_TOKEN_FILE);
-		goto out;
+	if (c->auth_oauth) {
+		printf("Testing the connection to %s:\n", c->domain);
+		oa = oauth_new(c, err, sizeof(err));
+		if (oa == NULL) {
+			line(ST_FAIL, "key file", "%s", err);
+			fprintf(stderr, "okta-sync: %s\n", err);
+			rc = err_exit_code(OK_ERR_TOKEN_FILE);
+			goto out;
+		}
+		line(ST_OK, "key file", "%s loads (%s)", c->private_key_file,
+		    oauth_key_description(oa));
+	} else {
+		token = config_read_token(c, err, sizeof(err));
+		if (token == NULL) {
+			fprintf(stderr, "okta-sync: %s\n", err);
+			rc = err_exit_code(OK_ERR_TOKEN_FILE);
+			goto out;
+		}
 	}
 	oc = okta_client_new(c, token);
 	if (oc == NULL) {
@@ -291,12 +388,22 @@ cmd_test(int argc, char **argv, const char *config_path)
 		rc = err_exit_code(OK_ERR_INTERNAL);
 		goto out;
 	}
-	printf("Testing the connection to %s:\n", c->domain);
+	if (okta_client_set_proxy(oc, c, err, sizeof(err)) != 0) {
+		fprintf(stderr, "okta-sync: %s\n", err);
+		rc = err_exit_code(OK_ERR_CONFIG);
+		goto out;
+	}
+	if (oa != NULL)
+		oauth_attach(oa, oc);
+	else
+		printf("Testing the connection to %s:\n", c->domain);
 	fflush(stdout);
-	rc = run_checks(oc, c);
+	rc = run_checks(oc, c, oa);
+	oa = NULL;
 	printf(rc == 0 ? "All checks passed.\n" : "Some checks failed.\n");
 out:
 	okta_client_free(oc);
+	oauth_free(oa);
 	if (token != NULL) {
 		explicit_bzero(token, strlen(token));
 		free(token);

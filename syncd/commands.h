@@ -12,5 +12,6 @@ int cmd_check_config(int argc, char **argv, const char *config_path);
 int cmd_status(int argc, char **argv, const char *config_path);
 int cmd_show(int argc, char **argv, const char *config_path);
 int cmd_migrate(int argc, char **argv, const char *config_path);
+int cmd_restore(int argc, char **argv, const char *config_path);
 
 #endif

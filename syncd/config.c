@@ -17,15 +17,19 @@
 #include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "cron.h"
+#include "names.h"
 #include "paths.h"
+#include "snapshot.h"
 #include "xmalloc.h"
 
 #define CONFIG_MAX_LINE 4096
@@ -40,7 +44,6 @@ struct parse_state {
 	struct config_problems *problems;
 	FILE *f;
 	int line;
-	int in_pam;             /* inside [pam]: keys belong to pam_okta */
 	char pending[CONFIG_MAX_LINE];
 	/* Which keys were seen, to report duplicates. */
 	char **seen;
@@ -100,7 +103,14 @@ config_free(struct config *c)
 	free(c->path);
 	free(c->domain);
 	free(c->token_file);
+	free(c->proxy);
+	free(c->no_proxy);
+	free(c->proxy_credentials_file);
 	free(c->ca_file);
+	free(c->client_id);
+	free(c->private_key_file);
+	free(c->key_id);
+	free(c->scopes);
 	free(c->cache_dir);
 	free_strv(c->groups);
 	free(c->schedule);
@@ -116,6 +126,7 @@ config_free(struct config *c)
 	free(c->shell_attribute);
 	free(c->passwd_file);
 	free(c->group_file);
+	free_strv(c->pam.allowed_groups);
 	free(c);
 }
 
@@ -273,6 +284,81 @@ bad:
 	return -1;
 }
 
+/*
+ * The Admin Console's host (dev-123-admin.okta.com) is not an API host:
+ * its next links point at the org's own host, which the client refuses to
+ * follow, and Okta's SDKs refuse it for that reason.  Says which host to
+ * write instead.  d has passed check_domain.
+ */
+static int
+check_not_admin_domain(const char *d, char *why, size_t whylen)
+{
+	static const char *const okta_hosts[] = {
+		".okta.com", ".oktapreview.com", ".okta-emea.com", ".okta-gov.com",
+		".okta.mil",
+	};
+	const char *dot = strchr(d, '.');
+	size_t first, i;
+
+	if (dot == NULL)
+		return 0;
+	first = (size_t)(dot - d);
+	if (first <= 6 || strncasecmp(dot - 6, "-admin", 6) != 0)
+		return 0;
+	for (i = 0; i < sizeof(okta_hosts) / sizeof(okta_hosts[0]); i++) {
+		size_t n = strlen(okta_hosts[i]);
+		const char *port = strchr(dot, ':');
+		size_t rest = port ? (size_t)(port - dot) : strlen(dot);
+
+		if (rest == n && strncasecmp(dot, okta_hosts[i], n) == 0) {
+			snprintf(why, whylen, "domain '%s' is the Admin Console's "
+			    "address, not the API's: write '%.*s%s' instead", d,
+			    (int)(first - 6), d, dot);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * [okta] proxy: http://host:port or https://host:port (the proxy's own
+ * scheme), nothing after the authority.  Credentials never go here (they
+ * would show in check-config and ps): proxy_credentials_file holds them.
+ */
+static int
+check_proxy(const char *v, char *why, size_t whylen)
+{
+	const char *host = NULL;
+	char inner[512];
+	size_t n;
+
+	if (strncasecmp(v, "http://", 7) == 0)
+		host = v + 7;
+	else if (strncasecmp(v, "https://", 8) == 0)
+		host = v + 8;
+	if (host == NULL || strchr(host, '@') != NULL) {
+		snprintf(why, whylen, "proxy must look like http://proxy.example.com:3128 "
+		    "(credentials go into proxy_credentials_file), not '%s'", v);
+		return -1;
+	}
+	n = strcspn(host, "/");
+	if (host[n] != '\0' && strcmp(host + n, "/") != 0) {
+		snprintf(why, whylen, "proxy must not have a path: write '%.*s' instead of '%s'",
+		    (int)(host - v + (ptrdiff_t)n), v, v);
+		return -1;
+	}
+	if (n >= sizeof(inner))
+		n = sizeof(inner) - 1;
+	memcpy(inner, host, n);
+	inner[n] = '\0';
+	if (check_domain(inner, why, whylen) != 0 || strchr(inner, ':') == NULL) {
+		snprintf(why, whylen, "proxy '%s' needs a host and a port, like "
+		    "http://proxy.example.com:3128", v);
+		return -1;
+	}
+	return 0;
+}
+
 /* The home template: absolute, holds %u, only %u and %% escapes, no "..". */
 static int
 check_home(const char *h, char *why, size_t whylen)
@@ -352,6 +438,24 @@ set_id(struct parse_state *st, const char *name, const char *value, uint32_t *ou
 		*out = (uint32_t)n;
 }
 
+/* An OAuth client ID or key ID (scopes: a list of scopes): 1..128 of
+ * [A-Za-z0-9._-] (and single spaces between scopes), so that it can go
+ * into a JWT and a form body without escaping surprises. */
+static int
+oauth_value_ok(const char *v, int scopes)
+{
+	size_t i;
+
+	for (i = 0; v[i] != '\0'; i++) {
+		if (isalnum((unsigned char)v[i]) || v[i] == '.' || v[i] == '_' || v[i] == '-')
+			continue;
+		if (scopes && v[i] == ' ' && i > 0 && v[i - 1] != ' ' && v[i + 1] != '\0')
+			continue;
+		return 0;
+	}
+	return i > 0 && i <= (scopes ? 1024 : 128);
+}
+
 static int
 handle_okta(struct parse_state *st, const char *name, const char *value)
 {
@@ -360,7 +464,8 @@ handle_okta(struct parse_state *st, const char *name, const char *value)
 	unsigned long n;
 
 	if (strcmp(name, "domain") == 0) {
-		if (check_domain(value, why, sizeof(why)) != 0)
+		if (check_domain(value, why, sizeof(why)) != 0 ||
+		    check_not_admin_domain(value, why, sizeof(why)) != 0)
 			problem(st->problems, st->line, "[okta] %s", why);
 		else
 			set_str(&c->domain, value);
@@ -369,6 +474,45 @@ handle_okta(struct parse_state *st, const char *name, const char *value)
 			problem(st->problems, st->line, "[okta] token_file must be an absolute path");
 		else
 			set_str(&c->token_file, value);
+	} else if (strcmp(name, "proxy") == 0) {
+		if (check_proxy(value, why, sizeof(why)) != 0)
+			problem(st->problems, st->line, "[okta] %s", why);
+		else
+			set_str(&c->proxy, value);
+	} else if (strcmp(name, "no_proxy") == 0) {
+		set_str(&c->no_proxy, value);
+	} else if (strcmp(name, "proxy_credentials_file") == 0) {
+		if (value[0] != '/')
+			problem(st->problems, st->line, "[okta] proxy_credentials_file must be an absolute path");
+		else
+			set_str(&c->proxy_credentials_file, value);
+	} else if (strcmp(name, "auth") == 0) {
+		if (strcmp(value, "oauth") == 0)
+			c->auth_oauth = 1;
+		else if (strcmp(value, "ssws") == 0)
+			c->auth_oauth = 0;
+		else
+			problem(st->problems, st->line, "[okta] auth must be 'ssws' (an API token) or 'oauth' (a service app)");
+	} else if (strcmp(name, "client_id") == 0) {
+		if (!oauth_value_ok(value, 0))
+			problem(st->problems, st->line, "[okta] client_id: '%s' is not an Okta client ID (letters and digits, e.g. 0oa1b2c3d4)", value);
+		else
+			set_str(&c->client_id, value);
+	} else if (strcmp(name, "private_key_file") == 0) {
+		if (value[0] != '/')
+			problem(st->problems, st->line, "[okta] private_key_file must be an absolute path");
+		else
+			set_str(&c->private_key_file, value);
+	} else if (strcmp(name, "key_id") == 0) {
+		if (!oauth_value_ok(value, 0))
+			problem(st->problems, st->line, "[okta] key_id: '%s' is not a key ID (letters, digits, '-' and '_')", value);
+		else
+			set_str(&c->key_id, value);
+	} else if (strcmp(name, "scopes") == 0) {
+		if (!oauth_value_ok(value, 1))
+			problem(st->problems, st->line, "[okta] scopes: '%s' is not a space-separated list of scopes such as okta.users.read", value);
+		else
+			set_str(&c->scopes, value);
 	} else if (strcmp(name, "ca_file") == 0) {
 		if (value[0] != '/')
 			problem(st->problems, st->line, "[okta] ca_file must be an absolute path");
@@ -444,6 +588,67 @@ set_schedule(struct parse_state *st, const char *name, const char *value, char *
 		set_str(dst, value);
 }
 
+static const char *const group_type_names[] = { "OKTA_GROUP", "APP_GROUP", "BUILT_IN" };
+
+const char *
+config_group_type_name(unsigned bit)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(group_type_names) / sizeof(group_type_names[0]); i++)
+		if (bit == 1u << i)
+			return group_type_names[i];
+	return NULL;
+}
+
+/* [sync] group_types = OKTA_GROUP, APP_GROUP, BUILT_IN (any non-empty set). */
+static void
+set_group_types(struct parse_state *st, const char *value)
+{
+	size_t n, i, j;
+	char **items = split_list(value, &n);
+	unsigned types = 0;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < sizeof(group_type_names) / sizeof(group_type_names[0]); j++)
+			if (strcasecmp(items[i], group_type_names[j]) == 0)
+				break;
+		if (j == sizeof(group_type_names) / sizeof(group_type_names[0])) {
+			problem(st->problems, st->line, "[sync] group_types: unknown "
+			    "group type \"%s\"; write any of OKTA_GROUP, APP_GROUP, "
+			    "BUILT_IN", items[i]);
+			free_strv(items);
+			return;
+		}
+		types |= 1u << j;
+	}
+	free_strv(items);
+	if (types == 0)
+		problem(st->problems, st->line, "[sync] group_types must name at "
+		    "least one of OKTA_GROUP, APP_GROUP, BUILT_IN");
+	else
+		st->c->group_types = types;
+}
+
+char *
+config_group_type_filter(const struct config *c)
+{
+	char *f = NULL, *more;
+	unsigned bit;
+
+	if ((c->group_types & GROUP_TYPES_ALL) == GROUP_TYPES_ALL)
+		return NULL;
+	for (bit = 1; bit <= GROUP_TYPE_BUILT_IN; bit <<= 1) {
+		if (!(c->group_types & bit))
+			continue;
+		more = xasprintf("%s%stype eq \"%s\"", f ? f : "", f ? " or " : "",
+		    config_group_type_name(bit));
+		free(f);
+		f = more;
+	}
+	return f;
+}
+
 static int
 handle_sync(struct parse_state *st, const char *name, const char *value)
 {
@@ -459,6 +664,8 @@ handle_sync(struct parse_state *st, const char *name, const char *value)
 			problem(st->problems, st->line, "[sync] members_only must be yes or no");
 		else
 			c->members_only = b;
+	} else if (strcmp(name, "group_types") == 0) {
+		set_group_types(st, value);
 	} else if (strcmp(name, "schedule") == 0) {
 		set_schedule(st, name, value, &c->schedule);
 	} else if (strcmp(name, "full_sync_schedule") == 0) {
@@ -480,6 +687,13 @@ handle_sync(struct parse_state *st, const char *name, const char *value)
 			c->deprovisioned = DEPROVISIONED_REMOVE;
 		else
 			problem(st->problems, st->line, "[sync] deprovisioned must be 'keep' or 'remove'");
+	} else if (strcmp(name, "tombstone_days") == 0) {
+		/* At least a day: longer than any cache TTL (nscd's is 600 s),
+		 * so that no cache can outlive the tombstone. */
+		if (parse_ulong(value, TOMBSTONE_DAYS_MIN, TOMBSTONE_DAYS_MAX, &n) != 0)
+			problem(st->problems, st->line, "[sync] tombstone_days must be a number of days between %d and %d (longer than any cache's lifetime, such as nscd's)", TOMBSTONE_DAYS_MIN, TOMBSTONE_DAYS_MAX);
+		else
+			c->tombstone_days = (long)n;
 	} else if (strcmp(name, "metrics_file") == 0) {
 		if (value[0] != '/')
 			problem(st->problems, st->line, "[sync] metrics_file must be an absolute path");
@@ -568,14 +782,109 @@ handle_posix(struct parse_state *st, const char *name, const char *value)
 	return 1;
 }
 
+/* "yes"/"no" into *out, remembering the line. */
+static void
+set_pam_bool(struct parse_state *st, const char *name, const char *value,
+    int *out, int *line)
+{
+	int b;
+
+	if (parse_bool(value, &b) != 0) {
+		problem(st->problems, st->line, "[pam] %s must be yes or no", name);
+		return;
+	}
+	*out = b;
+	*line = st->line;
+}
+
+/*
+ * [pam]: the policy pam_okta applies, published in the snapshot.  As on
+ * pam_okta's module line, a mistake is never ignored: check-config
+ * reports it and the sync refuses to run with it.
+ */
+static int
+handle_pam(struct parse_state *st, const char *name, const char *value)
+{
+	struct config_pam *pp = &st->c->pam;
+	const char *why;
+	long long secs;
+	size_t i;
+
+	if (strcmp(name, "allowed_groups") == 0) {
+		free_strv(pp->allowed_groups);
+		pp->allowed_groups = split_list(value, &pp->nallowed);
+		pp->line_allowed_groups = st->line;
+		if (pp->nallowed > SNAP_POLICY_MAX_GROUPS)
+			problem(st->problems, st->line, "[pam] allowed_groups "
+			    "lists %zu groups; at most %d", pp->nallowed,
+			    SNAP_POLICY_MAX_GROUPS);
+		for (i = 0; i < pp->nallowed; i++)
+			if ((why = names_check(pp->allowed_groups[i])) != NULL)
+				problem(st->problems, st->line, "[pam] "
+				    "allowed_groups: '%s' %s; write the Linux "
+				    "name of an Okta group as getent group shows it",
+				    pp->allowed_groups[i], why);
+		if (pp->nallowed == 0)
+			problem(st->problems, st->line, "[pam] allowed_groups "
+			    "is empty; name at least one group, or remove the "
+			    "line to let every group in");
+	} else if (strcmp(name, "max_cache_age") == 0) {
+		if (snap_policy_parse_duration(value, &secs) != 0)
+			problem(st->problems, st->line, "[pam] max_cache_age "
+			    "must be seconds, or a number with s, m, h or d "
+			    "(e.g. 7d), or 0 for no limit");
+		else {
+			pp->max_cache_age = secs;
+			pp->line_max_cache_age = st->line;
+		}
+	} else if (strcmp(name, "stale_policy") == 0) {
+		if (strcmp(value, "deny") == 0 || strcmp(value, "allow") == 0) {
+			pp->stale_allow = value[0] == 'a';
+			pp->line_stale_policy = st->line;
+		} else
+			problem(st->problems, st->line, "[pam] stale_policy "
+			    "must be 'deny' or 'allow'");
+	} else if (strcmp(name, "deny_recovery") == 0) {
+		set_pam_bool(st, name, value, &pp->deny_recovery,
+		    &pp->line_deny_recovery);
+	} else if (strcmp(name, "deny_password_expired") == 0) {
+		set_pam_bool(st, name, value, &pp->deny_password_expired,
+		    &pp->line_deny_password_expired);
+	} else if (strcmp(name, "tombstone") == 0) {
+		if (strcmp(value, "deny") == 0 || strcmp(value, "ignore") == 0) {
+			pp->tombstone_ignore = value[0] == 'i';
+			pp->line_tombstone = st->line;
+		} else
+			problem(st->problems, st->line, "[pam] tombstone "
+			    "must be 'deny' or 'ignore'");
+	} else
+		return 0;
+	return 1;
+}
+
+void
+config_pam_policy(const struct config *c, struct snap_policy *p)
+{
+	size_t i;
+
+	snap_policy_defaults(p);
+	p->max_cache_age = c->pam.max_cache_age;
+	p->stale_policy = c->pam.stale_allow ? SNAP_STALE_ALLOW :
+	    SNAP_STALE_DENY;
+	p->deny_recovery = c->pam.deny_recovery;
+	p->deny_password_expired = c->pam.deny_password_expired;
+	p->tombstone = c->pam.tombstone_ignore ? SNAP_TOMB_POLICY_IGNORE :
+	    SNAP_TOMB_POLICY_DENY;
+	for (i = 0; i < c->pam.nallowed && i < SNAP_POLICY_MAX_GROUPS; i++)
+		p->groups[p->ngroups++] = c->pam.allowed_groups[i];
+}
+
 static int
 ini_handler_fn(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_state *st = user;
 	int known;
 
-	if (strcmp(section, "pam") == 0)
-		return 1;	/* pam_okta reads and checks its own section */
 	if (key_seen(st, section, name))
 		problem(st->problems, st->line, "[%s] %s is set more than once; keep one",
 		    section, name);
@@ -587,8 +896,10 @@ ini_handler_fn(void *user, const char *section, const char *name, const char *va
 		known = handle_sync(st, name, value);
 	else if (strcmp(section, "posix") == 0)
 		known = handle_posix(st, name, value);
+	else if (strcmp(section, "pam") == 0)
+		known = handle_pam(st, name, value);
 	else if (section[0] == '\0') {
-		problem(st->problems, st->line, "'%s' is outside any section; put it under [okta], [cache], [sync] or [posix]",
+		problem(st->problems, st->line, "'%s' is outside any section; put it under [okta], [cache], [sync], [posix] or [pam]",
 		    name);
 		return 1;
 	} else {
@@ -687,12 +998,17 @@ static void
 set_defaults(struct config *c)
 {
 	c->timeout = 30;
+	c->scopes = xstrdup("okta.users.read okta.groups.read");
 	c->cache_dir = xstrdup(OKTA_CACHE_DIR);
 	c->max_delete_count = -1;
 	c->max_delete_percent = 10;
 	c->rate_limit_reserve = 20;
+	/* Not Everyone (BUILT_IN): the whole directory as one Linux group,
+	 * listed again at every full sync, is rarely what anyone wants. */
+	c->group_types = GROUP_TYPE_OKTA | GROUP_TYPE_APP;
 	c->max_concurrency = 4;
 	c->deprovisioned = DEPROVISIONED_KEEP;
+	c->tombstone_days = TOMBSTONE_DAYS_DEFAULT;
 	c->uid_min = c->gid_min = DEFAULT_ID_MIN;
 	c->uid_max = c->gid_max = DEFAULT_ID_MAX;
 	c->home = xstrdup("/home/%u");
@@ -701,6 +1017,7 @@ set_defaults(struct config *c)
 	c->primary_group = PRIMARY_GROUP_USER_PRIVATE;
 	c->passwd_file = xstrdup("/etc/passwd");
 	c->group_file = xstrdup("/etc/group");
+	c->pam.max_cache_age = SNAP_POLICY_DEFAULT_MAX_AGE;
 }
 
 /* Owner root (or, for tests run as a user, the caller) and no group/other
@@ -709,7 +1026,7 @@ static int
 check_secret_mode(const struct stat *sb, const char *path, char *why, size_t whylen)
 {
 	if (S_ISLNK(sb->st_mode)) {
-		snprintf(why, whylen, "%s is a symbolic link; point token_file at the file itself", path);
+		snprintf(why, whylen, "%s is a symbolic link; point the setting at the file itself", path);
 		return -1;
 	}
 	if (!S_ISREG(sb->st_mode)) {
@@ -751,8 +1068,12 @@ check_cross(struct config *c, int check_files, struct config_problems *problems)
 
 	if (c->domain == NULL && !reported(problems, "[okta] domain"))
 		problem(problems, 0, "[okta] domain is not set; write your Okta domain, e.g. domain = dev-123456.okta.com");
-	if (c->token_file == NULL)
+	if (c->token_file == NULL && !c->auth_oauth)
 		problem(problems, 0, "[okta] token_file is not set; write the path of a root-only file holding the API token");
+	if (c->auth_oauth && c->client_id == NULL && !reported(problems, "[okta] client_id"))
+		problem(problems, 0, "[okta] auth = oauth needs client_id: the Client ID of the API Services app in Okta");
+	if (c->auth_oauth && c->private_key_file == NULL && !reported(problems, "[okta] private_key_file"))
+		problem(problems, 0, "[okta] auth = oauth needs private_key_file: a root-only PEM file with the app's private key (RSA or EC P-256)");
 	if (c->uid_min > c->uid_max)
 		problem(problems, 0, "[posix] uid_min (%u) is greater than uid_max (%u)", c->uid_min, c->uid_max);
 	if (c->gid_min > c->gid_max)
@@ -775,7 +1096,13 @@ check_cross(struct config *c, int check_files, struct config_problems *problems)
 		    c->default_shell, "[posix] allowed_shells, or /etc/shells");
 	if (!check_files)
 		return;
-	if (c->token_file != NULL) {
+	if (c->auth_oauth && c->private_key_file != NULL) {
+		if (lstat(c->private_key_file, &sb) != 0)
+			problem(problems, 0, "[okta] private_key_file %s: %s", c->private_key_file, strerror(errno));
+		else if (check_secret_mode(&sb, c->private_key_file, why, sizeof(why)) != 0)
+			problem(problems, 0, "[okta] private_key_file: %s", why);
+	}
+	if (c->token_file != NULL && !c->auth_oauth) {
 		/* lstat: the token is opened with O_NOFOLLOW, so a symbolic
 		 * link that passed here would fail every sync. */
 		if (lstat(c->token_file, &sb) != 0)
@@ -783,6 +1110,15 @@ check_cross(struct config *c, int check_files, struct config_problems *problems)
 		else if (check_secret_mode(&sb, c->token_file, why, sizeof(why)) != 0)
 			problem(problems, 0, "[okta] token_file: %s", why);
 	}
+	if (c->proxy_credentials_file != NULL) {
+		if (lstat(c->proxy_credentials_file, &sb) != 0)
+			problem(problems, 0, "[okta] proxy_credentials_file %s: %s",
+			    c->proxy_credentials_file, strerror(errno));
+		else if (check_secret_mode(&sb, c->proxy_credentials_file, why, sizeof(why)) != 0)
+			problem(problems, 0, "[okta] proxy_credentials_file: %s", why);
+	}
+	if (c->proxy_credentials_file != NULL && c->proxy == NULL)
+		problem(problems, 0, "[okta] proxy_credentials_file needs proxy");
 	if (c->ca_file != NULL && access(c->ca_file, R_OK) != 0)
 		problem(problems, 0, "[okta] ca_file %s: %s", c->ca_file, strerror(errno));
 }
@@ -825,8 +1161,20 @@ config_load(const char *path, int check_files, struct config_problems *problems)
 	return c;
 }
 
-char *
-config_read_token(const struct config *c, char *err, size_t errlen)
+int
+config_check_secret(const struct stat *sb, const char *path, char *why, size_t whylen)
+{
+	return check_secret_mode(sb, path, why, whylen);
+}
+
+/*
+ * Read a one-line secret from a root-only file: what names the file for
+ * the admin ("token file"), item its content ("the token"), hint what to
+ * do about an empty one.  The same checks as config_check_secret.
+ */
+static char *
+read_secret_line(const char *path, const char *what, const char *item,
+    const char *hint, char *err, size_t errlen)
 {
 	char buf[TOKEN_MAX + 1], why[512], *tok = NULL;
 	struct stat sb;
@@ -834,41 +1182,40 @@ config_read_token(const struct config *c, char *err, size_t errlen)
 	size_t len, i;
 	int fd;
 
-	fd = open(c->token_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot open the token file %s: %s", c->token_file, strerror(errno));
+		snprintf(err, errlen, "cannot open the %s %s: %s", what, path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &sb) != 0) {
-		snprintf(err, errlen, "cannot stat the token file %s: %s", c->token_file, strerror(errno));
+		snprintf(err, errlen, "cannot stat the %s %s: %s", what, path, strerror(errno));
 		goto out;
 	}
-	if (check_secret_mode(&sb, c->token_file, why, sizeof(why)) != 0) {
-		snprintf(err, errlen, "refusing the token file: %s", why);
+	if (check_secret_mode(&sb, path, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "refusing the %s: %s", what, why);
 		goto out;
 	}
 	n = read(fd, buf, sizeof(buf));
 	if (n < 0) {
-		snprintf(err, errlen, "cannot read the token file %s: %s", c->token_file, strerror(errno));
+		snprintf(err, errlen, "cannot read the %s %s: %s", what, path, strerror(errno));
 		goto out;
 	}
 	if ((size_t)n > TOKEN_MAX) {
-		snprintf(err, errlen, "the token file %s is larger than %d bytes; it should hold only the token",
-		    c->token_file, TOKEN_MAX);
+		snprintf(err, errlen, "the %s %s is larger than %d bytes; it should hold only %s",
+		    what, path, TOKEN_MAX, item);
 		goto out;
 	}
 	len = (size_t)n;
 	while (len > 0 && isspace((unsigned char)buf[len - 1]))
 		len--;
 	if (len == 0) {
-		snprintf(err, errlen, "the token file %s is empty; paste the API token from Okta into it",
-		    c->token_file);
+		snprintf(err, errlen, "the %s %s is empty; %s", what, path, hint);
 		goto out;
 	}
 	for (i = 0; i < len; i++)
 		if (!isgraph((unsigned char)buf[i])) {
-			snprintf(err, errlen, "the token file %s must hold the token alone on one line",
-			    c->token_file);
+			snprintf(err, errlen, "the %s %s must hold %s alone on one line",
+			    what, path, item);
 			goto out;
 		}
 	tok = xstrndup(buf, len);
@@ -876,4 +1223,32 @@ out:
 	explicit_bzero(buf, sizeof(buf));
 	close(fd);
 	return tok;
+}
+
+char *
+config_read_token(const struct config *c, char *err, size_t errlen)
+{
+	return read_secret_line(c->token_file, "token file", "the token",
+	    "paste the API token from Okta into it", err, errlen);
+}
+
+char *
+config_read_proxy_credentials(const struct config *c, char *err, size_t errlen)
+{
+	char *up;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if (c->proxy_credentials_file == NULL)
+		return NULL;
+	up = read_secret_line(c->proxy_credentials_file, "proxy credentials file",
+	    "user:password", "write the proxy's user:password into it", err, errlen);
+	if (up != NULL && strchr(up, ':') == NULL) {
+		snprintf(err, errlen, "the proxy credentials file %s must hold "
+		    "user:password", c->proxy_credentials_file);
+		explicit_bzero(up, strlen(up));
+		free(up);
+		return NULL;
+	}
+	return up;
 }

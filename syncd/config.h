@@ -27,6 +27,25 @@ enum deprovisioned_policy {
 	DEPROVISIONED_REMOVE     /* removed from the snapshot (UID stays reserved) */
 };
 
+/* [sync] tombstone_days: at least a day, longer than any cache TTL. */
+#define TOMBSTONE_DAYS_DEFAULT 30
+#define TOMBSTONE_DAYS_MIN 1
+#define TOMBSTONE_DAYS_MAX 3650
+
+/* [pam], as okta-sync.conf(5) describes it.  line_*: where each key was
+ * set (0: not set, the default applies), for check-config's messages. */
+struct config_pam {
+	char **allowed_groups;   /* NULL-terminated; empty: any group */
+	size_t nallowed;
+	long long max_cache_age; /* seconds, 0: no limit; default 7 days */
+	int stale_allow;         /* stale_policy = allow */
+	int deny_recovery;
+	int deny_password_expired;
+	int tombstone_ignore;    /* tombstone = ignore */
+	int line_allowed_groups, line_max_cache_age, line_stale_policy,
+	    line_deny_recovery, line_deny_password_expired, line_tombstone;
+};
+
 struct config {
 	char *path;              /* the file this was read from */
 
@@ -35,6 +54,16 @@ struct config {
 	char *token_file;
 	char *ca_file;           /* NULL: the system store */
 	long timeout;            /* seconds per request */
+	/* auth = oauth: an OAuth 2.0 service app (oauth.c) instead of the
+	 * SSWS token; token_file is then not needed. */
+	int auth_oauth;
+	char *proxy;             /* http(s)://host:port, NULL: libcurl's environment */
+	char *no_proxy;          /* hosts reached directly (libcurl's NOPROXY list) */
+	char *proxy_credentials_file;  /* root-only, user:password */
+	char *client_id;
+	char *private_key_file;  /* PEM, RSA or EC P-256, root-only */
+	char *key_id;            /* the JWT kid, NULL: none */
+	char *scopes;            /* space-separated */
 
 	/* [cache] */
 	char *cache_dir;
@@ -43,6 +72,7 @@ struct config {
 	char **groups;           /* names of Okta groups to sync; NULL-terminated */
 	size_t ngroups;
 	int members_only;        /* only members of `groups` become users */
+	unsigned group_types;    /* GROUP_TYPE_* bits: the Okta group types synced */
 	char *schedule;          /* cron expression, NULL: no schedule */
 	char *full_sync_schedule;
 	long max_delete_count;   /* -1: no limit by count */
@@ -50,6 +80,7 @@ struct config {
 	int rate_limit_reserve;  /* percent of X-Rate-Limit-Limit kept free */
 	int max_concurrency;
 	enum deprovisioned_policy deprovisioned;
+	long tombstone_days;     /* how long a user who left stays a tombstone */
 	char *metrics_file;      /* Prometheus textfile, NULL: none */
 
 	/* [posix] */
@@ -71,9 +102,19 @@ struct config {
 	 * points them elsewhere. */
 	char *passwd_file;
 	char *group_file;
+
+	/* [pam]: pam_okta's policy, published in the snapshot's 'P' record
+	 * (config_pam_policy); pam_okta never reads this file. */
+	struct config_pam pam;
 };
 
 /* One problem found in the config file. */
+/* Okta's group types ([sync] group_types). */
+#define GROUP_TYPE_OKTA 1u        /* OKTA_GROUP: made in Okta */
+#define GROUP_TYPE_APP 2u         /* APP_GROUP: imported from an app (AD, LDAP...) */
+#define GROUP_TYPE_BUILT_IN 4u    /* BUILT_IN: Everyone, the whole directory */
+#define GROUP_TYPES_ALL 7u
+
 struct config_problem {
 	int line;                /* 0: not tied to a line */
 	char *message;
@@ -100,6 +141,16 @@ void config_problems_free(struct config_problems *p);
 void config_print_problems(FILE *f, const char *path,
     const struct config_problems *problems);
 
+/* config_load for a command: on failure, print every problem and the
+ * sentence for OK_ERR_CONFIG on stderr and return NULL (the caller exits
+ * with err_exit_code(OK_ERR_CONFIG)). */
+struct config *config_load_or_report(const char *path, int check_files);
+
+struct snap_policy;
+/* The [pam] section as the snapshot's policy record wants it; the strings
+ * point into c (valid while c lives).  Can't fail. */
+void config_pam_policy(const struct config *c, struct snap_policy *p);
+
 /*
  * Read the API token from c->token_file after checking that it is a
  * regular file owned by root (or by the running user, when not root, for
@@ -108,5 +159,28 @@ void config_print_problems(FILE *f, const char *path,
  * sentence in err.  The caller wipes it with explicit_bzero and frees it.
  */
 char *config_read_token(const struct config *c, char *err, size_t errlen);
+
+/* The same for c->proxy_credentials_file (user:password); NULL with err
+ * set on a problem, NULL with err "" when none is configured. */
+char *config_read_proxy_credentials(const struct config *c, char *err,
+    size_t errlen);
+
+/*
+ * The Okta filter that lists only the configured group types, e.g.
+ * `type eq "OKTA_GROUP" or type eq "APP_GROUP"`; NULL when every type is
+ * synced (no filter needed).  malloc'd; the caller frees it.
+ */
+char *config_group_type_filter(const struct config *c);
+
+/* The Okta name of one GROUP_TYPE_* bit ("OKTA_GROUP"...), or NULL. */
+const char *config_group_type_name(unsigned bit);
+
+struct stat;
+/* The check config_read_token makes of the token file, for any secret file
+ * (the OAuth private key): a regular file, not a symbolic link, owned by
+ * root (or the running user), no group or other access.  0, or -1 with a
+ * sentence in why. */
+int config_check_secret(const struct stat *sb, const char *path, char *why,
+    size_t whylen);
 
 #endif

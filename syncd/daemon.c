@@ -33,6 +33,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "paths.h"
+#include "snapshot.h"
 #include "sync.h"
 #include "xmalloc.h"
 
@@ -245,6 +246,55 @@ metrics_counts(FILE *f, const char *name, const char *help,
 }
 
 /*
+ * The published snapshot's age and, under its PAM policy, when pam_okta
+ * starts refusing Okta logins (+Inf: never; 0: now, never synced).  Read
+ * from the snapshot itself, as pam_okta reads it.  Nothing is written when
+ * there is no readable snapshot.
+ */
+static void
+metrics_snapshot(FILE *f, const struct config *c)
+{
+	struct snap *s = NULL;
+	struct snap_policy pol;
+	char *path, *buf;
+	long long last;
+	int64_t refuse;
+
+	path = xasprintf("%s/%s", c->cache_dir, OKTA_SNAPSHOT_NAME);
+	buf = xmalloc(SNAP_POLICY_BUF);
+	if (snap_open(path, &s) != 0)
+		goto out;
+	last = (long long)snap_get_meta(s)->last_sync;
+	fprintf(f, "# HELP okta_sync_snapshot_last_sync_timestamp_seconds "
+	    "The last successful sync of the snapshot NSS and PAM read.\n"
+	    "# TYPE okta_sync_snapshot_last_sync_timestamp_seconds gauge\n"
+	    "okta_sync_snapshot_last_sync_timestamp_seconds %lld\n", last);
+	fprintf(f, "# HELP okta_sync_snapshot_age_seconds Age of the "
+	    "snapshot's data when this file was written (live: time() - "
+	    "okta_sync_snapshot_last_sync_timestamp_seconds).\n"
+	    "# TYPE okta_sync_snapshot_age_seconds gauge\n"
+	    "okta_sync_snapshot_age_seconds %lld\n",
+	    last > 0 ? (long long)time(NULL) - last : -1LL);
+	if (snap_get_policy(s, &pol, buf, SNAP_POLICY_BUF) != 1)
+		goto out;
+	refuse = snap_policy_refuse_at(&pol, (int64_t)last);
+	fprintf(f, "# HELP okta_sync_pam_logins_refused_timestamp_seconds "
+	    "When pam_okta starts refusing Okta users because the snapshot "
+	    "is older than [pam] max_cache_age (+Inf: never).\n"
+	    "# TYPE okta_sync_pam_logins_refused_timestamp_seconds gauge\n");
+	if (refuse < 0)
+		fprintf(f, "okta_sync_pam_logins_refused_timestamp_seconds "
+		    "+Inf\n");
+	else
+		fprintf(f, "okta_sync_pam_logins_refused_timestamp_seconds "
+		    "%lld\n", (long long)refuse);
+out:
+	snap_close(s);
+	free(buf);
+	free(path);
+}
+
+/*
  * Write [sync] metrics_file for node_exporter's textfile collector: to a
  * temporary name the collector ignores (it reads only *.prom), then renamed
  * over the old file, so a scrape never sees half a file.  A failure is
@@ -305,6 +355,7 @@ write_metrics(const struct daemon *d)
 	    "okta-syncd started.\n"
 	    "# TYPE okta_sync_errors_total counter\n"
 	    "okta_sync_errors_total %lu\n", d->errors_total);
+	metrics_snapshot(f, d->cfg);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		goto out;
 	if (fclose(f) != 0) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "idalloc.h"
+#include "names.h"
 #include "xmalloc.h"
 
 struct slot {
@@ -171,6 +172,10 @@ idalloc_claim(struct idalloc *a, uint32_t id, const char *okta_id,
 {
 	const struct slot *s = find(a, id);
 
+	/* Rule 1's floor, whatever the caller checked: the system range
+	 * belongs to the host, as a local account's ID does. */
+	if (id < OKTA_ID_FLOOR)
+		return 1;
 	if (s == NULL) {
 		insert(a, id, okta_id, kind);
 		note_fresh(a, id);

@@ -23,6 +23,7 @@ static const struct {
 	{ "status", cmd_status, "show the last sync, the next one and the data's age" },
 	{ "show", cmd_show, "show one user or group: what Okta sent, what it became" },
 	{ "migrate", cmd_migrate, "let Okta users take over matching local accounts" },
+	{ "restore", cmd_restore, "put a saved snapshot in place safely (never cp over it)" },
 };
 
 static void

@@ -6,6 +6,7 @@
  * every raw value that may end up in a message goes through names_escape().
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,21 @@ get_id_attr(json_object *profile, const char *attr, const char *what,
 			    what, attr);
 			return -1;
 		}
+	} else if (json_object_is_type(v, json_type_double)) {
+		/* Okta's "number" attributes arrive as doubles (1500.0). */
+		double d = json_object_get_double(v);
+
+		if (!isfinite(d) || d != floor(d)) {
+			snprintf(reason, reasonlen, "%s attribute %s (%g) is not a "
+			    "whole number", what, attr, d);
+			return -1;
+		}
+		if (d >= 9007199254740992.0 || d <= -9007199254740992.0) {
+			snprintf(reason, reasonlen, "%s attribute %s (%g) is too large",
+			    what, attr, d);
+			return -1;
+		}
+		n = (int64_t)d;
 	} else if (json_object_is_type(v, json_type_string)) {
 		const char *s = json_object_get_string(v), *p;
 

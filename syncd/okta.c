@@ -11,6 +11,10 @@
  * followed, next links checked to be on the configured host), never logged
  * and never put into an error message: messages hold the method, the path
  * and what Okta answered, sanitized.  curl's verbose output stays off.
+ * With auth = oauth (okta_set_auth, oauth.c) the Authorization and DPoP
+ * lines come from the auth provider instead, are wiped the same way, and
+ * the provider may have a refused page sent again (a renewed token, a new
+ * DPoP nonce).
  *
  * Memory: one response body at a time (capped at OKTA_BODY_MAX), parsed,
  * handed out item by item, then freed.
@@ -84,7 +88,13 @@ struct okta_client {
 	long timeout;
 	char *token;
 	size_t token_len;
+	const struct okta_auth_ops *auth;    /* NULL: the SSWS token */
+	void *auth_ctx;
 	int reserve;                 /* percent of the limit kept free */
+	int warned_token_limit;      /* said once: a 429 with Remaining > 0 */
+	char *proxy;                 /* [okta] proxy, NULL: libcurl's environment */
+	char *no_proxy;
+	char *proxy_userpwd;         /* user:password, wiped in okta_client_free */
 	volatile sig_atomic_t *stop;
 	long retry_base_ms;
 
@@ -105,8 +115,8 @@ struct okta_client {
 	char detail[OKTA_MSG_MAX];
 };
 
-static long long
-now_ms(void)
+long long
+okta_mono_ms(void)
 {
 	struct timespec ts;
 
@@ -170,18 +180,8 @@ url_for_message(const struct okta_client *oc, const char *url, char *out, size_t
 	okta_sanitize(out, outlen, url, strlen(url));
 }
 
-static void set_error(struct okta_client *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-set_error(struct okta_client *oc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(oc->last_error, sizeof(oc->last_error), fmt, ap);
-	va_end(ap);
-}
+/* The error of the request at hand (okta_set_error, okta.h). */
+#define set_error okta_set_error
 
 /* curl's own description of the last failure: the error buffer when
  * filled, else the generic sentence; sanitized (it may quote the host). */
@@ -339,6 +339,15 @@ setup_handle(struct okta_client *oc, CURL *h)
 		cc = curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 	if (cc == CURLE_OK)
 		cc = curl_easy_setopt(h, CURLOPT_XFERINFODATA, oc);
+	/* A configured proxy is used for every request, token endpoint
+	 * included; unset, libcurl's https_proxy/no_proxy environment
+	 * applies (which a systemd unit only has through Environment=). */
+	if (cc == CURLE_OK && oc->proxy != NULL)
+		cc = curl_easy_setopt(h, CURLOPT_PROXY, oc->proxy);
+	if (cc == CURLE_OK && oc->no_proxy != NULL)
+		cc = curl_easy_setopt(h, CURLOPT_NOPROXY, oc->no_proxy);
+	if (cc == CURLE_OK && oc->proxy_userpwd != NULL)
+		cc = curl_easy_setopt(h, CURLOPT_PROXYUSERPWD, oc->proxy_userpwd);
 	if (cc != CURLE_OK) {
 		set_error(oc, "libcurl refused an option: %s", curl_easy_strerror(cc));
 		return -1;
@@ -420,13 +429,49 @@ okta_client_new(const struct config *c, const char *token)
 	return oc;
 }
 
+int
+okta_client_set_proxy(struct okta_client *oc, const struct config *c,
+    char *err, size_t errlen)
+{
+	char *up = NULL;
+
+	err[0] = '\0';
+	if (c->proxy == NULL)
+		return 0;
+	if (c->proxy_credentials_file != NULL &&
+	    (up = config_read_proxy_credentials(c, err, errlen)) == NULL)
+		return -1;
+	oc->proxy = xstrdup(c->proxy);
+	oc->no_proxy = c->no_proxy != NULL ? xstrdup(c->no_proxy) : NULL;
+	oc->proxy_userpwd = up;
+	if (setup_handle(oc, oc->curl) != 0) {
+		snprintf(err, errlen, "libcurl refused the proxy settings");
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+okta_client_proxy(const struct okta_client *oc)
+{
+	return oc->proxy;
+}
+
 void
 okta_client_free(struct okta_client *oc)
 {
 	if (oc == NULL)
 		return;
+	if (oc->proxy_userpwd != NULL) {
+		explicit_bzero(oc->proxy_userpwd, strlen(oc->proxy_userpwd));
+		free(oc->proxy_userpwd);
+	}
+	free(oc->proxy);
+	free(oc->no_proxy);
 	if (oc->curl != NULL)
 		curl_easy_cleanup(oc->curl);
+	if (oc->auth != NULL && oc->auth->release != NULL)
+		oc->auth->release(oc->auth_ctx);
 	if (oc->token != NULL) {
 		explicit_bzero(oc->token, oc->token_len);
 		free(oc->token);
@@ -574,7 +619,7 @@ update_rate(struct okta_client *oc, const char *url)
 		in = OKTA_WAIT_MAX_MS / 1000;
 	oc->rate.reset_in = (long)in;
 	if (b != NULL)
-		b->reset_at_ms = now_ms() + in * 1000;
+		b->reset_at_ms = okta_mono_ms() + in * 1000;
 }
 
 /* How long to wait after a 429 (see okta_rate_wait_ms). */
@@ -605,7 +650,7 @@ keep_reserve(struct okta_client *oc, const char *url)
 		return 0;
 	if ((long long)b->remaining * 100 > (long long)b->limit * oc->reserve)
 		return 0;
-	left = b->reset_at_ms - now_ms();
+	left = b->reset_at_ms - okta_mono_ms();
 	/* Whatever happens next, this knowledge is used up. */
 	b->remaining = -1;
 	if (left <= 0)
@@ -657,15 +702,21 @@ perform_once(struct okta_client *oc, const char *url)
 	okta_headers_reset(&oc->resp.h);
 	oc->errbuf[0] = '\0';
 
-	alen = strlen("Authorization: SSWS ") + oc->token_len + 1;
-	auth = xmalloc(alen);
-	snprintf(auth, alen, "Authorization: SSWS %s", oc->token);
-	n = curl_slist_append(hl, auth);
-	explicit_bzero(auth, alen);
-	free(auth);
-	if (n == NULL)
-		goto out;
-	hl = n;
+	if (oc->auth != NULL) {
+		/* OAuth (oauth.c): Authorization and DPoP lines of its own. */
+		if (oc->auth->headers(oc->auth_ctx, "GET", url, &hl) != 0)
+			goto out;
+	} else {
+		alen = strlen("Authorization: SSWS ") + oc->token_len + 1;
+		auth = xmalloc(alen);
+		snprintf(auth, alen, "Authorization: SSWS %s", oc->token);
+		n = curl_slist_append(hl, auth);
+		explicit_bzero(auth, alen);
+		free(auth);
+		if (n == NULL)
+			goto out;
+		hl = n;
+	}
 	n = curl_slist_append(hl, "Accept: application/json");
 	if (n == NULL)
 		goto out;
@@ -715,7 +766,7 @@ static okerr
 get_with_retries(struct okta_client *oc, const char *url)
 {
 	char where[OKTA_URL_MAX / 16], reason[CURL_ERROR_SIZE], summary[256];
-	unsigned transport_tries = 0, rate_tries = 0;
+	unsigned transport_tries = 0, rate_tries = 0, auth_tries = 0;
 	CURLcode cc;
 	long status;
 	okerr rc;
@@ -728,7 +779,7 @@ get_with_retries(struct okta_client *oc, const char *url)
 		set_error(oc, "the domain \"%s\" is not a host name", oc->domain);
 		return OK_ERR_CONFIG;
 	}
-	if (!token_is_sane(oc->token)) {
+	if (oc->auth == NULL && !token_is_sane(oc->token)) {
 		/* Never send it: a CR or LF in it would add header lines. */
 		set_error(oc, "the token holds characters no Okta token has (spaces, "
 		    "control characters or none at all)");
@@ -739,6 +790,9 @@ get_with_retries(struct okta_client *oc, const char *url)
 			set_error(oc, "GET %s: stopped", where);
 			return OK_ERR_INTERRUPTED;
 		}
+		if (oc->auth != NULL &&
+		    (rc = oc->auth->prepare(oc->auth_ctx, oc)) != OK_SUCCESS)
+			return rc;
 		oc->http_status = 0;
 		cc = perform_once(oc, url);
 		if (cc != CURLE_OK) {
@@ -777,6 +831,13 @@ get_with_retries(struct okta_client *oc, const char *url)
 		oc->http_status = status;
 		update_rate(oc, url);
 		debug_f("GET %s: %ld, %zu bytes", where, status, oc->resp.len);
+		/* A renewed token or a new DPoP nonce: the same page again,
+		 * a bounded number of times. */
+		if (oc->auth != NULL && oc->auth->after(oc->auth_ctx, oc, status,
+		    &oc->resp.h) && ++auth_tries <= 3) {
+			oc->stats.retries++;
+			continue;
+		}
 		if (status >= 200 && status <= 299) {
 			if (!is_json_type(oc->resp.h.content_type)) {
 				set_error(oc, "GET %s: the answer is \"%s\", not JSON; "
@@ -796,6 +857,19 @@ get_with_retries(struct okta_client *oc, const char *url)
 			}
 			oc->stats.rate_waits++;
 			oc->stats.retries++;
+			/* The headers report the org's bucket; a token or OAuth
+			 * app capped at a share of it hits its own limit while
+			 * they still show plenty left.  The reset is still the
+			 * time to come back. */
+			if (oc->resp.h.rl_remaining > 0 && !oc->warned_token_limit) {
+				oc->warned_token_limit = 1;
+				warn("GET %s: Okta answered 429 although %ld of %ld "
+				    "requests are left in the org's rate limit: this "
+				    "token or OAuth app probably has a smaller limit of "
+				    "its own (Okta's per-token rate limit); waiting for "
+				    "the reset", where, oc->resp.h.rl_remaining,
+				    oc->resp.h.rl_limit);
+			}
 			debug_f("GET %s: 429, waiting %ld ms for the rate limit to reset",
 			    where, rate_wait_ms(oc, rate_tries));
 			(void)wait_ms(oc, rate_wait_ms(oc, rate_tries));
@@ -1091,7 +1165,8 @@ okerr
 okta_check_dns(struct okta_client *oc)
 {
 	struct addrinfo hints, *res = NULL, *ai;
-	char addr[INET6_ADDRSTRLEN], list[256];
+	char addr[INET6_ADDRSTRLEN], list[256], *proxy_host = NULL;
+	const char *host = oc->host;
 	size_t used = 0;
 	int gai, shown = 0;
 
@@ -1100,20 +1175,36 @@ okta_check_dns(struct okta_client *oc)
 		set_error(oc, "\"%s\" is not a host name", oc->domain);
 		return OK_ERR_DNS;
 	}
+	/* Through a proxy, the proxy resolves Okta's name: what must
+	 * resolve here is the proxy's. */
+	if (oc->proxy != NULL) {
+		CURLU *u = curl_url();
+
+		if (u == NULL || curl_url_set(u, CURLUPART_URL, oc->proxy, 0) != CURLUE_OK ||
+		    curl_url_get(u, CURLUPART_HOST, &proxy_host, 0) != CURLUE_OK) {
+			curl_url_cleanup(u);
+			set_error(oc, "the proxy %s is not a URL", oc->proxy);
+			return OK_ERR_DNS;
+		}
+		curl_url_cleanup(u);
+		host = proxy_host;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	gai = getaddrinfo(oc->host, NULL, &hints, &res);
+	gai = getaddrinfo(host, NULL, &hints, &res);
 	if (gai == EAI_AGAIN) {
 		/* No answer at all: more likely the resolver than the name. */
-		set_error(oc, "no DNS server answered for %s (%s); check the name "
-		    "servers in /etc/resolv.conf and the network", oc->host,
-		    gai_strerror(gai));
+		set_error(oc, "no DNS server answered for %s%s (%s); check the name "
+		    "servers in /etc/resolv.conf and the network",
+		    proxy_host ? "the proxy " : "", host, gai_strerror(gai));
+		curl_free(proxy_host);
 		return OK_ERR_DNS;
 	}
 	if (gai != 0) {
-		set_error(oc, "%s does not resolve (%s)", oc->host,
-		    gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
+		set_error(oc, "%s%s does not resolve (%s)", proxy_host ? "the proxy " : "",
+		    host, gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
+		curl_free(proxy_host);
 		return OK_ERR_DNS;
 	}
 	list[0] = '\0';
@@ -1130,8 +1221,10 @@ okta_check_dns(struct okta_client *oc)
 		shown++;
 	}
 	freeaddrinfo(res);
-	snprintf(oc->detail, sizeof(oc->detail), "%s resolves to %s", oc->host,
-	    shown ? list : "an address");
+	snprintf(oc->detail, sizeof(oc->detail), "%s%s resolves to %s%s",
+	    proxy_host ? "the proxy " : "", host, shown ? list : "an address",
+	    proxy_host ? " (it resolves Okta's name)" : "");
+	curl_free(proxy_host);
 	return OK_SUCCESS;
 }
 
@@ -1164,7 +1257,14 @@ connect_only(struct okta_client *oc, int tls)
 	u = curl_url();
 	if (h == NULL || u == NULL || setup_handle(oc, h) != 0)
 		goto out;
-	if (curl_url_set(u, CURLUPART_URL, oc->base, 0) != CURLUE_OK ||
+	/* The TCP check goes to the first hop: the proxy when there is one
+	 * (the TLS check then tunnels through it to Okta). */
+	if (!tls && oc->proxy != NULL) {
+		if (curl_url_set(u, CURLUPART_URL, oc->proxy, 0) != CURLUE_OK ||
+		    curl_url_set(u, CURLUPART_SCHEME, "http", 0) != CURLUE_OK ||
+		    curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
+			goto out;
+	} else if (curl_url_set(u, CURLUPART_URL, oc->base, 0) != CURLUE_OK ||
 	    curl_url_set(u, CURLUPART_PORT, oc->port, 0) != CURLUE_OK ||
 	    (!tls && curl_url_set(u, CURLUPART_SCHEME, "http", 0) != CURLUE_OK) ||
 	    curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
@@ -1196,8 +1296,9 @@ connect_only(struct okta_client *oc, int tls)
 	if (curl_easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port) != CURLE_OK)
 		port = 0;
 	if (!tls) {
-		snprintf(oc->detail, sizeof(oc->detail), "connected to %s port %ld",
-		    ip != NULL ? ip : oc->host, port);
+		snprintf(oc->detail, sizeof(oc->detail), "connected to %s%s port %ld",
+		    oc->proxy != NULL ? "the proxy " : "", ip != NULL ? ip : oc->host,
+		    port);
 	} else {
 		if (curl_easy_getinfo(h, CURLINFO_CERTINFO, &ci) == CURLE_OK &&
 		    ci != NULL && ci->num_of_certs > 0) {
@@ -1240,4 +1341,142 @@ okerr
 okta_check_tls(struct okta_client *oc)
 {
 	return connect_only(oc, 1);
+}
+
+/* --- another way to authenticate (okta.h: okta_auth_ops) ---------------- */
+
+void
+okta_set_auth(struct okta_client *oc, const struct okta_auth_ops *ops, void *ctx)
+{
+	oc->auth = ops;
+	oc->auth_ctx = ctx;
+}
+
+const char *
+okta_base_url(const struct okta_client *oc)
+{
+	return oc->base;
+}
+
+void
+okta_set_error(struct okta_client *oc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(oc->last_error, sizeof(oc->last_error), fmt, ap);
+	va_end(ap);
+}
+
+/* One POST of form on the keep-alive handle; the handle is put back to
+ * GET afterwards.  The header list is wiped (it may hold a DPoP proof). */
+static CURLcode
+post_once(struct okta_client *oc, const char *url, const char *form,
+    struct curl_slist *extra)
+{
+	struct curl_slist *hl = NULL, *n, *s;
+	long connects = 0;
+	CURLcode cc = CURLE_OUT_OF_MEMORY;
+
+	oc->resp.len = 0;
+	oc->resp.overflow = 0;
+	okta_headers_reset(&oc->resp.h);
+	oc->errbuf[0] = '\0';
+	if ((n = curl_slist_append(hl, "Accept: application/json")) == NULL)
+		goto out;
+	hl = n;
+	if ((n = curl_slist_append(hl,
+	    "Content-Type: application/x-www-form-urlencoded")) == NULL)
+		goto out;
+	hl = n;
+	for (s = extra; s != NULL; s = s->next) {
+		if ((n = curl_slist_append(hl, s->data)) == NULL)
+			goto out;
+		hl = n;
+	}
+	cc = curl_easy_setopt(oc->curl, CURLOPT_URL, url);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(oc->curl, CURLOPT_HTTPHEADER, hl);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(oc->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(form));
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(oc->curl, CURLOPT_POSTFIELDS, form);
+	if (cc == CURLE_OK) {
+		oc->stats.requests++;
+		cc = curl_easy_perform(oc->curl);
+		if (curl_easy_getinfo(oc->curl, CURLINFO_NUM_CONNECTS, &connects) ==
+		    CURLE_OK && connects > 0)
+			oc->stats.connects += (unsigned long)connects;
+	}
+	/* Back to GET, and no pointer left to the list freed below. */
+	if ((curl_easy_setopt(oc->curl, CURLOPT_HTTPGET, 1L) != CURLE_OK ||
+	    curl_easy_setopt(oc->curl, CURLOPT_HTTPHEADER, NULL) != CURLE_OK) &&
+	    cc == CURLE_OK)
+		cc = CURLE_FAILED_INIT;
+out:
+	for (s = hl; s != NULL; s = s->next)
+		explicit_bzero(s->data, strlen(s->data));
+	curl_slist_free_all(hl);
+	return cc;
+}
+
+okerr
+okta_post_form(struct okta_client *oc, const char *path, char *form,
+    struct curl_slist *extra, long *status, char **body, size_t *len,
+    const struct okta_headers **h)
+{
+	char *url, reason[CURL_ERROR_SIZE];
+	unsigned tries = 0;
+	CURLcode cc;
+	okerr rc;
+	int transient;
+
+	*status = 0;
+	*body = NULL;
+	*len = 0;
+	*h = &oc->resp.h;
+	if (oc->host == NULL) {
+		set_error(oc, "the domain \"%s\" is not a host name", oc->domain);
+		explicit_bzero(form, strlen(form));
+		return OK_ERR_CONFIG;
+	}
+	url = xasprintf("%s%s", oc->base, path);
+	for (;;) {
+		if (stopped(oc)) {
+			set_error(oc, "POST %s: stopped", path);
+			rc = OK_ERR_INTERRUPTED;
+			break;
+		}
+		cc = post_once(oc, url, form, extra);
+		if (cc != CURLE_OK) {
+			rc = map_curl_error(cc, &transient);
+			curl_reason(oc, cc, reason, sizeof(reason));
+			if (rc != OK_ERR_INTERRUPTED && transient &&
+			    ++tries < OKTA_TRANSPORT_ATTEMPTS) {
+				oc->stats.retries++;
+				(void)wait_ms(oc, backoff_ms(oc, tries));
+				continue;
+			}
+			set_error(oc, "POST %s: %s", path, reason);
+			break;
+		}
+		if (curl_easy_getinfo(oc->curl, CURLINFO_RESPONSE_CODE, status) != CURLE_OK)
+			*status = 0;
+		oc->http_status = *status;
+		if (oc->first_date < 0 && oc->resp.h.date >= 0)
+			oc->first_date = oc->resp.h.date;
+		debug_f("POST %s: %ld, %zu bytes", path, *status, oc->resp.len);
+		if (*status >= 500 && *status <= 599 && ++tries < OKTA_TRANSPORT_ATTEMPTS) {
+			oc->stats.retries++;
+			(void)wait_ms(oc, backoff_ms(oc, tries));
+			continue;
+		}
+		*body = oc->resp.body;
+		*len = oc->resp.len;
+		rc = OK_SUCCESS;
+		break;
+	}
+	explicit_bzero(form, strlen(form));
+	free(url);
+	return rc;
 }

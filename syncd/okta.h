@@ -55,6 +55,17 @@ struct okta_stats {
 struct okta_client *okta_client_new(const struct config *c, const char *token);
 void okta_client_free(struct okta_client *oc);     /* accepts NULL */
 
+/*
+ * Send every request of oc (the API, the OAuth token endpoint, the
+ * connection test) through [okta] proxy, with no_proxy and the
+ * user:password of proxy_credentials_file.  Nothing to do without a
+ * proxy.  0, or -1 with a sentence in err (an unusable credentials file).
+ */
+int okta_client_set_proxy(struct okta_client *oc, const struct config *c,
+    char *err, size_t errlen);
+/* The configured proxy, or NULL. */
+const char *okta_client_proxy(const struct okta_client *oc);
+
 /* The last error's detail for the log, e.g. "GET /api/v1/users: 401
  * E0000011 Invalid token provided".  Never contains the token.  "" if none. */
 const char *okta_last_error(const struct okta_client *oc);
@@ -188,6 +199,8 @@ struct okta_headers {
 	long long date;              /* Date, epoch seconds; -1 none */
 	long long rl_reset;          /* X-Rate-Limit-Reset, epoch s; -1 none */
 	long rl_limit, rl_remaining; /* -1 none */
+	char dpop_nonce[256];        /* DPoP-Nonce (RFC 9449), sanitized; "" none */
+	char www_authenticate[512];  /* WWW-Authenticate, sanitized; "" none */
 };
 void okta_headers_reset(struct okta_headers *h);
 /* One header line as libcurl passes it (with CRLF, not NUL-terminated);
@@ -208,5 +221,52 @@ int okta_parse_link_next(const char *value, char *out, size_t outlen);
 /* Parse an RFC 7231 HTTP date ("Thu, 27 Aug 2020 18:19:47 GMT") to epoch
  * seconds; -1 if malformed. */
 long long okta_parse_http_date(const char *s);
+
+/*
+ * Another way to authenticate than the SSWS token: the OAuth service app
+ * of oauth.c.  With it set, a request carries no "Authorization: SSWS";
+ * it asks ops for its header lines instead, and ops sees every answer.
+ */
+struct curl_slist;
+struct okta_auth_ops {
+	/* Before each request, retries included: have a usable credential
+	 * (may call okta_post_form).  OK_SUCCESS, or an error whose detail
+	 * was set with okta_set_error. */
+	okerr (*prepare)(void *ctx, struct okta_client *oc);
+	/* Append the header lines of one request (Authorization, DPoP) to
+	 * *hl; the client wipes and frees them after the request.  0 or -1. */
+	int (*headers)(void *ctx, const char *method, const char *url,
+	    struct curl_slist **hl);
+	/* After each answer to a request of the client: 1 to send the same
+	 * request again (a renewed token, a new DPoP nonce), else 0. */
+	int (*after)(void *ctx, struct okta_client *oc, long status,
+	    const struct okta_headers *h);
+	/* Called by okta_client_free: wipe and free ctx. */
+	void (*release)(void *ctx);
+};
+/* ops and ctx belong to oc from now on (released with it). */
+void okta_set_auth(struct okta_client *oc, const struct okta_auth_ops *ops,
+    void *ctx);
+
+/* One POST of an application/x-www-form-urlencoded body to path on the
+ * domain ("/oauth2/v1/token"), on the same connection, with the extra
+ * header lines and no Authorization; 5xx and broken connections retried.
+ * Any HTTP status is OK_SUCCESS: *status, the body (valid until the next
+ * request; the caller wipes what it must) and its headers tell the rest.
+ * The form is wiped after use. */
+okerr okta_post_form(struct okta_client *oc, const char *path, char *form,
+    struct curl_slist *extra, long *status, char **body, size_t *len,
+    const struct okta_headers **h);
+
+/* "https://" domain: the base of URLs and of a JWT's aud. */
+const char *okta_base_url(const struct okta_client *oc);
+
+/* CLOCK_MONOTONIC in milliseconds (0 if the clock fails), for waits and
+ * token lifetimes. */
+long long okta_mono_ms(void);
+
+/* Set the detail okta_last_error returns. */
+void okta_set_error(struct okta_client *oc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -303,9 +303,12 @@ okta_rate_wait_ms(long long reset, long long date, unsigned attempt)
 	long long ms;
 
 	if (reset >= 0 && date >= 0) {
-		ms = reset > date ? (reset - date) * 1000 : 0;
-		if (ms > OKTA_WAIT_MAX_MS)
-			ms = OKTA_WAIT_MAX_MS;
+		/* Capped in seconds before the multiplication: the reset is
+		 * any number Okta (or whoever answers) sends, and a far one
+		 * overflowed into a negative wait, i.e. none (found by
+		 * tests/fuzz/fuzz_headers.c). */
+		ms = reset > date ? reset - date : 0;
+		ms = ms > OKTA_WAIT_MAX_MS / 1000 ? OKTA_WAIT_MAX_MS : ms * 1000;
 		ms += OKTA_RATE_MARGIN_MS;
 	} else {
 		ms = OKTA_RATE_BACKOFF_MS;
@@ -369,6 +372,8 @@ okta_headers_reset(struct okta_headers *h)
 	h->rl_reset = -1;
 	h->rl_limit = -1;
 	h->rl_remaining = -1;
+	h->dpop_nonce[0] = '\0';
+	h->www_authenticate[0] = '\0';
 }
 
 /* A header value that must be a non-negative decimal number (digits
@@ -459,5 +464,9 @@ okta_headers_parse_line(struct okta_headers *h, const char *line, size_t len)
 		h->rl_remaining = num > 1000000000 ? -1 : (long)num;
 	} else if (header_is(line, namelen, "X-Rate-Limit-Reset")) {
 		h->rl_reset = okta_parse_number(value);
+	} else if (header_is(line, namelen, "DPoP-Nonce")) {
+		okta_sanitize(h->dpop_nonce, sizeof(h->dpop_nonce), value, vlen);
+	} else if (header_is(line, namelen, "WWW-Authenticate")) {
+		okta_sanitize(h->www_authenticate, sizeof(h->www_authenticate), value, vlen);
 	}
 }

@@ -253,19 +253,6 @@ static const char q_groups_rejected[] =
     " UNION ALL SELECT okta_id, okta_name, reason FROM s_bad"
     " WHERE kind = 'group' ORDER BY 2, 1";
 
-/* Why a cached entry leaves: the text for the "removed" lists.  unselected:
- * the reason when Okta still has the entry but the sync no longer takes it. */
-static const char *
-removal_reason(sqlite3_stmt *st, int reject_col, int seen_col,
-    const char *unselected)
-{
-	if (sqlite3_column_type(st, reject_col) != SQLITE_NULL)
-		return (const char *)sqlite3_column_text(st, reject_col);
-	if (sqlite3_column_int(st, seen_col) > 0)
-		return unselected;
-	return "no longer in Okta (deleted, or not visible to the token)";
-}
-
 static const char *
 col(sqlite3_stmt *st, int i)
 {
@@ -329,6 +316,8 @@ struct plan_section {
 	const char *id_upper;       /* ... as the table's removed note says it */
 	const char *rejected_name;  /* JSON key of a rejected entry's Okta name */
 	const char *unselected;     /* removal reason: in Okta, not synced */
+	const char *unseen;         /* removal reason: not met in Okta; NULL:
+	                             * "no longer in Okta (...)" */
 	const char *q_added, *q_modified, *q_removed, *q_rejected, *q_unchanged;
 	/* The columns of q_added, in order, for JSON; ends with a NULL name. */
 	const struct plan_field *added;
@@ -445,6 +434,34 @@ table_change(FILE *out, sqlite3_stmt *st, const struct plan_field *f, int c)
 	field_change(out, f->name, old, new);
 }
 
+/* Why a cached entry leaves, for the "removed" lists: its reject reason, or
+ * s->unselected (still in Okta, no longer synced), or s->unseen (not met
+ * in Okta at all). */
+static const char *
+removal_reason(sqlite3_stmt *st, int reject_col, int seen_col,
+    const struct plan_section *s)
+{
+	if (sqlite3_column_type(st, reject_col) != SQLITE_NULL)
+		return (const char *)sqlite3_column_text(st, reject_col);
+	if (sqlite3_column_int(st, seen_col) > 0)
+		return s->unselected;
+	return s->unseen != NULL ? s->unseen :
+	    "no longer in Okta (deleted, or not visible to the token)";
+}
+
+/* The users section as this plan prints it: with members_only the users
+ * come from the member listings, so one not met there may well still be
+ * in Okta, only out of the synced groups. */
+static struct plan_section
+users_section_for(const struct plan_notes *notes)
+{
+	struct plan_section s = users_section;
+
+	if (notes != NULL && notes->users_from_members)
+		s.unseen = "no longer a member of a synced group (or no longer in Okta)";
+	return s;
+}
+
 /* Print one section of the table: its heading and its added, modified,
  * removed and (with show_unchanged) unchanged entries.  0 or -1 (the
  * message in db). */
@@ -472,7 +489,7 @@ table_section(sqlite3 *db, FILE *out, const struct plan_section *s,
 	while (sqlite3_step(st) == SQLITE_ROW)
 		fprintf(out, "  - %-24s %s %lld: %s (the %s stays reserved)\n",
 		    col(st, 1), s->id_name, sqlite3_column_int64(st, 2),
-		    removal_reason(st, 3, 4, s->unselected), s->id_upper);
+		    removal_reason(st, 3, 4, s), s->id_upper);
 	if (show_unchanged) {
 		if (next_query(db, &st, s->q_unchanged) != 0)
 			goto out;
@@ -497,6 +514,7 @@ int
 plan_print_table(sqlite3 *db, FILE *out, const struct plan_counts *pc,
     const struct plan_notes *notes, int show_unchanged)
 {
+	struct plan_section us = users_section_for(notes);
 	sqlite3_stmt *st = NULL;
 	char esc[300];
 	int rc = -1;
@@ -504,7 +522,7 @@ plan_print_table(sqlite3 *db, FILE *out, const struct plan_counts *pc,
 
 	fprintf(out, "%s\n", notes->dry_run ? "Plan (dry run: nothing is changed)" :
 	    "Plan");
-	if (table_section(db, out, &users_section, show_unchanged) != 0 ||
+	if (table_section(db, out, &us, show_unchanged) != 0 ||
 	    table_section(db, out, &groups_section, show_unchanged) != 0)
 		goto out;
 
@@ -668,7 +686,7 @@ json_section(sqlite3 *db, FILE *out, const struct plan_section *s,
 		jstr_member(out, &first, "name", col(st, 1));
 		jnum_member(out, &first, s->id_name, sqlite3_column_int64(st, 2));
 		jstr_member(out, &first, "reason",
-		    removal_reason(st, 3, 4, s->unselected));
+		    removal_reason(st, 3, 4, s));
 		fputs("}", out);
 	}
 	fputs("],\"rejected\":[", out);
@@ -727,6 +745,7 @@ int
 plan_print_json(sqlite3 *db, FILE *out, const struct plan_counts *pc,
     const struct plan_notes *notes, int show_unchanged)
 {
+	struct plan_section us = users_section_for(notes);
 	size_t i;
 
 	fprintf(out, "\"dry_run\":%s,\"counts\":{\"users\":",
@@ -738,7 +757,7 @@ plan_print_json(sqlite3 *db, FILE *out, const struct plan_counts *pc,
 	    pc->memberships_added, pc->memberships_removed);
 
 	fputs(",", out);
-	if (json_section(db, out, &users_section, show_unchanged) != 0)
+	if (json_section(db, out, &us, show_unchanged) != 0)
 		return -1;
 	fputs(",", out);
 	if (json_section(db, out, &groups_section, show_unchanged) != 0)

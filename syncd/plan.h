@@ -55,6 +55,7 @@ struct plan_notes {
 	const char *const *warnings;   /* NULL-terminated or NULL */
 	const char *refused;           /* NULL unless the guard refused */
 	int dry_run;
+	int users_from_members;        /* members_only: users only from member listings */
 };
 
 /*

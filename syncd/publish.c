@@ -8,16 +8,20 @@
  * by user for the supplementary GIDs.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "log.h"
 #include "paths.h"
 #include "publish.h"
 #include "snapshot.h"
+#include "tombstone.h"
 #include "xmalloc.h"
 
 /* A growable list of strings packed into one buffer. */
@@ -156,6 +160,38 @@ remove_stale_temporaries(const char *dir)
 	closedir(dp);
 }
 
+static int
+add_tombstone(void *ctx, const struct snap_tombstone *t)
+{
+	return snap_writer_add_tombstone(ctx, t) != 0 ? 1 : 0;
+}
+
+int
+publish_record_identity(sqlite3 *db, const char *path, char *err,
+    size_t errlen)
+{
+	struct stat sb;
+	char e[128];
+
+	if (stat(path, &sb) != 0) {
+		snprintf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (cache_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
+		return -1;
+	if (cache_meta_set_int(db, "snapshot_dev", (long long)sb.st_dev) != 0 ||
+	    cache_meta_set_int(db, "snapshot_ino", (long long)sb.st_ino) != 0 ||
+	    cache_meta_set_int(db, "snapshot_mtime_ns",
+	    (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec) != 0 ||
+	    cache_meta_set_int(db, "snapshot_size", (long long)sb.st_size) != 0) {
+		snprintf(err, errlen, "recording the snapshot's identity: %s",
+		    sqlite3_errmsg(db));
+		cache_exec(db, "ROLLBACK", e, sizeof(e));
+		return -1;
+	}
+	return cache_exec(db, "COMMIT", err, errlen);
+}
+
 /*
  * The three scans read no joins: users and groups are kept in memory in
  * okta_id order (the tables' primary key order, so no sort), and the
@@ -177,7 +213,7 @@ publish_snapshot(sqlite3 *db, const struct config *c,
 	size_t nusers = 0, capusers = 0, ngroups = 0, capgroups = 0;
 	uint32_t *pair_user = NULL, *pair_gid = NULL, *gids = NULL;
 	size_t npairs = 0, cappairs = 0, *start = NULL, i, gi;
-	char *path = NULL;
+	char *path = NULL, ident_err[256];
 	okerr rc = OK_ERR_PUBLISH;
 	int r;
 	uint32_t pub_users = 0, pub_groups = 0;
@@ -188,6 +224,14 @@ publish_snapshot(sqlite3 *db, const struct config *c,
 	w = snap_writer_open(path, err, errlen);
 	if (w == NULL)
 		goto out;
+	/* [pam] travels in the snapshot: pam_okta never reads the config. */
+	{
+		struct snap_policy pol;
+
+		config_pam_policy(c, &pol);
+		if (snap_writer_set_policy(w, &pol) != 0)
+			goto werror;
+	}
 
 	/* Users (and their private groups), in okta_id order. */
 	/* Column 8: an adopted user whose local group stands in for its
@@ -330,6 +374,16 @@ publish_snapshot(sqlite3 *db, const struct config *c,
 			goto werror;
 	}
 
+	/* The users who left the host (tombstone.h). */
+	r = tomb_for_each(db, c, (long long)time(NULL), add_tombstone, w, err,
+	    errlen);
+	if (r > 0)
+		goto werror;
+	if (r < 0) {
+		rc = OK_ERR_CACHE;
+		goto out;
+	}
+
 	memset(&meta, 0, sizeof(meta));
 	meta.last_sync = (int64_t)last_sync;
 	meta.generation = generation;
@@ -340,6 +394,12 @@ publish_snapshot(sqlite3 *db, const struct config *c,
 	    (double)clock() / CLOCKS_PER_SEC);
 	w = NULL;
 	rc = r == 0 ? OK_SUCCESS : OK_ERR_PUBLISH;
+	/* What status compares the file with (part of a publish: a failure
+	 * here is logged, the snapshot is in place all the same). */
+	if (rc == OK_SUCCESS && publish_record_identity(db, path, ident_err,
+	    sizeof(ident_err)) != 0)
+		warn("the snapshot is published, but %s; okta-sync status may "
+		    "report it as replaced", ident_err);
 	goto out;
 
 werror:

@@ -31,10 +31,10 @@
  * too), groups with `lastUpdated gt W or lastMembershipUpdated gt W`, and
  * the members of those groups only -- and the same validation, plan and
  * apply run as for a full sync, so the result is the one a full sync
- * gives.  W is the watermark minus OVERLAP_SECONDS: Okta's timestamps
- * have one-second resolution, so an entry changed in the same second as
- * the watermark must come again (it is de-duplicated by the staging
- * tables' primary keys).  The watermark is the server's Date at the first
+ * gives.  W is the watermark minus OVERLAP_SECONDS (see there for why
+ * that much): an entry changed in the same second as the watermark, or
+ * shown late by Okta's listings, must come again (it is de-duplicated by
+ * the staging tables' primary keys).  The watermark is the server's Date at the first
  * response of the run, but never later than the newest lastUpdated seen
  * (or the previous watermark), so a server clock ahead of its data cannot
  * skip changes; it is stored in the meta table ("incr_since", epoch s) in
@@ -67,11 +67,14 @@
 
 #include "adopt.h"
 #include "cache.h"
+#include "crashpoint.h"
 #include "idalloc.h"
 #include "lock.h"
 #include "runlog.h"
+#include "tombstone.h"
 #include "log.h"
 #include "map.h"
+#include "oauth.h"
 #include "okta.h"
 #include "plan.h"
 #include "publish.h"
@@ -138,9 +141,18 @@ strset_free(struct strset *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Okta timestamps have one-second resolution: fetch this much before the
- * watermark again. */
-#define OVERLAP_SECONDS 2
+/*
+ * Fetch this much before the watermark again.  Two seconds would cover
+ * the one-second resolution of Okta's timestamps alone; the rest covers
+ * what the watermark cannot see: a change stamped just before the
+ * watermark that Okta's listings (served from an eventually consistent
+ * index) show only a little later, and the skew between the Okta nodes
+ * that stamp lastUpdated and the one whose Date set the watermark (NTP
+ * keeps those well within a second).  Entries fetched twice are merged by
+ * the staging tables' keys, so the cost is only re-listing what changed
+ * in the last two minutes.
+ */
+#define OVERLAP_SECONDS 120
 /* Entries the last sync rejected are fetched again by id, REFETCH_BATCH
  * ids a request (and each user's groups, one request a user), unless
  * there are more than REFETCH_MAX: then a full sync costs less. */
@@ -362,6 +374,7 @@ config_fingerprint(const struct config *c)
 	h = fp_str(h, c->shell_attribute);
 	h = fp_num(h, (long long)c->primary_group);
 	h = fp_num(h, c->primary_gid);
+	h = fp_num(h, c->group_types);
 	h = fp_str(h, c->domain);
 	return (long long)(h >> 1);
 }
@@ -630,13 +643,15 @@ member_cb(void *ctx, json_object *item)
 	if (stopped(x) || x->failed)
 		return 1;
 	/*
-	 * Incremental with members_only: a member that is neither in the
-	 * cache nor among the changed users was out of scope until now; its
-	 * member entry is the whole user object, so it is staged from it,
-	 * as the full listing would have.  (Without members_only every user
-	 * the token sees is in the cache already.)
+	 * With members_only the users come from here: a member entry is the
+	 * whole user object, so the first time a user is met it is staged
+	 * from it, as a users listing would have.  A full sync lists no
+	 * users at all then (two groups of 50 cost a few requests, not the
+	 * whole directory); an incremental one meets here the members that
+	 * are neither in the cache nor among the changed users.  (Without
+	 * members_only every user the token sees is staged already.)
 	 */
-	if (x->incremental && x->c->members_only && names_okta_id_valid(id) &&
+	if (x->c->members_only && names_okta_id_valid(id) &&
 	    !strset_has(&x->seen_users, id) && user_cb(x, item) != 0)
 		return 1;
 	if (!names_okta_id_valid(id) || !strset_has(&x->seen_users, id))
@@ -821,7 +836,7 @@ fetch_changes(struct sync_ctx *x, struct okta_client *oc)
 	    " last_updated, last_membership_updated FROM main.groups;"
 	    "INSERT INTO s_members (group_id, user_id)"
 	    " SELECT group_id, user_id FROM main.memberships;";
-	char since[40], *filter;
+	char since[40], *filter, *types;
 	sqlite3_stmt *st = NULL;
 	okerr rc;
 
@@ -855,8 +870,14 @@ fetch_changes(struct sync_ctx *x, struct okta_client *oc)
 	free(filter);
 	if (rc != OK_SUCCESS)
 		return rc;
-	filter = xasprintf("lastUpdated gt \"%s\" or lastMembershipUpdated gt"
-	    " \"%s\"", since, since);
+	types = config_group_type_filter(x->c);
+	if (types != NULL)
+		filter = xasprintf("(lastUpdated gt \"%s\" or lastMembershipUpdated"
+		    " gt \"%s\") and (%s)", since, since, types);
+	else
+		filter = xasprintf("lastUpdated gt \"%s\" or lastMembershipUpdated"
+		    " gt \"%s\"", since, since);
+	free(types);
 	rc = okta_list_groups(oc, filter, group_cb, x);
 	progress_next(x);
 	free(filter);
@@ -871,7 +892,7 @@ fetch(struct sync_ctx *x, struct okta_client *oc, struct sync_result *res)
 	sqlite3_stmt *sg = NULL;
 	char **gids = NULL;
 	size_t ngids = 0, i;
-	okerr rc;
+	okerr rc = OK_SUCCESS;
 
 	if (sqlite3_prepare_v2(x->db, "INSERT OR REPLACE INTO s_users (okta_id,"
 	    " name, gecos, home, shell, status, login, email, first_name,"
@@ -905,15 +926,25 @@ fetch(struct sync_ctx *x, struct okta_client *oc, struct sync_result *res)
 		x->nchanged = 0;
 	} else {
 		/* Every user: the plain listing omits DEPROVISIONED users,
-		 * so they come from a second, filtered listing. */
-		rc = okta_list_users(oc, NULL, user_cb, x);
-		progress_next(x);
-		if (rc == OK_SUCCESS)
-			rc = okta_list_users(oc, "status eq \"DEPROVISIONED\"",
-			    user_cb, x);
-		progress_next(x);
-		if (rc == OK_SUCCESS)
-			rc = okta_list_groups(oc, NULL, group_cb, x);
+		 * so they come from a second, filtered listing.  With
+		 * members_only, the member listings below bring every user
+		 * in scope (whatever their status), and no one else counts. */
+		if (!x->c->members_only) {
+			rc = okta_list_users(oc, NULL, user_cb, x);
+			progress_next(x);
+			if (rc == OK_SUCCESS)
+				rc = okta_list_users(oc, "status eq \"DEPROVISIONED\"",
+				    user_cb, x);
+			progress_next(x);
+		}
+		if (rc == OK_SUCCESS) {
+			/* Only the configured group types: by default not
+			 * Everyone, whose members are the whole directory. */
+			char *types = config_group_type_filter(x->c);
+
+			rc = okta_list_groups(oc, types, group_cb, x);
+			free(types);
+		}
 		progress_next(x);
 		if (rc != OK_SUCCESS || x->failed)
 			goto fail;
@@ -995,11 +1026,26 @@ static const char check_private_sql[] =
     " WHERE reject IS NULL AND in_scope"
     " AND name IN (SELECT name FROM local_groups)"
     /* An adopted user's local group stands in for it (adopt.h). */
-    " AND okta_id NOT IN (SELECT okta_id FROM temp.adopted);"
-    "UPDATE s_users SET reject = 'user name \"' || name ||"
-    " '\" is the name of a synced Okta group, so its private group cannot"
-    " be made'"
-    " WHERE reject IS NULL AND in_scope AND name IN (SELECT name FROM v_groups);";
+    " AND okta_id NOT IN (SELECT okta_id FROM temp.adopted);";
+
+/*
+ * An Okta group named like an Okta user (user-private groups): the user
+ * keeps the name and the private group, the group is rejected.  Decided
+ * this way round because whoever may create a group in Okta could
+ * otherwise lock any user out of every host by naming a group after them
+ * (issue 14).  Run after the user checks, so that only a user who is
+ * really synced holds the name.
+ */
+static const char check_group_clash_sql[] =
+    /* (Only validated names and Okta ids go into the reason: plans and
+     * status print it as it is.) */
+    "UPDATE s_groups SET reject = 'group name \"' || name ||"
+    " '\" is taken by the Okta user ' || name || ' (' || (SELECT u.okta_id"
+    " FROM s_users u WHERE u.name = s_groups.name AND u.reject IS NULL"
+    " AND u.in_scope ORDER BY u.okta_id LIMIT 1) || ') and their private"
+    " group; the user keeps it: rename the group in Okta'"
+    " WHERE reject IS NULL AND name IN (SELECT name FROM s_users"
+    " WHERE reject IS NULL AND in_scope);";
 
 static const char check_dup_users_sql[] =
     "DROP TABLE IF EXISTS temp.dup_u;"
@@ -1069,6 +1115,31 @@ taken_reason(struct sync_ctx *x, const char *what, uint32_t id, int r)
 }
 
 /*
+ * Why an ID from an attribute does not fit [min, max], naming the range it
+ * missed.  A user's range in user-private-group mode is where the UID
+ * range and the GID range overlap (the UID is also its group's GID), so
+ * say which of the two it is outside: printing the overlap as "the range"
+ * sent admins looking at the wrong setting.
+ */
+static char *
+id_range_reason(const struct config *c, enum id_kind kind, const char *what,
+    uint32_t id, uint32_t min, uint32_t max)
+{
+	if (kind == ID_KIND_USER && c->primary_group == PRIMARY_GROUP_USER_PRIVATE &&
+	    id >= c->uid_min && id <= c->uid_max)
+		return xasprintf("uid %u from the uid attribute is inside the UID "
+		    "range, but its user-private group's GID %u is outside the "
+		    "GID range %u-%u ([posix] gid_min, gid_max)", id, id,
+		    c->gid_min, c->gid_max);
+	if (kind == ID_KIND_USER)
+		return xasprintf("uid %u from the uid attribute is outside the UID "
+		    "range %u-%u ([posix] uid_min, uid_max)", id, c->uid_min,
+		    c->uid_max);
+	return xasprintf("%s %u from the %s attribute is outside the GID range "
+	    "%u-%u ([posix] gid_min, gid_max)", what, id, what, min, max);
+}
+
+/*
  * Pass one for one kind: attribute IDs are claimed, existing IDs kept;
  * entries that need a new ID are returned in `pending` in Okta id order.
  * sql columns: okta_id, attr, cached id, earliest allocation.
@@ -1104,8 +1175,7 @@ ids_pass_one(struct sync_ctx *x, const char *sql, enum id_kind kind,
 			e = idr_push(done, okta_id);
 			e->id = id;
 			if (id < min || id > max)
-				e->reject = xasprintf("%s %u from the %s attribute is "
-				    "outside the range %u-%u", what, id, what, min, max);
+				e->reject = id_range_reason(x->c, kind, what, id, min, max);
 			else if ((r = idalloc_claim(x->ids, id, okta_id, kind)) != 0)
 				e->reject = taken_reason(x, what, id, r);
 			continue;
@@ -1319,6 +1389,8 @@ validate(struct sync_ctx *x)
 	    (x->c->primary_group == PRIMARY_GROUP_USER_PRIVATE &&
 	    exec(x, check_private_sql) != 0) ||
 	    exec(x, check_dup_users_sql) != 0 ||
+	    (x->c->primary_group == PRIMARY_GROUP_USER_PRIVATE &&
+	    exec(x, check_group_clash_sql) != 0) ||
 	    assign_ids(x) != 0 ||
 	    adopt_after_ids(x->db, x->err, sizeof(x->err)) != 0) {
 		exec(x, "ROLLBACK");
@@ -1551,6 +1623,7 @@ sync_run(const struct config *c, const struct sync_opts *opts,
 	struct plan_counts pc;
 	struct plan_notes notes;
 	char *token = NULL, *refused = NULL, err[512];
+	struct oauth *oa = NULL;     /* auth = oauth: handed to oc */
 	int lockfd = -1, planned = 0, applied = 0;
 	long long run_id = 0, fingerprint = config_fingerprint(c), since = 0;
 	unsigned long long generation;
@@ -1566,8 +1639,12 @@ sync_run(const struct config *c, const struct sync_opts *opts,
 	if (c->ngroups > 0)
 		x.group_seen = xcalloc(c->ngroups, 1);
 
-	token = config_read_token(c, err, sizeof(err));
-	if (token == NULL) {
+	/* The secret is checked and read before anything else happens. */
+	if (c->auth_oauth)
+		oa = oauth_new(c, err, sizeof(err));
+	else
+		token = config_read_token(c, err, sizeof(err));
+	if (token == NULL && oa == NULL) {
 		snprintf(res->message, sizeof(res->message), "%s", err);
 		rc = OK_ERR_TOKEN_FILE;
 		goto out;
@@ -1611,13 +1688,23 @@ sync_run(const struct config *c, const struct sync_opts *opts,
 	res->incremental = x.incremental;
 
 	oc = okta_client_new(c, token);
-	explicit_bzero(token, strlen(token));
+	if (token != NULL)
+		explicit_bzero(token, strlen(token));
 	free(token);
 	token = NULL;
+	if (oc != NULL && oa != NULL) {
+		oauth_attach(oa, oc);
+		oa = NULL;
+	}
 	if (oc == NULL) {
 		snprintf(res->message, sizeof(res->message),
 		    "cannot initialise the HTTP client");
 		rc = OK_ERR_INTERNAL;
+		goto out;
+	}
+	if (okta_client_set_proxy(oc, c, err, sizeof(err)) != 0) {
+		snprintf(res->message, sizeof(res->message), "%s", err);
+		rc = OK_ERR_CONFIG;
 		goto out;
 	}
 	/*
@@ -1661,12 +1748,15 @@ sync_run(const struct config *c, const struct sync_opts *opts,
 	notes.warnings = (const char *const *)x.warnings;
 	notes.refused = refused;
 	notes.dry_run = opts->dry_run;
+	notes.users_from_members = c->members_only;
 	if (opts->out != NULL && opts->format == PLAN_FORMAT_TABLE)
 		plan_print_table(x.db, opts->out, &pc, &notes, opts->show_unchanged);
 	else if (opts->out != NULL && opts->format == PLAN_FORMAT_JSON) {
 		fputs("{", opts->out);
 		plan_print_json(x.db, opts->out, &pc, &notes, opts->show_unchanged);
 	}
+	if (opts->out != NULL && opts->format != PLAN_FORMAT_NONE)
+		tomb_print_plan(x.db, c, opts->out, opts->format == PLAN_FORMAT_JSON);
 	planned = 1;
 	if (opts->out == NULL || opts->format == PLAN_FORMAT_NONE)
 		plan_log_rejects(x.db);
@@ -1699,6 +1789,7 @@ sync_run(const struct config *c, const struct sync_opts *opts,
 	exec(&x, "PRAGMA foreign_keys = OFF");
 	generation = (unsigned long long)cache_meta_get_int(x.db, "generation", 0) + 1;
 	if (exec(&x, "BEGIN IMMEDIATE") != 0 ||
+	    tomb_record(x.db, c, (long long)time(NULL), x.err, sizeof(x.err)) != 0 ||
 	    plan_apply(x.db, &pc, (long long)time(NULL), x.err, sizeof(x.err)) != 0 ||
 	    adopt_apply(x.db, x.err, sizeof(x.err)) != 0 ||
 	    record_run(&x, started, &pc, res->requests, &run_id) != 0 ||
@@ -1706,7 +1797,7 @@ sync_run(const struct config *c, const struct sync_opts *opts,
 	    cache_meta_set_int(x.db, "last_sync", (long long)time(NULL)) != 0 ||
 	    cache_meta_set_int(x.db, "incr_since", since) != 0 ||
 	    cache_meta_set_int(x.db, "incr_config", fingerprint) != 0 ||
-	    exec(&x, "COMMIT") != 0) {
+	    crashpoint("before-commit") != 0 || exec(&x, "COMMIT") != 0) {
 		snprintf(res->message, sizeof(res->message), "applying the plan: %.400s",
 		    x.err[0] ? x.err : sqlite3_errmsg(x.db));
 		cache_exec(x.db, "ROLLBACK", err, sizeof(err));
@@ -1719,6 +1810,7 @@ sync_run(const struct config *c, const struct sync_opts *opts,
 	debug("applied in %.3f s", now_mono() - tp);
 
 	tp = now_mono();
+	(void)crashpoint("after-commit");
 	rc = publish_snapshot(x.db, c, generation, time(NULL), err, sizeof(err));
 	res->publish_seconds = now_mono() - tp;
 	if (rc != OK_SUCCESS) {
@@ -1754,6 +1846,7 @@ out:
 	sqlite3_finalize(x.ins_bad);
 	cache_close(x.db);
 	okta_client_free(oc);
+	oauth_free(oa);
 	idalloc_free(x.ids);
 	adopt_free(x.adopt);
 	/* Failures are kept outside cache.db, which a failed sync must leave

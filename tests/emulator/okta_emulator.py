@@ -11,6 +11,9 @@ shared/reference/okta-recorded describe it:
   GET /api/v1/groups                ?limit ?after ?filter ?search ?q
   GET /api/v1/groups/{id}
   GET /api/v1/groups/{id}/users     ?limit ?after
+  POST /oauth2/v1/token             client credentials, private_key_jwt, DPoP
+                                    (the OAuth section; Bearer/DPoP tokens
+                                    are then accepted on the API too)
 
 - SSWS tokens: the full token, plus group-scoped tokens that see only the
   members of their groups (and only those groups).
@@ -47,6 +50,7 @@ import argparse
 import base64
 import bisect
 import gzip
+import hashlib
 import json
 import os
 import re
@@ -55,7 +59,9 @@ import secrets
 import socket
 import ssl
 import struct
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import calendar
@@ -646,6 +652,10 @@ class Bucket:
         self.window = window
         self.start = None
         self.used = 0
+        # After a 429 the bucket refuses everything until the reset it
+        # announced (server clock, epoch s), as Okta does: a client that
+        # comes back early gets another 429, counted in Runtime.early.
+        self.blocked_until = 0
 
     def state(self, now):
         if self.start is None or now >= self.start + self.window:
@@ -664,6 +674,7 @@ class Runtime:
         self.log = []
         self.min_remaining = None
         self.count_429 = 0
+        self.early = 0           # requests that came before an announced reset
         self.skew = 0.0          # seconds added to Date and x-rate-limit-reset
 
     def take_fault(self, path):
@@ -715,18 +726,35 @@ class ApiHandler(BaseHTTPRequestHandler):
         st = self.server.store
         rt = self.server.rt
         n = int(self.headers.get("Content-Length") or 0)
-        if n:
-            self.rfile.read(n)
+        self.req_body = self.rfile.read(n) if n else b""
+        self.extra_headers = []     # OAuth: WWW-Authenticate, DPoP-Nonce
         raw = self.path
         split = urllib.parse.urlsplit(raw)
         path = split.path
         bucket_name = "groups" if path.startswith("/api/v1/groups") else "users"
         with st.lock:
-            fault = rt.take_fault(raw)
             entry = [method, raw, 0]
             rt.log.append(entry)
+            b = rt.buckets[bucket_name]
+            if path != OAUTH_TOKEN_PATH and time.time() + rt.skew < b.blocked_until:
+                # Too early after a 429: refused again, and no pending
+                # fault is used up by it.
+                rt.early += 1
+                rt.count_429 += 1
+                early = (b.limit, 0, b.blocked_until)
+                fault = None
+            else:
+                early = None
+                fault = rt.take_fault(raw)
         kind = fault["kind"] if fault else None
+        self.fault_target = fault.get("target") if fault else None
+        if path == OAUTH_TOKEN_PATH:
+            self.serve_oauth_token(entry)
+            return
         try:
+            if early is not None:
+                self.send_api(entry, 429, error_body(err_rate()), early, [])
+                return
             if kind == "slow":
                 time.sleep(fault.get("delay") or 3.0)
             if kind == "reset":
@@ -739,7 +767,11 @@ class ApiHandler(BaseHTTPRequestHandler):
                     reset = b.state(time.time())
                     rl = (b.limit, max(0, b.limit - b.used), int(reset + rt.skew + 0.999))
                     if kind == "429":
-                        rl = (b.limit, 0, int(time.time() + rt.skew) + int(fault.get("delay") or 2))
+                        # remaining: what the headers claim is left (a
+                        # per-token limit hit while the org's bucket is not)
+                        rl = (b.limit, int(fault.get("remaining") or 0),
+                              int(time.time() + rt.skew) + int(fault.get("delay") or 2))
+                        b.blocked_until = rl[2]
                         rt.count_429 += 1
                 self.send_api(entry, e.status, error_body(e), rl, [])
                 return
@@ -805,6 +837,7 @@ class ApiHandler(BaseHTTPRequestHandler):
                 scope = self.auth()
                 if b.used >= b.limit:
                     rt.count_429 += 1
+                    b.blocked_until = reset_i
                     return 429, error_body(err_rate()), [], (b.limit, 0, reset_i)
                 b.used += 1
                 remaining = b.limit - b.used
@@ -822,6 +855,8 @@ class ApiHandler(BaseHTTPRequestHandler):
 
     def auth(self):
         h = self.headers.get("Authorization") or ""
+        if h.startswith(("Bearer ", "DPoP ")):
+            return self.oauth_auth(h)
         if not h.startswith("SSWS "):
             raise err_invalid_token()
         tok = h[5:].strip()
@@ -936,9 +971,9 @@ class ApiHandler(BaseHTTPRequestHandler):
                     if k not in ("after", "limit")]
             qs = urllib.parse.urlencode([("after", encode_cursor(got[-1])), ("limit", str(limit))] + rest)
             if kind == "link_foreign":
-                base = "https://okta-emulator.invalid"
+                base = self.fault_target or "https://okta-emulator.invalid"
             elif kind == "link_http":
-                base = "http://" + base.split("://", 1)[1]
+                base = self.fault_target or "http://" + base.split("://", 1)[1]
             links.append('<%s%s?%s>; rel="next"' % (base, split.path, qs))
         return body, links
 
@@ -957,6 +992,8 @@ class ApiHandler(BaseHTTPRequestHandler):
         self.send_header("Pragma", "no-cache")
         for l in links:
             self.send_header("Link", l)
+        for k, v in getattr(self, "extra_headers", ()):
+            self.send_header(k, v)
         self.send_header("x-okta-request-id", secrets.token_hex(16))
         if rl:
             self.send_header("x-rate-limit-limit", str(rl[0]))
@@ -1018,6 +1055,402 @@ class ApiServer(ThreadingHTTPServer):
         ThreadingHTTPServer.handle_error(self, request, client_address)
 
 
+# ---------------------------------------------------------------- OAuth service apps
+#
+# POST /oauth2/v1/token: the client credentials grant of an API Services app
+# authenticated by a private_key_jwt assertion, and DPoP (RFC 9449) as Okta
+# enforces it.  Apps are registered through the control op oauth_add_app
+# (client_id, public key PEM, granted scopes, dpop_required).  Signatures
+# are checked with the openssl command (python3 may lack a crypto module):
+# RS256 as is, ES256 after turning the raw r||s into DER.  Access tokens
+# are opaque and expire (oauth_set_token_lifetime: seconds, or a number of
+# API requests, so that a test can make one expire mid-sync).  API calls
+# with "Authorization: Bearer|DPoP" are checked here: the token, its
+# scopes (403 E0000006 without okta.groups.read on /api/v1/groups...), and
+# for a DPoP-bound token the proof of every call (signature by the bound
+# key, htm, htu, iat, jti, ath, and the nonce once oauth_dpop_nonce asked
+# the API to require one; rotate_every N rotates it mid-sync).
+
+OAUTH_TOKEN_PATH = "/oauth2/v1/token"
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+P256_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
+
+
+class OAuthError(Exception):
+    def __init__(self, status, error, description, headers=()):
+        Exception.__init__(self, error)
+        self.status = status
+        self.error = error
+        self.description = description
+        self.headers = list(headers)
+
+
+def b64url_decode(s):
+    if not isinstance(s, str) or not re.fullmatch(r"[A-Za-z0-9_-]*", s):
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def split_jwt(jwt):
+    """(header dict, claims dict, signing input bytes, signature bytes)."""
+    parts = jwt.split(".")
+    if len(parts) != 3:
+        raise ValueError("not three parts")
+    hdr = json.loads(b64url_decode(parts[0]))
+    claims = json.loads(b64url_decode(parts[1]))
+    if not isinstance(hdr, dict) or not isinstance(claims, dict):
+        raise ValueError("not JSON objects")
+    return hdr, claims, (parts[0] + "." + parts[1]).encode(), b64url_decode(parts[2])
+
+
+def der_int(b):
+    b = b.lstrip(b"\0") or b"\0"
+    if b[0] & 0x80:
+        b = b"\0" + b
+    return b"\x02" + bytes([len(b)]) + b
+
+
+def es256_der(raw):
+    if len(raw) != 64:
+        raise ValueError("an ES256 signature is 64 bytes")
+    body = der_int(raw[:32]) + der_int(raw[32:])
+    return b"\x30" + bytes([len(body)]) + body
+
+
+def pem_of_der(der):
+    s = base64.b64encode(der).decode()
+    return ("-----BEGIN PUBLIC KEY-----\n" + "\n".join(s[i:i + 64] for i in range(0, len(s), 64))
+            + "\n-----END PUBLIC KEY-----\n")
+
+
+def jwk_p256_pem(jwk):
+    if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256" or "d" in jwk:
+        raise ValueError("the jwk is not a public EC P-256 key")
+    x, y = b64url_decode(jwk["x"]), b64url_decode(jwk["y"])
+    if len(x) != 32 or len(y) != 32:
+        raise ValueError("bad EC coordinates")
+    return pem_of_der(P256_SPKI_PREFIX + b"\x04" + x + y)
+
+
+def openssl_verify(pub_pem, data, sig):
+    """Whether sig (DER for EC) over data verifies with the PEM key, by the
+    openssl command."""
+    with tempfile.TemporaryDirectory(prefix="emu-jws-") as d:
+        kp, sp = os.path.join(d, "pub.pem"), os.path.join(d, "sig")
+        with open(kp, "w") as f:
+            f.write(pub_pem)
+        with open(sp, "wb") as f:
+            f.write(sig)
+        p = subprocess.run(["openssl", "dgst", "-sha256", "-verify", kp, "-signature", sp],
+                           input=data, capture_output=True, timeout=30)
+        return p.returncode == 0
+
+
+def key_type(pub_pem):
+    """'RSA' or 'EC' for a PEM public key (openssl pkey)."""
+    p = subprocess.run(["openssl", "pkey", "-pubin", "-noout", "-text"], input=pub_pem.encode(),
+                       capture_output=True, timeout=30)
+    if p.returncode != 0:
+        raise ValueError("not a PEM public key: %s" % p.stderr.decode(errors="replace").strip())
+    out = p.stdout.decode(errors="replace")
+    if "prime256v1" in out or "P-256" in out:
+        return "EC"
+    if "Modulus" in out or "RSA" in out:
+        return "RSA"
+    raise ValueError("neither RSA nor EC P-256")
+
+
+def verify_jws(alg, pub_pem, signing_input, sig):
+    if alg == "ES256":
+        try:
+            sig = es256_der(sig)
+        except ValueError:
+            return False
+    elif alg != "RS256":
+        return False
+    return openssl_verify(pub_pem, signing_input, sig)
+
+
+def jwk_thumbprint(jwk):
+    """RFC 7638 for an EC key."""
+    canon = json.dumps({"crv": jwk["crv"], "kty": jwk["kty"], "x": jwk["x"], "y": jwk["y"]},
+                       separators=(",", ":"), sort_keys=True)
+    return b64url(hashlib.sha256(canon.encode()).digest())
+
+
+class OAuthState:
+    """Apps, issued tokens, replay caches and DPoP nonces (under Store.lock)."""
+
+    def __init__(self):
+        self.apps = {}
+        self.tokens = {}
+        self.assertion_jtis = set()
+        self.proof_jtis = set()
+        self.lifetime = 3600
+        self.expire_after_requests = None
+        self.as_nonce = secrets.token_urlsafe(16)
+        self.api_nonce = None           # None: the API asks for no nonce
+        self.rotate_every = 0
+        self.api_calls = 0
+        self.issued = []                # every access token issued
+        self.assertions = []            # every client_assertion received
+        self.proofs = []                # every DPoP proof received
+        self.events = []                # what happened, for tests' asserts
+        self.refusals = []              # (error, description) of each refusal
+        self.pem_cache = {}
+
+    def event(self, what):
+        self.events.append(what)
+
+
+def oauth_state(st):
+    if getattr(st, "oauth", None) is None:
+        st.oauth = OAuthState()
+    return st.oauth
+
+
+def check_dpop_proof(oa, proof, method, htu, token=None, bound=None, nonce=None):
+    """Check one DPoP proof; returns its jwk thumbprint or raises
+    OAuthError(400, invalid_dpop_proof|use_dpop_nonce)."""
+    def bad(desc):
+        return OAuthError(400, "invalid_dpop_proof", desc)
+    oa.proofs.append(proof)
+    try:
+        hdr, claims, signing_input, sig = split_jwt(proof)
+    except (ValueError, TypeError):
+        raise bad("The DPoP proof JWT cannot be parsed.")
+    if hdr.get("typ") != "dpop+jwt":
+        raise bad("'typ' must be 'dpop+jwt' in the DPoP proof JWT.")
+    if hdr.get("alg") != "ES256":
+        raise bad("The DPoP proof JWT signature algorithm is invalid.")
+    jwk = hdr.get("jwk")
+    try:
+        key = json.dumps(jwk, sort_keys=True)
+        pem = oa.pem_cache.get(key) or jwk_p256_pem(jwk)
+        oa.pem_cache[key] = pem
+        thumb = jwk_thumbprint(jwk)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise bad("The DPoP proof JWT header has no usable jwk.")
+    if not verify_jws("ES256", pem, signing_input, sig):
+        raise bad("The DPoP proof JWT signature is invalid.")
+    if bound is not None and thumb != bound:
+        raise bad("The access_token is not bound to the provided DPoP proof.")
+    if claims.get("htm") != method:
+        raise bad("'htm' claim in the DPoP proof JWT is invalid.")
+    if claims.get("htu") != htu:
+        raise bad("'htu' claim in the DPoP proof JWT is invalid.")
+    iat = claims.get("iat")
+    now = time.time()
+    if not isinstance(iat, int):
+        raise bad("'iat' claim in the DPoP proof JWT is invalid.")
+    if iat > now + 60:
+        raise bad("The DPoP proof JWT is issued in the future.")
+    if iat < now - 300:
+        raise bad("The DPoP proof JWT is issued more than five minutes in the past.")
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not jti:
+        raise bad("'jti' claim in the DPoP proof JWT is invalid.")
+    if jti in oa.proof_jtis:
+        raise bad("The DPoP proof JWT has already been used.")
+    oa.proof_jtis.add(jti)
+    if token is not None:
+        if claims.get("ath") != b64url(hashlib.sha256(token.encode()).digest()):
+            raise bad("'ath' claim in the DPoP proof does not match the presented access_token.")
+    if nonce is not None and claims.get("nonce") != nonce:
+        raise OAuthError(400, "use_dpop_nonce", "Authorization server requires nonce in DPoP proof.",
+                         [("DPoP-Nonce", nonce)])
+    return thumb
+
+
+def _oauth_grant(self, oa):
+    """The token endpoint's checks, in Okta's order; returns the JSON answer."""
+    st = self.server.store
+    token_url = st.base + OAUTH_TOKEN_PATH
+    try:
+        form = {k: v[-1] for k, v in urllib.parse.parse_qs(
+            self.req_body.decode("ascii"), keep_blank_values=True, strict_parsing=False).items()}
+    except (UnicodeDecodeError, ValueError):
+        raise OAuthError(400, "invalid_request", "The request body is not a form.")
+    if form.get("grant_type") != "client_credentials":
+        raise OAuthError(400, "unsupported_grant_type", "The authorization grant type is not supported.")
+    if form.get("client_assertion_type") != JWT_BEARER:
+        raise OAuthError(400, "invalid_request", "The client_assertion_type is invalid.")
+    assertion = form.get("client_assertion") or ""
+    oa.assertions.append(assertion)
+    try:
+        hdr, claims, signing_input, sig = split_jwt(assertion)
+    except (ValueError, TypeError):
+        raise OAuthError(401, "invalid_client", "The parsing of the client_assertion failed.")
+    app = oa.apps.get(claims.get("iss"))
+    if app is None:
+        raise OAuthError(401, "invalid_client", "The issuer claim for client_assertion is not a valid client_id.")
+    if claims.get("sub") != claims.get("iss"):
+        raise OAuthError(401, "invalid_client", "The subject claim for client_assertion is not a valid client_id.")
+    if claims.get("aud") != token_url:
+        raise OAuthError(401, "invalid_client", "The audience claim for client_assertion must be the endpoint invoked for the request.")
+    now = time.time()
+    exp = claims.get("exp")
+    if not isinstance(exp, int):
+        raise OAuthError(401, "invalid_client", "The client_assertion must contain the 'exp' claim as seconds since epoch.")
+    if exp < now:
+        raise OAuthError(401, "invalid_client", "The client_assertion token is expired.")
+    if exp > now + 300 + 5:
+        raise OAuthError(401, "invalid_client", "The client_assertion token has an expiration too far into the future.")
+    if isinstance(claims.get("iat"), int) and claims["iat"] > now + 60:
+        raise OAuthError(401, "invalid_client", "The client_assertion token must be issued before the current time.")
+    want_alg = "RS256" if app["type"] == "RSA" else "ES256"
+    if hdr.get("alg") != want_alg:
+        raise OAuthError(401, "invalid_client", "The client_assertion JWT signature algorithm is invalid.")
+    if app.get("kid") and hdr.get("kid") != app["kid"]:
+        raise OAuthError(401, "invalid_client", "The client_assertion JWT kid is invalid.")
+    if not verify_jws(want_alg, app["pem"], signing_input, sig):
+        raise OAuthError(401, "invalid_client", "The client_assertion signature is invalid.")
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not jti or jti in oa.assertion_jtis:
+        raise OAuthError(401, "invalid_client", "The client_assertion token has already been used.")
+    oa.assertion_jtis.add(jti)
+    bound = None
+    proof = self.headers.get("DPoP")
+    if app["dpop_required"]:
+        if not proof:
+            raise OAuthError(400, "invalid_dpop_proof", "The DPoP proof JWT header is missing.")
+        try:
+            bound = check_dpop_proof(oa, proof, "POST", token_url, nonce=oa.as_nonce)
+        except OAuthError as e:
+            if e.error == "use_dpop_nonce":
+                oa.event("token_nonce_challenge")
+            raise
+    requested = (form.get("scope") or "").split()
+    if not requested:
+        raise OAuthError(400, "invalid_scope", "No scopes were requested.")
+    granted = [s for s in requested if s in app["scopes"]]
+    if not granted:
+        raise OAuthError(400, "invalid_scope", "You are not allowed any of the requested scopes.")
+    tok = secrets.token_urlsafe(48)
+    oa.tokens[tok] = {"client_id": claims["iss"], "scopes": set(granted),
+                      "expires": now + oa.lifetime, "bound": bound, "uses": 0,
+                      "max_uses": oa.expire_after_requests}
+    oa.issued.append(tok)
+    oa.event("token_issued")
+    return {"token_type": "DPoP" if bound else "Bearer", "expires_in": int(oa.lifetime),
+            "access_token": tok, "scope": " ".join(granted)}
+
+
+def _serve_oauth_token(self, entry):
+    st = self.server.store
+    extra = []
+    with st.lock:
+        oa = oauth_state(st)
+        try:
+            if self.command != "POST":
+                raise OAuthError(405, "invalid_request", "The token endpoint takes POST.")
+            out, status = _oauth_grant(self, oa), 200
+            if self.headers.get("DPoP"):
+                extra.append(("DPoP-Nonce", oa.as_nonce))
+        except OAuthError as e:
+            out, status = {"error": e.error, "error_description": e.description}, e.status
+            extra += e.headers
+            oa.event("token_refused:" + e.error)
+            oa.refusals.append((e.error, e.description))
+    self.extra_headers = extra
+    self.send_api(entry, status, json.dumps(out).encode(), None, [], ctype="application/json")
+
+
+def _oauth_auth(self, h):
+    """Authorization: Bearer|DPoP <token> on an API call: None (the app
+    sees the whole org) or raise ApiError with Okta's answer."""
+    st = self.server.store
+    oa = oauth_state(st)
+    scheme, _, tok = h.partition(" ")
+    tok = tok.strip()
+    t = oa.tokens.get(tok)
+    split = urllib.parse.urlsplit(self.path)
+    challenge = '%s realm="%s", error="%%s", error_description="%%s", resource="%s"' % (
+        scheme, st.base, split.path)
+
+    def refuse(error, desc, status=401, extra=()):
+        self.extra_headers = [("WWW-Authenticate", challenge % (error, desc))] + list(extra)
+        oa.event("api_refused:" + error)
+        oa.refusals.append((error, desc))
+        if status == 403:
+            return err_forbidden()
+        return err_invalid_token()
+    if t is None:
+        raise refuse("invalid_token", "The access token is invalid.")
+    if time.time() >= t["expires"] or (t["max_uses"] is not None and t["uses"] >= t["max_uses"]):
+        raise refuse("invalid_token", "The token has expired.")
+    if t["bound"] is not None:
+        if scheme != "DPoP":
+            raise refuse("invalid_request", "The resource request must use the DPoP authentication scheme when using a DPoP bound token.")
+        proof = self.headers.get("DPoP")
+        if not proof:
+            raise refuse("invalid_dpop_proof", "The DPoP proof JWT header is missing.")
+        try:
+            check_dpop_proof(oa, proof, self.command, st.base + split.path, token=tok,
+                             bound=t["bound"], nonce=oa.api_nonce)
+        except OAuthError as e:
+            if e.error == "use_dpop_nonce":
+                oa.event("api_nonce_challenge")
+                raise refuse("use_dpop_nonce", "Resource server requires nonce in DPoP proof.",
+                             extra=e.headers)
+            raise refuse("invalid_dpop_proof", e.description)
+    elif scheme != "Bearer":
+        raise refuse("invalid_token", "The access token is not DPoP bound.")
+    t["uses"] += 1
+    need = "okta.groups.read" if split.path.startswith("/api/v1/groups") else "okta.users.read"
+    if need not in t["scopes"]:
+        raise refuse("insufficient_scope", "The access token provided does not contain the required scopes.", 403)
+    oa.api_calls += 1
+    if oa.api_nonce is not None and oa.rotate_every and oa.api_calls % oa.rotate_every == 0:
+        oa.api_nonce = secrets.token_urlsafe(16)
+        oa.event("api_nonce_rotated")
+    return None
+
+
+ApiHandler.serve_oauth_token = _serve_oauth_token
+ApiHandler.oauth_auth = _oauth_auth
+
+
+def oauth_control(op, st, a):
+    """Control ops of the OAuth section (Control.run hands over oauth_*)."""
+    oa = oauth_state(st)
+    if op == "oauth_add_app":
+        pem = a["public_key_pem"]
+        oa.apps[a["client_id"]] = {"pem": pem, "type": key_type(pem),
+                                   "scopes": set(a.get("scopes") or ["okta.users.read", "okta.groups.read"]),
+                                   "dpop_required": bool(a.get("dpop_required", True)),
+                                   "kid": a.get("kid")}
+        return None
+    if op == "oauth_set_token_lifetime":
+        oa.lifetime = float(a.get("seconds", 3600))
+        n = a.get("expire_after_requests")
+        oa.expire_after_requests = int(n) if n is not None else None
+        return None
+    if op == "oauth_dpop_nonce":
+        # require_on_api: the API asks for a nonce too; rotate_every: a
+        # new one every N API calls; as_rotate: a new token-endpoint nonce.
+        if a.get("require_on_api"):
+            oa.api_nonce = oa.api_nonce or secrets.token_urlsafe(16)
+        elif "require_on_api" in a:
+            oa.api_nonce = None
+        oa.rotate_every = int(a.get("rotate_every") or 0)
+        if a.get("as_rotate"):
+            oa.as_nonce = secrets.token_urlsafe(16)
+        return None
+    if op == "oauth_secrets":
+        return {"issued": list(oa.issued), "assertions": list(oa.assertions),
+                "proofs": list(oa.proofs)}
+    if op == "oauth_events":
+        return list(oa.events)
+    if op == "oauth_refusals":
+        return [list(r) for r in oa.refusals]
+    raise ValueError("unknown operation %r" % (op,))
+
+
 # ---------------------------------------------------------------- control
 
 class Control:
@@ -1025,6 +1458,8 @@ class Control:
 
     @staticmethod
     def run(op, st, rt, a):
+        if op.startswith("oauth_"):
+            return oauth_control(op, st, a)
         if op == "add_token":
             return st.add_token(a.get("token"), a.get("groups"), bool(a.get("forbidden")))
         if op == "revoke_token":
@@ -1064,7 +1499,8 @@ class Control:
             count = int(a.get("count", 1))
             if count > 0:
                 rt.faults.append({"kind": kind, "path": a.get("path"), "count": count,
-                                  "delay": a.get("delay")})
+                                  "delay": a.get("delay"), "target": a.get("target"),
+                                  "remaining": a.get("remaining")})
             return None
         if op == "clear_faults":
             rt.faults = []
@@ -1077,6 +1513,7 @@ class Control:
                 b.window = float(a.get("window", 60))
                 b.start = None
                 b.used = 0
+                b.blocked_until = 0
             return None
         if op == "requests":
             return [list(e) for e in rt.log]
@@ -1084,9 +1521,11 @@ class Control:
             rt.log = []
             rt.min_remaining = None
             rt.count_429 = 0
+            rt.early = 0
             return None
         if op == "stats":
             return {"min_remaining": rt.min_remaining, "count_429": rt.count_429,
+                    "early": rt.early,
                     "requests": len(rt.log), "faults_pending": len(rt.faults)}
         if op == "set_clock_skew":
             rt.skew = float(a.get("seconds", 0))

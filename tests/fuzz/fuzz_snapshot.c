@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cdb.h>
@@ -59,6 +60,8 @@ records_to_cdb(const uint8_t *data, size_t size)
 
 	if ((fd = memfd_create("rec", MFD_CLOEXEC)) < 0)
 		return -1;
+	if (fchmod(fd, 0644) != 0)
+		goto fail;
 	if (cdb_make_start(&cm, fd) != 0)
 		goto fail;
 	while (size >= 3) {
@@ -106,6 +109,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if ((fd = memfd_create("snap", MFD_CLOEXEC)) < 0)
 		return 0;
+	/* The reader trusts only root's files not writable by others (a
+	 * memfd is 0777); the tests run as root. */
+	if (fchmod(fd, 0644) != 0) {
+		close(fd);
+		return 0;
+	}
 	if (size && write(fd, data, size) != (ssize_t)size) {
 		close(fd);
 		return 0;
@@ -149,6 +158,34 @@ exercise(struct snap *s, const uint8_t *data, size_t size)
 		check(snap_getgrnam(s, names[i], &gr, small, sizeof(small)));
 		gids = 0;
 		check(snap_user_gids(s, names[i], count_gid, &gids));
+		/* Tombstones ('t', snapshot_tombstone.c): a found one names
+		 * the user it was looked up by, never UID 0. */
+		{
+			struct snap_tombstone t;
+
+			check(r = snap_get_tombstone(s, names[i], &t, buf, sizeof(buf)));
+			if (r == 1 && (t.uid == 0 || strcmp(t.name, names[i]) != 0))
+				__builtin_trap();
+			check(snap_get_tombstone(s, names[i], &t, small, sizeof(small)));
+		}
+	}
+	/* The PAM policy record ('P', snapshot_policy.c): what it returns
+	 * stays within its bounds, whatever the record holds. */
+	{
+		struct snap_policy pol;
+		size_t k;
+
+		check(r = snap_get_policy(s, &pol, buf, sizeof(buf)));
+		if (r == 1) {
+			if (pol.ngroups > SNAP_POLICY_MAX_GROUPS ||
+			    pol.max_cache_age < 0)
+				__builtin_trap();
+			for (k = 0; k < pol.ngroups; k++)
+				if (pol.groups[k][0] == '\0' ||
+				    strlen(pol.groups[k]) > SNAP_POLICY_NAME_MAX)
+					__builtin_trap();
+		}
+		check(snap_get_policy(s, &pol, small, sizeof(small)));
 	}
 	/* IDs: the ones near the default range, and any 4 bytes of input. */
 	for (i = 0; i < 8; i++) {

@@ -11,7 +11,7 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
-from oktatest import case, main, run, tmpdir, write_nsswitch, Skip, OKTA_SYNC  # noqa: E402
+from oktatest import case, main, run, tmpdir, write_nsswitch, OKTA_SYNC  # noqa: E402
 from emulator import Emulator, make_org  # noqa: E402
 from oktaconf import write_config  # noqa: E402
 
@@ -184,7 +184,7 @@ def unknown_host():
     name that does not exist), then with the name server at 127.0.0.1 (as
     when no DNS server answers)."""
     if shutil.which("unshare") is None:
-        raise Skip("unshare is not installed")
+        raise AssertionError("unshare is not installed (util-linux)")
     t = scratch()
     token = "00ATokenForAnOrgThatDoesNotExist0123456789"
     conf = write_config(t, None, okta={"domain": "no-such-org.invalid"}, token=token)

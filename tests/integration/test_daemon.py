@@ -23,7 +23,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from oktatest import OKTA_SYNC, OKTA_SYNCD, Skip, case, main, run, tmpdir, wait_until  # noqa: E402
+from oktatest import BUILD, OKTA_SYNC, OKTA_SYNCD, case, main, run, tmpdir, wait_until  # noqa: E402
 from oktaconf import write_config  # noqa: E402
 from emulator import Emulator, make_org  # noqa: E402
 
@@ -39,15 +39,23 @@ def emu():
     return _emu
 
 
+FAKE_TOKEN = "00abcdefTOKEN"
+
+
+def secrets_in_use():
+    """The tokens the cases hand to okta-syncd."""
+    return [FAKE_TOKEN] + ([_emu.token] if _emu is not None else [])
+
+
 def need_daemon():
     p = run([OKTA_SYNCD, "--version"])
     if p.returncode != 0:
-        raise Skip("okta-syncd is not built yet: %s" % p.stderr.strip())
+        raise AssertionError("okta-syncd --version failed: %s" % p.stderr.strip())
 
 
 def need_engine():
-    """Skip unless `okta-sync sync` works against the emulator (the sync
-    engine lands separately from the daemon)."""
+    """Fail unless `okta-sync sync` works against the emulator: every case
+    here needs a working sync, and a broken one is a failure."""
     global _engine
     need_daemon()
     if _engine is None:
@@ -57,7 +65,7 @@ def need_engine():
         _engine = (p.returncode == 0, (p.stderr or p.stdout).strip()[-300:])
         shutil.rmtree(t, ignore_errors=True)
     if not _engine[0]:
-        raise Skip("`okta-sync sync` does not work yet: %s" % _engine[1])
+        raise AssertionError("`okta-sync sync` failed against the emulator: %s" % _engine[1])
 
 
 class Daemon:
@@ -98,9 +106,18 @@ class Daemon:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
         self.stop()
+        if exc_type is None:
+            self.assert_no_secret_logged()
         return False
+
+    def assert_no_secret_logged(self):
+        """Rule 7: the daemon's log (what journald would keep) never holds
+        the API token, whatever happened during the case."""
+        log = self.log()
+        for secret in secrets_in_use():
+            assert secret not in log, "okta-syncd logged the API token:\n" + log
 
     def stop(self):
         if self.proc.poll() is None:
@@ -165,7 +182,7 @@ def config(sync=None, okta=None, with_emu=True):
     s.update(sync or {})
     if with_emu:
         return t, write_config(t, emu(), sync=s, okta=okta)
-    return t, write_config(t, None, sync=s, token="00abcdefTOKEN",
+    return t, write_config(t, None, sync=s, token=FAKE_TOKEN,
                            okta=dict({"domain": "localhost:1"}, **(okta or {})))
 
 
@@ -177,7 +194,9 @@ def ready_status_and_watchdog():
     t, conf = config(with_emu=False)
     with Daemon(conf, interval=3600, watchdog_usec=1000000) as d:
         wait_until(lambda: d.count("READY=1") >= 1, what="READY=1")
-        assert any(m.startswith("STATUS=") or "\nSTATUS=" in m for m in d.messages()), d.messages()
+        # STATUS= may come in a datagram of its own after READY=1.
+        wait_until(lambda: any(m.startswith("STATUS=") or "\nSTATUS=" in m
+                               for m in d.messages()), what="a STATUS= line")
         wait_until(lambda: d.count("WATCHDOG=1") >= 4, timeout=15, what="4 x WATCHDOG=1")
         assert d.alive(), d.log()
         st = [m for m in d.messages() if "STATUS=" in m]
@@ -413,9 +432,10 @@ def sigterm_during_sync_leaves_cache_consistent():
     after = open(snap, "rb").read()
     if after != before:
         # The sync finished before the signal took effect: then the log
-        # says so, and the new snapshot is a complete cdb file.
+        # says so, and the new snapshot is whole (the real reader, which
+        # refuses a torn or corrupt file, reads every record of it).
         assert "sync ok" in log, log
-        p = run(["cdb", "-s", snap])
+        p = run([os.path.join(BUILD, "tests", "snapdump"), snap])
         assert p.returncode == 0, p.stderr
     else:
         assert "sync ok" not in log, log

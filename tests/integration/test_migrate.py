@@ -279,7 +279,7 @@ def pam_judges_the_adopted_user():
     once adopted (same UID, local entry still there) it judges her by her
     Okta status: suspended in Okta, she can no longer log in."""
     if not shutil.which("pamtester"):
-        raise oktatest.Skip("pamtester not installed")
+        oktatest.need("pamtester")
     with org_emulator() as emu:
         h = Host(emu)
         sync(h.conf)

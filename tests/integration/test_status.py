@@ -15,7 +15,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sync_common as sc  # noqa: E402
 from sync_common import oktatest  # noqa: E402
-from oktatest import Skip, case, main, tmpdir  # noqa: E402
+from oktatest import case, main, tmpdir  # noqa: E402
 from emulator import Emulator  # noqa: E402
 from orgdata import make_org  # noqa: E402
 
@@ -394,8 +394,8 @@ def failed_sync_is_recorded():
             doc = cli_json(conf, "status")
             assert doc["last_sync"] == good["last_sync"]
             assert doc["snapshot"]["generation"] == 1
-            if not os.path.exists(os.path.join(cache, "sync-errors.log")):
-                raise Skip("sync.c does not record failures in sync-errors.log yet")
+            assert os.path.exists(os.path.join(cache, "sync-errors.log")), \
+                "the failed sync was not recorded in sync-errors.log"
             assert os.stat(os.path.join(cache, "sync-errors.log")).st_mode & 0o777 == 0o600
             assert doc["errors"][0]["error"] == "OK_ERR_AUTH", doc["errors"]
             assert doc["last_attempt_failed"] is True
@@ -468,6 +468,58 @@ def non_root_sees_the_snapshot():
         assert doc["data_age_seconds"] is not None
         p = oktatest.run(runas + ["show", "user", "x"], env=ENV)
         assert p.returncode == 1 and "root only" in p.stderr, p.stdout + p.stderr
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@case
+def snapshot_replaced_without_a_publish_warns():
+    """Issue 14 part 6: the identity of the published file is kept in
+    cache.db; a file put in place by hand (new inode) or overwritten in
+    place (cp over it) is reported, and the next publish clears it."""
+    org = make_org(nusers=3, ngroups=1, seed=11)
+    tmp = tmpdir()
+    try:
+        with Emulator(org) as emu:
+            conf = sc.setup(tmp, emu)
+            assert sc.okta_sync(conf, "-q").returncode == 0
+            snap = os.path.join(sc.cache_dir(conf), "snapshot.cdb")
+            backup = os.path.join(tmp, "backup.cdb")
+            shutil.copyfile(snap, backup)
+            doc = cli_json(conf, "status")
+            assert doc["snapshot_replaced"] is False, doc
+            assert "was replaced" not in cli(conf, "status").stdout
+
+            # The same bytes under a new inode (install + mv, by hand).
+            shutil.copyfile(snap, snap + ".new")
+            os.rename(snap + ".new", snap)
+            p = cli(conf, "status")
+            assert "WARNING: %s was replaced without a publish" % snap in p.stdout, p.stdout
+            doc = cli_json(conf, "status")
+            assert doc["snapshot_replaced"] is True, doc
+            assert "inode changed" in doc["snapshot_replaced_detail"], doc
+
+            # A publish puts okta-sync's own file back: no warning.
+            assert sc.okta_sync(conf, "-q").returncode == 0
+            doc = cli_json(conf, "status")
+            assert doc["snapshot_replaced"] is False, doc
+
+            # cp over the file: same inode, written in place.
+            ino = os.stat(snap).st_ino
+            with open(backup, "rb") as src, open(snap, "r+b") as dst:
+                dst.truncate(0)
+                dst.write(src.read())
+            assert os.stat(snap).st_ino == ino
+            p = cli(conf, "status")
+            assert "WARNING: %s was changed in place" % snap in p.stdout, p.stdout
+            assert "SIGBUS" in p.stdout, p.stdout
+
+            # `okta-sync restore` is the way to put a copy back: it tells
+            # cache.db, so status has nothing to warn about.
+            p = cli(conf, "restore", backup)
+            assert p.returncode == 0, p.stderr
+            doc = cli_json(conf, "status")
+            assert doc["snapshot_replaced"] is False, doc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -109,15 +109,14 @@ def dry_run_then_apply_1000():
             assert again["counts"]["memberships"] == {"added": 0, "removed": 0}
 
             # Real glibc NSS sees the published users.
-            nss = os.path.join(oktatest.BUILD, "libnss_okta.so.2")
-            if os.path.exists(nss):
-                ns = oktatest.write_nsswitch(os.path.join(tmp, "nsswitch.conf"))
-                name = sorted(added)[0]
-                p = oktatest.ns_run("getent passwd %s; id -G %s" % (name, name), cache,
-                                    nsswitch=ns)
-                assert p.returncode == 0, p.stderr
-                line = p.stdout.splitlines()[0].split(":")
-                assert line[0] == name and int(line[2]) == added[name]["uid"], p.stdout
+            oktatest.need(os.path.join(oktatest.BUILD, "libnss_okta.so.2"))
+            ns = oktatest.write_nsswitch(os.path.join(tmp, "nsswitch.conf"))
+            name = sorted(added)[0]
+            p = oktatest.ns_run("getent passwd %s; id -G %s" % (name, name), cache,
+                                nsswitch=ns)
+            assert p.returncode == 0, p.stderr
+            line = p.stdout.splitlines()[0].split(":")
+            assert line[0] == name and int(line[2]) == added[name]["uid"], p.stdout
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

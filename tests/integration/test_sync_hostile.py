@@ -120,9 +120,9 @@ def hostile_org():
 
 @case
 def strip_domain_and_private_group_clash():
-    """strip_domain: another domain is rejected; a user named like an Okta
-    group cannot get a private group and is rejected; a user named like a
-    local group likewise."""
+    """strip_domain: another domain is rejected; a user named like a local
+    group cannot get a private group and is rejected; an Okta group named
+    like a user is rejected, and the user keeps the name (issue 14)."""
     tmp = tmpdir()
     try:
         with Emulator({"users": [], "groups": []}) as emu:
@@ -135,9 +135,11 @@ def strip_domain_and_private_group_clash():
             doc = sc.plan(conf)
             rej = {r["login"]: r["reason"] for r in doc["users"]["rejected"]}
             assert "domain other than example.com" in rej["jane@other.org"], rej
-            assert "Okta group" in rej["ops@example.com"], rej
+            assert "ops@example.com" not in rej, rej
             assert "local group" in rej["users@example.com"], rej
-            assert [u["name"] for u in doc["users"]["added"]] == ["jane"]
+            assert sorted(u["name"] for u in doc["users"]["added"]) == ["jane", "ops"]
+            grej = {r["okta_name"]: r["reason"] for r in doc["groups"]["rejected"]}
+            assert "is taken by the Okta user ops" in grej["Ops"], grej
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

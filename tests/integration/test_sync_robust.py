@@ -1,17 +1,18 @@
 """Robustness of the sync against its own kind: two syncs started at once
-(issue 5, Done-when 6) and kill -9 at random points during a sync
-(Done-when 9): the cache always passes PRAGMA integrity_check and the
-snapshot is always whole, the old one or the new one."""
+(issue 5, Done-when 6) and kill -9 at each of the sync's kill points
+(common/crashpoint.h: before the cache commit, after it, before the
+snapshot's rename, after it): the cache always passes PRAGMA
+integrity_check, the snapshot is the old one or the new one as each point
+requires, and the next sync brings the snapshot level with the cache."""
 import os
-import random
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sync_common as sc  # noqa: E402
+import oktatest  # noqa: E402
 from oktatest import OKTA_SYNC, case, main, tmpdir, wait_until  # noqa: E402
 from emulator import Emulator, make_org  # noqa: E402
 
@@ -80,72 +81,97 @@ def two_syncs_at_once_one_runs_the_other_says_so():
         assert sc.snapshot(conf)["meta"]["generation"] == 3
 
 
+# The test-hook build (make TEST_HOOKS=1 BUILD=build/hooks, which make
+# check makes): the same okta-sync with the kill points of
+# common/crashpoint.h compiled in.
+HOOKED = os.path.join(os.environ.get("OKTA_HOOKS_BUILD") or
+                      os.path.join(oktatest.ROOT, "build", "hooks"), "okta-sync")
+
+# Each kill point, and what it must leave: whether cache.db holds the new
+# generation, and whether the published snapshot does.
+KILL_POINTS = (
+    ("before-commit", False, False),
+    ("after-commit", True, False),
+    ("before-rename", True, False),
+    ("after-rename", True, True),
+)
+
+
+def killed_at(conf, point):
+    """Run the hooked okta-sync sync with the kill point armed; it must die
+    of SIGKILL there."""
+    p = oktatest.run([HOOKED, "-c", conf, "sync"], env={"OKTA_SYNC_CRASH_AT": point},
+                     timeout=300)
+    assert p.returncode == -signal.SIGKILL, \
+        "okta-sync was not killed at %s (exit %d):\n%s" % (point, p.returncode, p.stderr)
+
+
+def whole(conf):
+    """The snapshot (read by the real reader, which refuses a torn file),
+    after checking cache.db's integrity."""
+    assert integrity(conf) == "ok"
+    snap = sc.snapshot(conf)
+    meta = snap["meta"]
+    assert meta["nusers"] == len(snap["users"]) and meta["ngroups"] == len(snap["groups"]), meta
+    return snap
+
+
+def gecos_of(snap, name):
+    return sc.snap_users(snap)[name]["gecos"]
+
+
 @case
-def kill_9_at_20_points_leaves_cache_and_snapshot_whole():
+def kill_9_at_each_point_leaves_old_or_new_and_the_next_sync_repairs():
+    oktatest.need(HOOKED)
     t = tmpdir()
-    rng = random.Random(20261128)
-    org = make_org(nusers=1500, ngroups=30, seed=9)
-    logins = [u["profile"]["login"] for u in org["users"] if u["status"] == "ACTIVE"]
+    org = make_org(nusers=300, ngroups=10, seed=9, statuses=False)
+    login = org["users"][0]["profile"]["login"]
     with Emulator(org) as emu:
         conf = sc.setup(t, emu)
         p = sc.okta_sync(conf)
         assert p.returncode == 0, p.stderr
-        # How long a sync that has something to apply takes once the cache
-        # exists: the span the kill points are drawn from.
-        emu.set_profile(logins[-1], firstName="Measured")
-        t0 = time.monotonic()
-        p = sc.okta_sync(conf)
-        duration = time.monotonic() - t0
-        assert p.returncode == 0, p.stderr
-        seen = {}                       # generation -> snapshot dump
-        snap = sc.snapshot(conf)
-        seen[snap["meta"]["generation"]] = snap
-        kills = 0
-        for i in range(20):
-            # Something to apply each time, so the kill can land in the
-            # apply and publish steps too.
-            emu.set_profile(logins[i], firstName="Changed%d" % i)
-            proc = start_sync(conf)
-            # A random point in the sync's life; one that finishes first
-            # (a loaded machine) is fine, as long as most are killed.
-            try:
-                proc.communicate(timeout=rng.uniform(0.0, duration * 0.95))
-            except subprocess.TimeoutExpired:
-                proc.send_signal(signal.SIGKILL)
-                kills += 1
-                proc.communicate(timeout=60)
-            assert integrity(conf) == "ok", "cache.db corrupt after kill %d" % i
-            snap = sc.snapshot(conf)     # snapdump fails on a torn file
-            meta = snap["meta"]
-            assert meta["nusers"] == len(snap["users"]), meta
-            assert meta["ngroups"] == len(snap["groups"]), meta
-            g = meta["generation"]
-            # The snapshot is the last one published: the cache's
-            # generation, or behind it when kills fell between a commit
-            # and its rename (twice in a row puts it two behind); the
-            # next sync that runs to its end republishes in full.
-            assert 0 <= cache_generation(conf) - g, (cache_generation(conf), g)
-            if g in seen:
-                assert snap == seen[g], "generation %d changed content" % g
+        name = sc.username(login)
+        for n, (point, cache_new, snap_new) in enumerate(KILL_POINTS):
+            old = whole(conf)
+            g = old["meta"]["generation"]
+            assert cache_generation(conf) == g
+            emu.set_profile(login, firstName="Kill%d" % n, lastName="Point")
+            killed_at(conf, point)
+            snap = whole(conf)
+            assert cache_generation(conf) == (g + 1 if cache_new else g), \
+                (point, cache_generation(conf), g)
+            if snap_new:
+                assert snap["meta"]["generation"] == g + 1, (point, snap["meta"])
+                assert gecos_of(snap, name).startswith("Kill%d Point" % n), (point, gecos_of(snap, name))
             else:
-                seen[g] = snap
-        assert kills >= 10, "only %d of 20 syncs were killed mid-way" % kills
-        # Recovery: the next sync succeeds and publishes what a fresh cache
-        # would hold.
+                assert snap == old, "the snapshot changed after a kill at %s" % point
+            # The next sync, not killed, publishes what the cache holds.
+            p = sc.okta_sync(conf)
+            assert p.returncode == 0, p.stderr
+            snap = whole(conf)
+            assert snap["meta"]["generation"] == cache_generation(conf), (point, snap["meta"])
+            assert gecos_of(snap, name).startswith("Kill%d Point" % n), (point, gecos_of(snap, name))
+            leftovers = [f for f in os.listdir(sc.cache_dir(conf))
+                         if f not in ("cache.db", "cache.db-wal", "cache.db-shm",
+                                      "snapshot.cdb", "sync.lock")]
+            assert not leftovers, "files left behind after a kill at %s: %s" % (point, leftovers)
+        # Two kills in a row after the commit leave the snapshot two
+        # generations behind; one good sync brings it level again.
+        g = whole(conf)["meta"]["generation"]
+        for i in range(2):
+            emu.set_profile(login, firstName="Twice%d" % i)
+            killed_at(conf, "after-commit")
+        assert cache_generation(conf) == g + 2 and whole(conf)["meta"]["generation"] == g
         p = sc.okta_sync(conf)
         assert p.returncode == 0, p.stderr
-        assert integrity(conf) == "ok"
-        final = sc.snapshot(conf)
-        assert cache_generation(conf) == final["meta"]["generation"]
+        final = whole(conf)
+        assert final["meta"]["generation"] == cache_generation(conf) == g + 3
+        # And it holds what a fresh sync of the same org would publish.
         fresh = sc.setup(tmpdir(), emu)
         assert sc.okta_sync(fresh).returncode == 0
         want = sc.snapshot(fresh)
         assert final["users"] == want["users"]
         assert final["groups"] == want["groups"]
-        leftovers = [n for n in os.listdir(sc.cache_dir(conf))
-                     if n not in ("cache.db", "cache.db-wal", "cache.db-shm",
-                                  "snapshot.cdb", "sync.lock")]
-        assert not leftovers, "files left behind by killed syncs: %s" % leftovers
 
 
 if __name__ == "__main__":

@@ -297,7 +297,7 @@ class Emulator:
         """{"users": N, "groups": N, "memberships": N} right now."""
         return self._call("counts")
 
-    def fault(self, kind, path=None, count=1, delay=None):
+    def fault(self, kind, path=None, count=1, delay=None, target=None, remaining=None):
         """The next `count` API requests whose path-and-query contains
         `path` (any request when None) fail as `kind`:
           "500"          500 with an E0000009 body
@@ -313,7 +313,9 @@ class Emulator:
                          is cut in half (only a JSON parser notices)
           "content_type" 200 with a text/html body
           "link_loop"    normal page whose rel="next" is the request's own URL
-          "429"          E0000047, x-rate-limit-reset `delay` (default 2) s ahead
+          "429"          E0000047, x-rate-limit-reset `delay` (default 2) s ahead,
+                         x-rate-limit-remaining `remaining` (default 0: a
+                         larger number plays a per-token limit)
           "401"          E0000011 Invalid token provided
           "403"          E0000006 no permission
           "short_page"   a listing page with half the entries it could hold,
@@ -324,10 +326,14 @@ class Emulator:
                          not follow it (it would send the token there)
           "link_http"    rel="next" is plain http://localhost:PORT/...: a
                          client must not follow it either
+        target: for link_foreign and link_http, the scheme://host[:port] the
+        next link points to instead (a listener of the test's own, so it can
+        tell whether the client came and with what)
         Faults queue in order; the first pending one that matches is used."""
         if kind not in FAULT_KINDS:
             raise ValueError("unknown fault kind %r" % (kind,))
-        return self._call("fault", kind=kind, path=path, count=count, delay=delay)
+        return self._call("fault", kind=kind, path=path, count=count, delay=delay,
+                          target=target, remaining=remaining)
 
     def clear_faults(self):
         return self._call("clear_faults")
@@ -349,7 +355,7 @@ class Emulator:
         return [tuple(e) for e in self._call("requests")]
 
     def reset_requests(self):
-        """Clear the request log, min_remaining() and count_429()."""
+        """Clear the request log, min_remaining(), count_429() and early_requests()."""
         return self._call("reset_requests")
 
     def stats(self):
@@ -363,8 +369,51 @@ class Emulator:
         """How many 429 answers were sent since the last reset."""
         return self.stats()["count_429"]
 
+    def early_requests(self):
+        """How many requests came on a rate-limit bucket before the reset a
+        429 had announced (each was answered with another 429)."""
+        return self.stats()["early"]
+
     def make_other_ca(self):
         """Path of a second, unrelated CA certificate (PEM)."""
         self._other += 1
         cert, _ = make_ca(self.tmpdir, "other-ca%d" % self._other, "unrelated test CA")
         return cert
+
+    # -- OAuth service apps (the emulator's /oauth2/v1/token section)
+    def oauth_add_app(self, client_id, public_key_pem, scopes=("okta.users.read", "okta.groups.read"),
+                      dpop_required=True, kid=None):
+        """Register an API Services app: its public key (PEM, RSA or EC
+        P-256), the scopes granted to it, whether it requires DPoP."""
+        return self._call("oauth_add_app", client_id=client_id, public_key_pem=public_key_pem,
+                          scopes=list(scopes), dpop_required=dpop_required, kid=kid)
+
+    def oauth_set_token_lifetime(self, seconds=3600, expire_after_requests=None):
+        """Access tokens issued from now live `seconds` (the expires_in
+        sent), or end after `expire_after_requests` API calls, whichever
+        comes first (a token that expires mid-sync)."""
+        return self._call("oauth_set_token_lifetime", seconds=seconds,
+                          expire_after_requests=expire_after_requests)
+
+    def oauth_dpop_nonce(self, require_on_api=None, rotate_every=0, as_rotate=False):
+        """require_on_api: API calls must carry the API's DPoP nonce;
+        rotate_every: a new one every N API calls (mid-sync rotation)."""
+        args = {"rotate_every": rotate_every, "as_rotate": as_rotate}
+        if require_on_api is not None:
+            args["require_on_api"] = require_on_api
+        return self._call("oauth_dpop_nonce", **args)
+
+    def oauth_secrets(self):
+        """{"issued": access tokens, "assertions": client assertions,
+        "proofs": DPoP proofs} the emulator issued or received."""
+        return self._call("oauth_secrets")
+
+    def oauth_events(self):
+        """What the OAuth section did, in order: token_issued,
+        token_nonce_challenge, token_refused:ERROR, api_refused:ERROR,
+        api_nonce_challenge, api_nonce_rotated."""
+        return self._call("oauth_events")
+
+    def oauth_refusals(self):
+        """[(error, error_description)] of every OAuth refusal, in order."""
+        return [tuple(r) for r in self._call("oauth_refusals")]

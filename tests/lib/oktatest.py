@@ -26,7 +26,27 @@ _cases = []
 
 
 class Skip(Exception):
-    """Raise to skip a case, with the reason."""
+    """Raise to skip a case, with the reason.  Only for a documented missing
+    environment (not root, so no mount namespace or chroot): use
+    need_root().  A product or a test dependency that does not work is a
+    failure, never a skip (need()); under CI=true tests/run.sh fails a
+    run that skipped anything."""
+
+
+def need_root(what):
+    """Skip the case unless running as root (namespaces, chroots)."""
+    if os.geteuid() != 0:
+        raise Skip("%s needs root" % what)
+
+
+def need(*things):
+    """Fail (never skip) unless each thing is an existing path or a command
+    on PATH: make check installs every test dependency
+    (scripts/install-deps), so a missing one is a broken setup."""
+    import shutil
+    for t in things:
+        if not t or not (os.path.exists(t) or shutil.which(t)):
+            raise AssertionError("%s is missing: run `make` and `scripts/install-deps check`" % t)
 
 
 def case(fn):

@@ -9,10 +9,18 @@
  * (blank lines and lines starting with '#' are ignored), fields separated
  * by spaces or tabs:
  *
- *   meta last_sync=EPOCH generation=N        (optional; default 0 and 1)
+ *   meta last_sync=EPOCH generation=N [flags=N]
+ *                                            (optional; default 0, 1, 0)
  *   user NAME UID GID STATUS GECOS DIR SHELL
  *   group NAME GID MEMBER,MEMBER,...
  *   gids NAME GID,GID,...                    (optional, see below)
+ *   tombstone NAME UID REASON LEFT_AT WHY    (a user who left: REASON the
+ *       number of enum snap_tomb_reason; expires 30 days after LEFT_AT)
+ *   policy KEY=VALUE ...                     (optional: the 'P' record;
+ *       keys max_cache_age=SECONDS, stale_policy=deny|allow,
+ *       deny_recovery=0|1, deny_password_expired=0|1,
+ *       tombstone=deny|ignore, allowed_groups=G1,G2; unset keys keep
+ *       the defaults, as an empty [pam] section does)
  *
  * STATUS is an Okta status name (ACTIVE, SUSPENDED, DEPROVISIONED, ...) or
  * its number.  In any field, "%XX" stands for the byte with hex code XX
@@ -23,15 +31,28 @@
  * groups whose member lists name them, unless a `gids` line gives them
  * explicitly.  User lines come before group and gids lines.  Exit status 0, or 1 with a message on stderr (a line the
  * writer refused, with its line number).
+ *
+ * Forging what the writer never writes (for the reader's tests): flags=N
+ * puts N into the meta record's flags field, which the writer always
+ * leaves 0.  The file is written under a temporary name, patched there and
+ * renamed over OUTPUT, so that OUTPUT changes only by rename, as the
+ * writer's own does.  (IDs below the floor need no option: the writer
+ * stores what it is given except 0 and -1, and the sync is what keeps
+ * them out.)
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <cdb.h>
 
 #include "snapshot.h"
+#include "snapshot_format.h"
 
 struct user_ent {
 	char *name;
@@ -149,10 +170,38 @@ add_gid(struct user_ent *u, uint32_t gid)
 	u->gids[u->ngids++] = gid;
 }
 
+/* Put flags into the meta record of the finished file at path. */
+static void
+patch_flags(const char *path, uint32_t flags)
+{
+	struct cdb c;
+	unsigned char b[4];
+	char key = SNAP_KEY_META;
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0 || cdb_init(&c, fd) != 0 ||
+	    cdb_find(&c, &key, 1) <= 0 || cdb_datalen(&c) < SNAP_META_LEN) {
+		fprintf(stderr, "mksnap: cannot find the meta record of %s\n",
+		    path);
+		exit(1);
+	}
+	snap_put32(b, flags);
+	if (pwrite(fd, b, 4, (off_t)cdb_datapos(&c) + 12) != 4 ||
+	    fsync(fd) != 0) {
+		fprintf(stderr, "mksnap: patching %s: %s\n", path,
+		    strerror(errno));
+		exit(1);
+	}
+	cdb_free(&c);
+	close(fd);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct snap_meta meta = { .generation = 1 };
+	struct snap_policy pol;
+	char *gsave;
 	struct snap_writer *w;
 	struct snap_user u;
 	struct snap_group g;
@@ -160,14 +209,19 @@ main(int argc, char **argv)
 	char *line = NULL, *f[9], *m, *save, **members = NULL;
 	size_t cap = 0, n, nm, mcap = 0, i;
 	long lineno = 0;
-	char err[512];
+	char err[512], tmp[4096];
 	int sorted = 0;
+	uint32_t flags = 0;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: mksnap OUTPUT < description\n");
 		return 2;
 	}
-	if ((w = snap_writer_open(argv[1], err, sizeof(err))) == NULL) {
+	if (snprintf(tmp, sizeof(tmp), "%s.mksnap", argv[1]) >= (int)sizeof(tmp)) {
+		fprintf(stderr, "mksnap: path too long\n");
+		return 1;
+	}
+	if ((w = snap_writer_open(tmp, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "mksnap: %s\n", err);
 		return 1;
 	}
@@ -182,9 +236,54 @@ main(int argc, char **argv)
 					meta.last_sync = strtoll(f[i] + 10, NULL, 10);
 				else if (strncmp(f[i], "generation=", 11) == 0)
 					meta.generation = strtoull(f[i] + 11, NULL, 10);
+				else if (strncmp(f[i], "flags=", 6) == 0)
+					flags = parse_id(f[i] + 6, lineno);
 				else
 					die(lineno, "unknown meta field \"%s\"", f[i]);
 			}
+		} else if (strcmp(f[0], "policy") == 0) {
+			snap_policy_defaults(&pol);
+			for (i = 1; i < n; i++) {
+				if (strncmp(f[i], "max_cache_age=", 14) == 0)
+					pol.max_cache_age = strtoll(f[i] + 14, NULL, 10);
+				else if (strcmp(f[i], "stale_policy=allow") == 0)
+					pol.stale_policy = SNAP_STALE_ALLOW;
+				else if (strcmp(f[i], "stale_policy=deny") == 0)
+					pol.stale_policy = SNAP_STALE_DENY;
+				else if (strncmp(f[i], "deny_recovery=", 14) == 0)
+					pol.deny_recovery = atoi(f[i] + 14);
+				else if (strncmp(f[i], "deny_password_expired=", 22) == 0)
+					pol.deny_password_expired = atoi(f[i] + 22);
+				else if (strcmp(f[i], "tombstone=ignore") == 0)
+					pol.tombstone = SNAP_TOMB_POLICY_IGNORE;
+				else if (strcmp(f[i], "tombstone=deny") == 0)
+					pol.tombstone = SNAP_TOMB_POLICY_DENY;
+				else if (strncmp(f[i], "allowed_groups=", 15) == 0) {
+					gsave = NULL;
+					for (m = strtok_r(f[i] + 15, ",", &gsave);
+					    m != NULL && pol.ngroups < SNAP_POLICY_MAX_GROUPS;
+					    m = strtok_r(NULL, ",", &gsave))
+						pol.groups[pol.ngroups++] = m;
+				} else
+					die(lineno, "unknown policy field \"%s\"", f[i]);
+			}
+			/* The names point into this line: set it now. */
+			if (snap_writer_set_policy(w, &pol) != 0)
+				die(lineno, "%s", snap_writer_error(w));
+		} else if (strcmp(f[0], "tombstone") == 0) {
+			struct snap_tombstone t;
+
+			if (n != 6)
+				die(lineno, "want tombstone NAME UID REASON LEFT_AT WHY");
+			memset(&t, 0, sizeof(t));
+			t.name = unescape(f[1]);
+			t.uid = parse_id(f[2], lineno);
+			t.reason = (enum snap_tomb_reason)parse_id(f[3], lineno);
+			t.left_at = strtoll(f[4], NULL, 10);
+			t.expires = t.left_at + 30 * 86400;
+			t.why = unescape(f[5]);
+			if (snap_writer_add_tombstone(w, &t) != 0)
+				die(lineno, "%s", snap_writer_error(w));
 		} else if (strcmp(f[0], "user") == 0) {
 			if (n != 8)
 				die(lineno, "want user NAME UID GID STATUS GECOS DIR SHELL");
@@ -268,6 +367,14 @@ main(int argc, char **argv)
 			die(lineno, "%s", snap_writer_error(w));
 	if (snap_writer_commit(w, &meta, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mksnap: %s\n", err);
+		return 1;
+	}
+	if (flags != 0)
+		patch_flags(tmp, flags);
+	if (rename(tmp, argv[1]) != 0) {
+		fprintf(stderr, "mksnap: renaming %s to %s: %s\n", tmp, argv[1],
+		    strerror(errno));
+		unlink(tmp);
 		return 1;
 	}
 	for (i = 0; i < nusers; i++) {

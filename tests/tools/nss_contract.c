@@ -255,13 +255,26 @@ contract(void *h)
 	st = initgroups_dyn("alice", 2000000001, &start, &size, &groups, 10, &err);
 	CHECK("initgroups_dyn honours limit", st == NSS_STATUS_SUCCESS &&
 	    start == 10 && size == 10);
+	free(groups);
+	/* The group argument is whatever the caller chose (systemd's
+	 * Group=): every GID of hers but that one, her primary included. */
+	groups = malloc(sizeof(*groups));
+	groups[0] = 2000000205;
 	start = 1;
-	st = initgroups_dyn("alice", 0, &start, &size, &groups, 0, &err);
-	CHECK("initgroups_dyn: primary GID 0 is never ours", st == NSS_STATUS_NOTFOUND &&
-	    start == 1);
-	st = initgroups_dyn("alice", 1000, &start, &size, &groups, 0, &err);
-	CHECK("initgroups_dyn: another primary GID is a local alice", st ==
-	    NSS_STATUS_NOTFOUND && start == 1);
+	size = 1;
+	st = initgroups_dyn("alice", 2000000205, &start, &size, &groups, 0, &err);
+	ok = st == NSS_STATUS_SUCCESS && start == 40 && groups[1] == 2000000001;
+	for (i = 1; ok && i < start; i++)
+		ok = groups[i] != 2000000205;
+	CHECK("initgroups_dyn: one of her groups as the group argument", ok);
+	/* A group that is none of hers (a local GID): all 40 are added. */
+	groups[0] = 100;
+	start = 1;
+	st = initgroups_dyn("alice", 100, &start, &size, &groups, 0, &err);
+	CHECK("initgroups_dyn: an unrelated GID as the group argument",
+	    st == NSS_STATUS_SUCCESS && start == 41 && groups[1] == 2000000001 &&
+	    groups[40] == 2000000239);
+	start = 1;
 	st = initgroups_dyn("nobody-here", 5, &start, &size, &groups, 0, &err);
 	CHECK("initgroups_dyn NOTFOUND", st == NSS_STATUS_NOTFOUND && start == 1);
 	free(groups);

@@ -4,6 +4,13 @@
  * again (issue 3, done-when 5).
  *
  *   nss_stress SNAPSHOT_PATH REPUBLISHES
+ *   nss_stress SNAPSHOT_PATH REPUBLISHES --restore OKTA_SYNC CONFIG DIR
+ *
+ * With --restore (issue 14, done-when 7) each generation is written to a
+ * file in DIR instead, and put in place by `OKTA_SYNC -c CONFIG restore
+ * FILE` (whose config's cache dir must be where SNAPSHOT_PATH is), with 4
+ * reader threads: a restore must replace the file atomically, so that no
+ * reader ever sees a mix, an error, or SIGBUS (which kills this process).
  *
  * Run it where libnss_okta reads SNAPSHOT_PATH (tests bind-mount a
  * directory at /var/lib/okta-sync) with LD_LIBRARY_PATH at build/.  glibc
@@ -20,11 +27,13 @@
  * Prints a summary line and exits 0, or 1 with the first problem.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <grp.h>
 #include <nss.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +51,9 @@
 #define GID_BASE 2000002000u
 
 static const char *snap_path;
+/* --restore: okta-sync, its config, the directory of saved generations. */
+static const char *restore_prog, *restore_conf, *restore_dir;
+extern char **environ;
 static atomic_int published = -1;   /* the last generation written */
 static atomic_int stop;
 static atomic_long lookups, errors, max_seen;
@@ -65,19 +77,49 @@ is_member(int i, int j, int g)
 	return (i + g) % NGROUPS == j;
 }
 
+/* Run okta-sync restore on file: 0 when it exited 0. */
+static int
+run_restore(const char *file)
+{
+	char *argv[] = { (char *)restore_prog, "-c", (char *)restore_conf,
+	    "restore", (char *)file, NULL };
+	posix_spawn_file_actions_t fa;
+	int status, r;
+	pid_t pid;
+
+	if (posix_spawn_file_actions_init(&fa) != 0 ||
+	    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0) != 0)
+		return -1;
+	r = posix_spawn(&pid, restore_prog, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r != 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "nss_stress: okta-sync restore %s: status %d\n",
+		    file, status);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 publish(int g)
 {
 	struct snap_meta meta = { .last_sync = 1700000000 + g, .generation = (uint64_t)g };
 	char names[NUSERS][16], gecos[32], shell[32], gname[16], err[256];
-	const char *members[NUSERS];
+	char saved[4096];
+	const char *members[NUSERS], *out = snap_path;
 	struct snap_writer *w;
 	struct snap_user u;
 	struct snap_group gr;
 	uint32_t gid;
 	int i, j, n;
 
-	if ((w = snap_writer_open(snap_path, err, sizeof(err))) == NULL) {
+	if (restore_dir != NULL && g > 0) {
+		snprintf(saved, sizeof(saved), "%s/gen-%d.cdb", restore_dir, g);
+		out = saved;
+	}
+	if ((w = snap_writer_open(out, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "nss_stress: %s\n", err);
 		return -1;
 	}
@@ -112,6 +154,8 @@ publish(int g)
 		fprintf(stderr, "nss_stress: %s\n", err);
 		return -1;
 	}
+	if (out != snap_path)
+		return run_restore(out);
 	return 0;
 bad:
 	fprintf(stderr, "nss_stress: %s\n", snap_writer_error(w));
@@ -279,11 +323,17 @@ main(int argc, char **argv)
 {
 	pthread_t th[NTHREADS];
 	struct timespec t0, t;
-	int n, i, fds0, fds1, maps;
+	int n, i, fds0, fds1, maps, nthreads = NTHREADS;
 	long t_ms;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: nss_stress SNAPSHOT_PATH REPUBLISHES\n");
+	if (argc == 7 && strcmp(argv[3], "--restore") == 0) {
+		restore_prog = argv[4];
+		restore_conf = argv[5];
+		restore_dir = argv[6];
+		nthreads = 4;
+	} else if (argc != 3) {
+		fprintf(stderr, "usage: nss_stress SNAPSHOT_PATH REPUBLISHES "
+		    "[--restore OKTA_SYNC CONFIG DIR]\n");
 		return 2;
 	}
 	snap_path = argv[1];
@@ -297,7 +347,7 @@ main(int argc, char **argv)
 	/* Warm up glibc (loads the module) before counting descriptors. */
 	getpwnam("su0");
 	fds0 = count_fds();
-	for (i = 0; i < NTHREADS; i++)
+	for (i = 0; i < nthreads; i++)
 		if (pthread_create(&th[i], NULL, reader, (void *)(uintptr_t)(i + 1)) != 0)
 			return 2;
 	for (i = 1; i <= n; i++) {
@@ -322,12 +372,13 @@ main(int argc, char **argv)
 		usleep(10000);
 	} while (t_ms < 5000);
 	atomic_store(&stop, 1);
-	for (i = 0; i < NTHREADS; i++)
+	for (i = 0; i < nthreads; i++)
 		pthread_join(th[i], NULL);
 	fds1 = count_fds();
 	maps = count_mappings();
-	printf("nss_stress: lookups=%ld errors=%ld republished=%d last_seen=%ld "
-	    "fds_before=%d fds_after=%d mappings=%d\n", atomic_load(&lookups),
+	printf("nss_stress: threads=%d %s lookups=%ld errors=%ld republished=%d "
+	    "last_seen=%ld fds_before=%d fds_after=%d mappings=%d\n", nthreads,
+	    restore_dir ? "by=restore" : "by=writer", atomic_load(&lookups),
 	    atomic_load(&errors), n, atomic_load(&max_seen), fds0, fds1, maps);
 	if (atomic_load(&errors) != 0) {
 		printf("nss_stress: first error: %s\n", first_error);

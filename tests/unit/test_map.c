@@ -139,6 +139,27 @@ TEST(uid_attribute)
 	ASSERT_INT_EQ(user(&c, U("\"login\":\"a\",\"uidNumber\":[1]"), &u), 0);
 }
 
+/* An Okta attribute of type "number" arrives as a JSON double. */
+TEST(uid_attribute_number_typed)
+{
+	struct config c;
+	struct mapped_user u;
+
+	conf(&c);
+	c.uid_min = 1000;
+	c.uid_max = 60000;
+	ASSERT_INT_EQ(user(&c, U("\"login\":\"a\",\"uidNumber\":1500.0"), &u), 1);
+	ASSERT_INT_EQ(u.uid_attr, 1500);
+	ASSERT_INT_EQ(user(&c, U("\"login\":\"a\",\"uidNumber\":1500.5"), &u), 0);
+	ASSERT(strstr(u.reason, "uid attribute uidNumber (1500.5) is not a whole number") != NULL);
+	ASSERT_INT_EQ(user(&c, U("\"login\":\"a\",\"uidNumber\":1e12"), &u), 0);
+	ASSERT(strstr(u.reason, "(1000000000000) is outside the configured range 1000-60000") != NULL);
+	ASSERT_INT_EQ(user(&c, U("\"login\":\"a\",\"uidNumber\":1e300"), &u), 0);
+	ASSERT(strstr(u.reason, "is too large") != NULL);
+	ASSERT_INT_EQ(user(&c, U("\"login\":\"a\",\"uidNumber\":999.0"), &u), 0);
+	ASSERT(strstr(u.reason, "system range") != NULL);
+}
+
 TEST(shell_and_gecos)
 {
 	struct config c;
@@ -205,6 +226,7 @@ main(void)
 	RUN(username_attribute);
 	RUN(rejected_names);
 	RUN(uid_attribute);
+	RUN(uid_attribute_number_typed);
 	RUN(shell_and_gecos);
 	RUN(status_values);
 	RUN(groups);

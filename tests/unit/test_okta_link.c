@@ -4,6 +4,7 @@
  * comma-joined and malformed ones: Link (rel="next"), Date, and the
  * X-Rate-Limit-* headers in any letter case, and the wait after a 429.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -339,6 +340,10 @@ TEST(rate_wait)
 	ASSERT_INT_EQ(okta_rate_wait_ms(date - 5, date, 1), OKTA_RATE_MARGIN_MS);
 	/* Bounded, whatever the server says. */
 	ASSERT_INT_EQ(okta_rate_wait_ms(date + 86400, date, 1), OKTA_WAIT_MAX_MS);
+	/* A reset far in the future (the fuzzer found the overflow) waits
+	 * the longest, never a negative time. */
+	ASSERT_INT_EQ(okta_rate_wait_ms(LLONG_MAX, date, 1), OKTA_WAIT_MAX_MS);
+	ASSERT_INT_EQ(okta_rate_wait_ms(LLONG_MAX, 0, 1), OKTA_WAIT_MAX_MS);
 	/* No headers: exponential back-off, bounded. */
 	ASSERT_INT_EQ(okta_rate_wait_ms(-1, date, 1), OKTA_RATE_BACKOFF_MS);
 	ASSERT_INT_EQ(okta_rate_wait_ms(reset, -1, 3), 4 * OKTA_RATE_BACKOFF_MS);

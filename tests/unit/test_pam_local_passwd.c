@@ -1,13 +1,17 @@
 /*
  * test_pam_local_passwd.c - common/local_passwd.c, the "is this a local
  * account?" check pam_okta makes without NSS: exact names only, long lines
- * (the ERANGE retry), malformed lines skipped, a missing file reported.
+ * (the ERANGE retry), malformed lines skipped, a missing file reported,
+ * and a file that is not trusted (not root's, writable by group or others,
+ * not a regular file) refused with EPERM, never read (issue 16 finding 9:
+ * a forged "local" name would make pam_okta leave an Okta user alone).
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -88,6 +92,38 @@ TEST(default_path_has_root)
 	ASSERT_INT_EQ(uid, 0);
 }
 
+TEST(untrusted_file_refused)
+{
+	char fifo[80];
+	uint32_t uid = 7;
+
+	ASSERT(write_file("alice:x:1000:1000::/home/alice:/bin/sh\n") == 0);
+	ASSERT_INT_EQ(local_passwd_lookup(path, "alice", &uid), 1);
+	ASSERT(chmod(path, 0664) == 0);
+	errno = 0;
+	ASSERT_INT_EQ(local_passwd_lookup(path, "alice", &uid), -1);
+	ASSERT_INT_EQ(errno, EPERM);
+	ASSERT(chmod(path, 0602) == 0);
+	ASSERT_INT_EQ(local_passwd_lookup(path, "alice", &uid), -1);
+	ASSERT_INT_EQ(errno, EPERM);
+	ASSERT(chmod(path, 0600) == 0);
+	ASSERT_INT_EQ(local_passwd_lookup(path, "alice", &uid), 1);
+	ASSERT(chown(path, 65534, 0) == 0);
+	ASSERT_INT_EQ(local_passwd_lookup(path, "alice", &uid), -1);
+	ASSERT_INT_EQ(errno, EPERM);
+	unlink(path);
+	/* A FIFO with no writer: refused at once, never waited on. */
+	snprintf(fifo, sizeof(fifo), "%s.fifo", path);
+	ASSERT(mkfifo(fifo, 0644) == 0);
+	alarm(10);
+	ASSERT_INT_EQ(local_passwd_lookup(fifo, "alice", &uid), -1);
+	alarm(0);
+	ASSERT_INT_EQ(errno, EPERM);
+	unlink(fifo);
+	ASSERT_INT_EQ(local_passwd_lookup("/tmp", "alice", &uid), -1);
+	ASSERT_INT_EQ(errno, EPERM);
+}
+
 int
 main(void)
 {
@@ -95,5 +131,6 @@ main(void)
 	RUN(long_line_and_malformed_lines);
 	RUN(missing_file);
 	RUN(default_path_has_root);
+	RUN(untrusted_file_refused);
 	return test_done();
 }
