@@ -21,6 +21,12 @@ PREFIX ?= /usr
 SYSCONFDIR ?= /etc
 LOCALSTATEDIR ?= /var
 
+# syncd/ in layers, lowest first (doc/HACKING.md; scripts/check-layers
+# keeps every #include pointing down): base, the Okta client, the sync
+# engine, and the two programs' own code.
+SYNCD_LAYERS := syncd/base syncd/okta syncd/engine syncd/cli syncd/daemon
+SYNCD_INC := $(addprefix -I,$(SYNCD_LAYERS))
+
 PKGS := libcurl json-c sqlite3 inih libsystemd libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -30,7 +36,7 @@ WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith \
 	-Wstrict-prototypes -Wmissing-prototypes -Wvla -Wno-unused-parameter
 override CFLAGS += -std=c11 -D_GNU_SOURCE -DOKTA_VERSION='"$(VERSION)"' \
 	$(WARN) -fPIC -fvisibility=hidden -fstack-protector-strong \
-	-Icommon -Isyncd $(PKG_CFLAGS)
+	-Icommon $(SYNCD_INC) $(PKG_CFLAGS)
 override LDFLAGS += -Wl,-z,relro,-z,now
 # TEST_HOOKS=1: the deterministic kill points of common/crashpoint.h (the
 # crash-consistency test's own build, build/hooks; never installed).
@@ -46,7 +52,7 @@ override CFLAGS += -D_FORTIFY_SOURCE=2
 endif
 
 COMMON_SRC := $(wildcard common/*.c)
-SYNCD_SRC := $(filter-out syncd/main_%.c,$(wildcard syncd/*.c))
+SYNCD_SRC := $(filter-out %/main_cli.c %/main_daemon.c,$(wildcard $(addsuffix /*.c,$(SYNCD_LAYERS))))
 NSS_SRC := $(wildcard nss/*.c)
 PAM_SRC := $(wildcard pam/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -82,9 +88,9 @@ $(BUILD)/libokta_syncd.a: $(SYNCD_OBJ)
 
 PROG_LIBS := $(BUILD)/libokta_syncd.a $(BUILD)/libokta_common.a $(PKG_LIBS) -lcdb -lm
 
-$(BUILD)/okta-sync: $(BUILD)/obj/syncd/main_cli.o $(BUILD)/libokta_syncd.a $(BUILD)/libokta_common.a
+$(BUILD)/okta-sync: $(BUILD)/obj/syncd/cli/main_cli.o $(BUILD)/libokta_syncd.a $(BUILD)/libokta_common.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -pie -o $@ $< $(PROG_LIBS)
-$(BUILD)/okta-syncd: $(BUILD)/obj/syncd/main_daemon.o $(BUILD)/libokta_syncd.a $(BUILD)/libokta_common.a
+$(BUILD)/okta-syncd: $(BUILD)/obj/syncd/daemon/main_daemon.o $(BUILD)/libokta_syncd.a $(BUILD)/libokta_common.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -pie -o $@ $< $(PROG_LIBS)
 
 # The modules live inside other processes: libc only (tinycdb linked in
@@ -126,7 +132,7 @@ fuzz: tests
 lint:
 	@scripts/install-deps lint
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-		-Icommon -Isyncd --suppress=missingIncludeSystem common syncd nss pam
+		-Icommon $(SYNCD_INC) --suppress=missingIncludeSystem common syncd nss pam
 
 clean:
 	rm -rf build

@@ -56,7 +56,7 @@
  *      denied (PAM_PERM_DENIED).  Only Okta groups count: a user-private
  *      group (named like an Okta user, with that user's primary GID) is
  *      never a match, so listing "jane" does not admit jane.  The sync
- *      rejects an Okta group named like an Okta user (syncd/sync.c), so
+ *      rejects an Okta group named like an Okta user (syncd/engine/sync.c), so
  *      this tells the two apart exactly.
  *   4. max_cache_age (default 7 days): when the last successful sync is
  *      older (or never happened), stale_policy=deny (default) denies

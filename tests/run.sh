@@ -68,6 +68,7 @@ run_units() {	# run_units BUILD_DIR LABEL
 }
 
 step "test commands come from packages install-deps installs" scripts/test-commands --quiet
+step "every #include points down the layers" scripts/check-layers
 
 step "build with clang -Werror" make -s --no-print-directory CC=clang BUILD=build/clang all
 step "build with test hooks (kill points)" make -s --no-print-directory TEST_HOOKS=1 \

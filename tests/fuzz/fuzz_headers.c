@@ -26,7 +26,7 @@
  * at most the longest wait; the Content-Type kept is printable; a next
  * link judged same-origin is https on the configured host.
  */
-#include "../../syncd/okta.c"
+#include "../../syncd/okta/okta.c"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -37,9 +37,11 @@ if ! MAKEFLAGS= MAKELEVEL= make -s --no-print-directory -j2 CC=clang SAN=1 \
 	echo "FAIL: fuzz: the instrumented build of the product failed"
 	exit 1
 fi
+# syncd's include directories, as the Makefile lists its layers.
+SYNCD_INC=$(sed -n 's/^SYNCD_LAYERS := //p' Makefile | sed 's/[^ ]*/-I&/g')
 CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fno-omit-frame-pointer \
  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
- -Icommon -Isyncd -Itests/fuzz $(pkg-config --cflags $PKGS)"
+ -Icommon $SYNCD_INC -Itests/fuzz $(pkg-config --cflags $PKGS)"
 LIBS="$LIB/libokta_syncd.a $LIB/libokta_common.a $(pkg-config --libs $PKGS) -lcdb -lm"
 clang $CFLAGS -fsanitize=fuzzer-no-link -c -o "$OUT/configs.o" tests/fuzz/configs.c
 rm -f "$OUT/libfuzzhelp.a"

@@ -7,7 +7,7 @@ groff/man warning, and document what the programs actually accept:
 - okta-sync(8) names every subcommand and option of `okta-sync --help`,
   and every option of each `okta-sync COMMAND --help`;
 - okta-syncd(8) names every option of `okta-syncd --help`;
-- okta-sync.conf(5) names every key the config parser (syncd/config.c)
+- okta-sync.conf(5) names every key the config parser (syncd/base/config.c)
   accepts and every key of the shipped config;
 - pam_okta(8) names every module option pam/options.c accepts, and the
   stacking line of the pam-auth-update profile;
@@ -116,7 +116,7 @@ def okta_syncd_page_has_every_option():
 @case
 def conf_page_has_every_key():
     build()
-    src = open(os.path.join(ROOT, "syncd", "config.c")).read()
+    src = open(os.path.join(ROOT, "syncd", "base", "config.c")).read()
     keys = set(re.findall(r'strcmp\(name, "([a-z_]+)"\)', src))
     assert len(keys) >= 20, "found only %s in config.c" % sorted(keys)
     shipped = open(os.path.join(ROOT, "packaging", "okta-sync.conf.example")).read()
@@ -212,7 +212,7 @@ def documented_invocations_exist():
 @case
 def every_exit_status_is_documented():
     build()
-    src = open(os.path.join(ROOT, "syncd", "error.c")).read()
+    src = open(os.path.join(ROOT, "syncd", "base", "error.c")).read()
     body = src[src.index("err_exit_code"):]
     codes = set(re.findall(r"return (\d+);", body)) | {"2"}
     text, _ = render("okta-sync.8")
@@ -228,7 +228,7 @@ def every_exit_status_is_documented():
 @case
 def conf_page_states_the_code_defaults():
     build()
-    src = open(os.path.join(ROOT, "syncd", "config.c")).read()
+    src = open(os.path.join(ROOT, "syncd", "base", "config.c")).read()
     body = src[src.index("set_defaults(struct config"):]
     body = body[:body.index("\n}\n")]
     field_key = {"timeout": "timeout", "max_concurrency": "max_concurrency",
@@ -254,7 +254,7 @@ def conf_page_states_the_code_defaults():
 @case
 def daemon_page_lists_every_metric():
     build()
-    src = open(os.path.join(ROOT, "syncd", "daemon.c")).read()
+    src = open(os.path.join(ROOT, "syncd", "daemon", "daemon.c")).read()
     metrics = set(re.findall(r"\b(okta_sync_[a-z_]+)\b", src))
     assert len(metrics) >= 8, sorted(metrics)
     text, _ = render("okta-syncd.8")

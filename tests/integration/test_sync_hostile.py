@@ -1,5 +1,5 @@
 """test_sync_hostile - a hostile Okta org (orgdata.make_hostile_org) is
-rejected or sanitised as documented in syncd/map.h and common/names.h,
+rejected or sanitised as documented in syncd/engine/map.h and common/names.h,
 with the reason in the plan, and nothing dangerous reaches the snapshot
 (issue 2, Done-when 5)."""
 import os

@@ -1,4 +1,4 @@
-/* test_adopt.c - adoptions of local accounts (syncd/adopt.h): which IDs may
+/* test_adopt.c - adoptions of local accounts (syncd/engine/adopt.h): which IDs may
  * be adopted, the sync's view of an adoption against the local files, the
  * IDs it claims, and the cache schema's own guard. */
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* test_cache.c - cache.db creation, modes, schema version, read-only
- * opening, and the plan diff/apply over the staging tables (syncd/cache.h,
- * syncd/plan.h). */
+ * opening, and the plan diff/apply over the staging tables (syncd/engine/cache.h,
+ * syncd/engine/plan.h). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

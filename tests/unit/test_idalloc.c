@@ -1,5 +1,5 @@
 /* test_idalloc.c - the UID/GID pool and the derivation rule
- * (syncd/idalloc.h). */
+ * (syncd/engine/idalloc.h). */
 #include <stdint.h>
 #include <string.h>
 

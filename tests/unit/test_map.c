@@ -1,5 +1,5 @@
 /* test_map.c - one Okta JSON object -> a Linux entry or a rejection
- * (syncd/map.h). */
+ * (syncd/engine/map.h). */
 #include <json-c/json.h>
 #include <string.h>
 

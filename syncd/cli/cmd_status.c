@@ -165,7 +165,7 @@ usage(FILE *f)
 	    "           cache_generation, snapshot_matches_cache, tombstones,\n"
 	    "           snapshot_replaced, nscd_caches_users, errors (newest\n"
 	    "           first); times as ISO 8601 UTC plus *_epoch seconds\n"
-	    "           (details at the top of syncd/cmd_status.c)\n\n"
+	    "           (details at the top of syncd/cli/cmd_status.c)\n\n"
 	    "The data is reported stale when older than twice the interval of\n"
 	    "[sync] schedule (at least 5 minutes), or a day without a schedule.\n"
 	    "As a non-root user, cache.db and sync-errors.log (mode 0600) are\n"
