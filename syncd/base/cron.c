@@ -240,43 +240,42 @@ days_in_month(int y, int m)
 	return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }
 
-int
-cron_parse(const char *expr, struct cron *out, char *err, size_t errlen)
+/*
+ * The expression of the shortcut at s ("@daily"), alone on the line but
+ * for spaces; NULL with err set when it is none of the known ones.
+ */
+static const char *
+shortcut_expr(const char *s, char *err, size_t errlen)
 {
-	const char *start[5], *end[5], *s;
-	uint64_t bits;
-	size_t i, n;
-	int m, d, possible;
+	const char *at = s, *e = s;
+	size_t i;
 
-	if (expr == NULL) {
-		seterr(err, errlen, "no cron expression");
-		return -1;
+	while (*e != '\0' && !isspace((unsigned char)*e))
+		e++;
+	for (i = 0; i < sizeof(shortcuts) / sizeof(shortcuts[0]); i++) {
+		if ((size_t)(e - s) == strlen(shortcuts[i].name) &&
+		    strncasecmp(s, shortcuts[i].name, (size_t)(e - s)) == 0)
+			break;
 	}
-	for (s = expr; isspace((unsigned char)*s); s++)
+	for (s = e; isspace((unsigned char)*s); s++)
 		;
-	if (*s == '@') {
-		const char *at = s, *e = s;
-
-		while (*e != '\0' && !isspace((unsigned char)*e))
-			e++;
-		for (i = 0; i < sizeof(shortcuts) / sizeof(shortcuts[0]); i++) {
-			if ((size_t)(e - s) == strlen(shortcuts[i].name) &&
-			    strncasecmp(s, shortcuts[i].name, (size_t)(e - s)) == 0)
-				break;
-		}
-		for (s = e; isspace((unsigned char)*s); s++)
-			;
-		if (i == sizeof(shortcuts) / sizeof(shortcuts[0]) || *s != '\0') {
-			seterr(err, errlen, "unknown shortcut '%.*s' (use @hourly, "
-			    "@daily, @midnight, @weekly, @monthly, @yearly or "
-			    "@annually)", (int)(e - at), at);
-			return -1;
-		}
-		return cron_parse(shortcuts[i].expr, out, err, errlen);
+	if (i == sizeof(shortcuts) / sizeof(shortcuts[0]) || *s != '\0') {
+		seterr(err, errlen, "unknown shortcut '%.*s' (use @hourly, "
+		    "@daily, @midnight, @weekly, @monthly, @yearly or "
+		    "@annually)", (int)(e - at), at);
+		return NULL;
 	}
+	return shortcuts[i].expr;
+}
 
-	/* Split into fields; count them all so the message can say how many. */
-	n = 0;
+/* Split s into its five fields [start[i], end[i]); every field is counted,
+ * so that the message can say how many there are.  Returns 0 or -1. */
+static int
+split_fields(const char *s, const char *start[5], const char *end[5],
+    char *err, size_t errlen)
+{
+	size_t n = 0;
+
 	while (*s != '\0') {
 		const char *f = s;
 
@@ -295,47 +294,55 @@ cron_parse(const char *expr, struct cron *out, char *err, size_t errlen)
 		    "month day-of-week), found %zu", n);
 		return -1;
 	}
+	return 0;
+}
 
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i < 5; i++) {
-		if (parse_field(start[i], end[i], (int)i, &bits, err, errlen) == -1)
-			return -1;
-		switch (i) {
-		case 0:
-			out->minute = bits;
-			break;
-		case 1:
-			out->hour = (uint32_t)bits;
-			break;
-		case 2:
-			out->dom = (uint32_t)bits;
-			out->dom_star = *start[i] == '*';
-			break;
-		case 3:
-			out->month = (uint16_t)bits;
-			break;
-		case 4:
-			/* 7 is Sunday too. */
-			if (bits & (1u << 7))
-				bits = (bits | 1u) & 0x7f;
-			out->dow = (uint8_t)bits;
-			out->dow_star = *start[i] == '*';
-			break;
-		}
+/* Store the bits of field i, whose text starts at text, into out. */
+static void
+set_field(struct cron *out, size_t i, uint64_t bits, const char *text)
+{
+	switch (i) {
+	case 0:
+		out->minute = bits;
+		break;
+	case 1:
+		out->hour = (uint32_t)bits;
+		break;
+	case 2:
+		out->dom = (uint32_t)bits;
+		out->dom_star = *text == '*';
+		break;
+	case 3:
+		out->month = (uint16_t)bits;
+		break;
+	case 4:
+		/* 7 is Sunday too. */
+		if (bits & (1u << 7))
+			bits = (bits | 1u) & 0x7f;
+		out->dow = (uint8_t)bits;
+		out->dow_star = *text == '*';
+		break;
 	}
+}
 
-	/*
-	 * With the day-of-week unrestricted, the day-of-month alone decides:
-	 * refuse a combination no month can satisfy (`0 0 30 2 *`), which
-	 * would otherwise be accepted and never run.  Feb 29 counts.
-	 */
-	if (out->dow_star || out->dom_star) {
+/*
+ * With the day-of-week unrestricted, the day-of-month alone decides:
+ * refuse a combination no month can satisfy (`0 0 30 2 *`), which
+ * would otherwise be accepted and never run.  Feb 29 counts.
+ * Returns 0 or -1.
+ */
+static int
+check_can_fire(const struct cron *c, char *err, size_t errlen)
+{
+	int m, d, possible;
+
+	if (c->dow_star || c->dom_star) {
 		possible = 0;
 		for (m = 1; m <= 12 && !possible; m++) {
-			if (!(out->month & (1u << m)))
+			if (!(c->month & (1u << m)))
 				continue;
 			for (d = 1; d <= days_in_month(2000, m); d++)
-				if (out->dom & (1u << d))
+				if (c->dom & (1u << d))
 					possible = 1;
 		}
 		if (!possible) {
@@ -345,6 +352,35 @@ cron_parse(const char *expr, struct cron *out, char *err, size_t errlen)
 		}
 	}
 	return 0;
+}
+
+int
+cron_parse(const char *expr, struct cron *out, char *err, size_t errlen)
+{
+	const char *start[5], *end[5], *s;
+	uint64_t bits;
+	size_t i;
+
+	if (expr == NULL) {
+		seterr(err, errlen, "no cron expression");
+		return -1;
+	}
+	for (s = expr; isspace((unsigned char)*s); s++)
+		;
+	if (*s == '@') {
+		if ((s = shortcut_expr(s, err, errlen)) == NULL)
+			return -1;
+		return cron_parse(s, out, err, errlen);
+	}
+	if (split_fields(s, start, end, err, errlen) == -1)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < 5; i++) {
+		if (parse_field(start[i], end[i], (int)i, &bits, err, errlen) == -1)
+			return -1;
+		set_field(out, i, bits, start[i]);
+	}
+	return check_can_fire(out, err, errlen);
 }
 
 /* Day of the week (0 = Sunday) of a Gregorian date; Sakamoto's method. */

@@ -244,17 +244,14 @@ print_json(FILE *out, const struct adopt_report *r, int dry_run,
 	json_object_put(doc);
 }
 
-/* Open the cache and check that a sync has run.  0, or an exit code. */
+/* Whether cache.db is missing (no sync has run yet: said on stderr). */
 static int
-open_cache(const struct config *c, enum cache_mode mode, sqlite3 **db,
-    long long *last_sync)
+no_cache_yet(const struct config *c)
 {
-	struct cache_run run;
 	struct stat sb;
-	char err[512], *path = cache_db_path(c->cache_dir);
+	char *path = cache_db_path(c->cache_dir);
 	int r;
 
-	*db = NULL;
 	r = stat(path, &sb);
 	free(path);
 	if (r != 0) {
@@ -262,6 +259,21 @@ open_cache(const struct config *c, enum cache_mode mode, sqlite3 **db,
 		    "in %s): run okta-sync sync first\n", c->cache_dir);
 		return 1;
 	}
+	return 0;
+}
+
+/* Open the cache and check that a sync has run.  0, or an exit code. */
+static int
+open_cache(const struct config *c, enum cache_mode mode, sqlite3 **db,
+    long long *last_sync)
+{
+	struct cache_run run;
+	char err[512];
+	int r;
+
+	*db = NULL;
+	if (no_cache_yet(c))
+		return 1;
 	if (cache_open(c->cache_dir, mode, db, err, sizeof(err)) != OK_SUCCESS) {
 		fprintf(stderr, "okta-sync: migrate: %s\n", err);
 		return err_exit_code(OK_ERR_CACHE);
@@ -377,135 +389,178 @@ select_names(const struct adopt_report *r, const struct opts *o,
 	return 0;
 }
 
+/* What --apply works on, from the survey to the report. */
+struct apply_run {
+	const struct config *c;
+	const struct opts *o;
+	struct adopt_report r;
+	sqlite3 *db;
+	int lockfd;
+	size_t *sel, nsel;              /* the candidates to record */
+	long long last;                 /* the last sync, for the report */
+	json_object *recorded, *syncres;        /* for --json */
+};
+
+/* Record the selected candidates in one transaction: all or none.
+ * 0, or -1 with err. */
+static int
+record_selected(struct apply_run *a, char *err, size_t errlen)
+{
+	long long now = (long long)time(NULL);
+	char e2[256];
+	size_t i;
+
+	if (cache_exec(a->db, "BEGIN IMMEDIATE", err, errlen) != 0)
+		return -1;
+	for (i = 0; i < a->nsel; i++)
+		if (adopt_record(a->db, &a->r.v[a->sel[i]], now, err, errlen) != 0)
+			goto rollback;
+	if (cache_exec(a->db, "COMMIT", err, errlen) == 0)
+		return 0;
+rollback:
+	cache_exec(a->db, "ROLLBACK", e2, sizeof(e2));
+	return -1;
+}
+
+/* Log and list what was recorded. */
+static void
+announce_recorded(struct apply_run *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nsel; i++) {
+		const struct adopt_candidate *cd = &a->r.v[a->sel[i]];
+
+		info("migrate: Okta user %s takes over the local account %s "
+		    "(UID %u, GID %u)", cd->okta_id, cd->name, cd->uid,
+		    cd->gid);
+		json_object_array_add(a->recorded,
+		    json_object_new_string(cd->name));
+		if (!a->o->json)
+			printf("recorded: %s (UID %u, GID %u) now belongs to "
+			    "Okta user %s\n", cd->name, cd->uid, cd->gid,
+			    cd->okta_id);
+	}
+}
+
+/*
+ * A full sync, so that the snapshot carries the migrated users at once
+ * (called without the lock: sync_run takes it).  0, or the exit code of a
+ * failed sync; the recorded migrations stay either way.
+ */
+static int
+sync_now(struct apply_run *a)
+{
+	struct sync_opts so;
+	struct sync_result res;
+	okerr orc;
+	char *m;
+
+	memset(&so, 0, sizeof(so));
+	so.full = 1;
+	so.wait = 1;
+	so.format = PLAN_FORMAT_NONE;
+	orc = sync_run(a->c, &so, &res);
+	a->syncres = json_object_new_object();
+	json_object_object_add(a->syncres, "ok",
+	    json_object_new_boolean(orc == OK_SUCCESS));
+	json_object_object_add(a->syncres, "generation",
+	    json_object_new_int64((int64_t)res.generation));
+	if (orc == OK_SUCCESS) {
+		json_object_object_add(a->syncres, "error", NULL);
+		if (!a->o->json)
+			printf("sync: applied, snapshot generation %llu\n",
+			    res.generation);
+		return 0;
+	}
+	m = xasprintf("%s%s%s", err_sentence(orc), res.message[0] ? ": " : "",
+	    res.message);
+	jstr(a->syncres, "error", m);
+	fprintf(stderr, "okta-sync: migrate: the migrations are recorded, but "
+	    "the sync failed: %s\nokta-sync: migrate: the next sync applies "
+	    "them (okta-sync sync)\n", m);
+	free(m);
+	return err_exit_code(orc);
+}
+
+/* Survey again and show what the host has now.  0, or -1 (said). */
+static int
+show_outcome(struct apply_run *a)
+{
+	const char *pwf = a->c->passwd_file ? a->c->passwd_file : "/etc/passwd";
+
+	adopt_report_free(&a->r);
+	if (open_cache(a->c, CACHE_READ_ONLY, &a->db, &a->last) != 0 ||
+	    survey(a->db, a->c, &a->r) != 0)
+		return -1;
+	if (a->o->json) {
+		print_json(stdout, &a->r, 0, a->last, a->recorded, a->syncres);
+		a->recorded = a->syncres = NULL;
+	} else {
+		printf("\n");
+		print_human(stdout, &a->r, pwf, a->last);
+	}
+	return 0;
+}
+
 static int
 apply(const struct config *c, const struct opts *o)
 {
-	const char *pwf = c->passwd_file ? c->passwd_file : "/etc/passwd";
-	struct adopt_report r = { NULL, 0 };
-	struct sync_opts so;
-	struct sync_result res;
-	json_object *recorded = json_object_new_array(), *syncres = NULL;
-	sqlite3 *db = NULL;
-	size_t *sel = NULL, nsel = 0, i;
-	long long last = 0;
-	char err[512], e2[256], *path = NULL;
-	int lockfd = -1, rc;
+	struct apply_run a;
+	char err[512];
+	int rc;
 	okerr orc;
-	struct stat sb;
 
-	path = cache_db_path(c->cache_dir);
-	if (stat(path, &sb) != 0) {
-		fprintf(stderr, "okta-sync: migrate: no sync has run yet (no cache "
-		    "in %s): run okta-sync sync first\n", c->cache_dir);
+	memset(&a, 0, sizeof(a));
+	a.c = c;
+	a.o = o;
+	a.lockfd = -1;
+	a.recorded = json_object_new_array();
+	if (no_cache_yet(c)) {
 		rc = 1;
 		goto out;
 	}
-	orc = sync_lock_acquire(c->cache_dir, o->wait, &lockfd, err, sizeof(err));
+	orc = sync_lock_acquire(c->cache_dir, o->wait, &a.lockfd, err, sizeof(err));
 	if (orc != OK_SUCCESS) {
 		fprintf(stderr, "okta-sync: migrate: %s\n", err);
 		rc = err_exit_code(orc);
 		goto out;
 	}
-	if ((rc = open_cache(c, CACHE_READ_WRITE, &db, &last)) != 0 ||
-	    (rc = survey(db, c, &r)) != 0 ||
-	    (rc = select_names(&r, o, &sel, &nsel)) != 0)
+	if ((rc = open_cache(c, CACHE_READ_WRITE, &a.db, &a.last)) != 0 ||
+	    (rc = survey(a.db, c, &a.r)) != 0 ||
+	    (rc = select_names(&a.r, o, &a.sel, &a.nsel)) != 0)
 		goto out;
-	if (nsel > 0) {
-		long long now = (long long)time(NULL);
-
-		if (cache_exec(db, "BEGIN IMMEDIATE", err, sizeof(err)) != 0)
-			goto dberr;
-		for (i = 0; i < nsel; i++)
-			if (adopt_record(db, &r.v[sel[i]], now, err,
-			    sizeof(err)) != 0) {
-				cache_exec(db, "ROLLBACK", e2, sizeof(e2));
-				goto dberr;
-			}
-		if (cache_exec(db, "COMMIT", err, sizeof(err)) != 0) {
-			cache_exec(db, "ROLLBACK", e2, sizeof(e2));
-			goto dberr;
+	if (a.nsel > 0) {
+		if (record_selected(&a, err, sizeof(err)) != 0) {
+			fprintf(stderr, "okta-sync: migrate: %s\nokta-sync: migrate: "
+			    "nothing was recorded\n", err);
+			rc = err_exit_code(OK_ERR_CACHE);
+			goto out;
 		}
-		for (i = 0; i < nsel; i++) {
-			const struct adopt_candidate *cd = &r.v[sel[i]];
-
-			info("migrate: Okta user %s takes over the local account %s "
-			    "(UID %u, GID %u)", cd->okta_id, cd->name, cd->uid,
-			    cd->gid);
-			json_object_array_add(recorded,
-			    json_object_new_string(cd->name));
-			if (!o->json)
-				printf("recorded: %s (UID %u, GID %u) now belongs to "
-				    "Okta user %s\n", cd->name, cd->uid, cd->gid,
-				    cd->okta_id);
-		}
+		announce_recorded(&a);
 	} else if (!o->json)
 		printf("nothing to migrate\n");
-	cache_close(db);
-	db = NULL;
+	cache_close(a.db);
+	a.db = NULL;
 	/* sync_run takes the lock itself; closing our descriptor is what
 	 * releases a POSIX lock, so it goes first. */
-	sync_lock_release(lockfd);
-	lockfd = -1;
+	sync_lock_release(a.lockfd);
+	a.lockfd = -1;
 
-	if (nsel > 0 && !o->no_sync) {
-		memset(&so, 0, sizeof(so));
-		so.full = 1;
-		so.wait = 1;
-		so.format = PLAN_FORMAT_NONE;
-		orc = sync_run(c, &so, &res);
-		syncres = json_object_new_object();
-		json_object_object_add(syncres, "ok",
-		    json_object_new_boolean(orc == OK_SUCCESS));
-		json_object_object_add(syncres, "generation",
-		    json_object_new_int64((int64_t)res.generation));
-		if (orc == OK_SUCCESS) {
-			json_object_object_add(syncres, "error", NULL);
-			if (!o->json)
-				printf("sync: applied, snapshot generation %llu\n",
-				    res.generation);
-		} else {
-			char *m = xasprintf("%s%s%s", err_sentence(orc),
-			    res.message[0] ? ": " : "", res.message);
-
-			jstr(syncres, "error", m);
-			fprintf(stderr, "okta-sync: migrate: the migrations are "
-			    "recorded, but the sync failed: %s\nokta-sync: migrate: "
-			    "the next sync applies them (okta-sync sync)\n", m);
-			free(m);
-			rc = err_exit_code(orc);
-		}
-	} else if (nsel > 0 && !o->json)
+	if (a.nsel > 0 && !o->no_sync)
+		rc = sync_now(&a);
+	else if (a.nsel > 0 && !o->json)
 		printf("not synced (--no-sync): the next sync gives these users "
 		    "their local UIDs (okta-sync sync)\n");
-
-	/* What the host has now. */
-	adopt_report_free(&r);
-	if (open_cache(c, CACHE_READ_ONLY, &db, &last) != 0 ||
-	    survey(db, c, &r) != 0) {
-		if (rc == 0)
-			rc = 1;
-		goto out;
-	}
-	if (o->json) {
-		print_json(stdout, &r, 0, last, recorded, syncres);
-		recorded = syncres = NULL;
-	} else {
-		printf("\n");
-		print_human(stdout, &r, pwf, last);
-	}
-	goto out;
-dberr:
-	fprintf(stderr, "okta-sync: migrate: %s\nokta-sync: migrate: nothing was "
-	    "recorded\n", err);
-	rc = err_exit_code(OK_ERR_CACHE);
+	if (show_outcome(&a) != 0 && rc == 0)
+		rc = 1;
 out:
-	cache_close(db);
-	sync_lock_release(lockfd);
-	adopt_report_free(&r);
-	free(sel);
-	free(path);
-	json_object_put(recorded);
-	json_object_put(syncres);
+	cache_close(a.db);
+	sync_lock_release(a.lockfd);
+	adopt_report_free(&a.r);
+	free(a.sel);
+	json_object_put(a.recorded);
+	json_object_put(a.syncres);
 	return rc;
 }
 

@@ -287,28 +287,72 @@ record_restore(const struct config *c, const char *live)
 	cache_close(db);
 }
 
+/* FILE, opened for the copy: a regular file only.  The fd, or -1 (said). */
 static int
-restore(const struct config *c, const char *file, int wait)
+open_source(const char *file)
 {
-	char tmp[PATH_MAX + 32], err[PATH_MAX + 512], when[64];
-	char *live = xasprintf("%s/%s", c->cache_dir, OKTA_SNAPSHOT_NAME);
-	struct snap_meta meta, old;
-	struct snap *cur = NULL;
 	struct stat st;
-	int in = -1, out = -1, lockfd = -1, rc = 1, have_old = 0, r;
-	okerr orc;
+	int in;
 
 	/* O_NONBLOCK: a FIFO given by mistake must not hang us. */
 	if ((in = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
 		fprintf(stderr, "okta-sync: restore: cannot open %s: %s\n", file,
 		    strerror(errno));
-		goto out;
+		return -1;
 	}
 	if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode)) {
 		fprintf(stderr, "okta-sync: restore: %s is not a regular file\n",
 		    file);
-		goto out;
+		close(in);
+		return -1;
 	}
+	return in;
+}
+
+/* The meta record of the snapshot in place, to say what is replaced.
+ * 1, or 0 when there is none that the reader opens. */
+static int
+live_meta(const char *live, struct snap_meta *old)
+{
+	struct snap *cur = NULL;
+
+	if (snap_open(live, &cur) != 0)
+		return 0;
+	*old = *snap_get_meta(cur);
+	snap_close(cur);
+	return 1;
+}
+
+/* What is in place now; old is NULL when nothing was before. */
+static void
+print_restored(const char *file, const char *live,
+    const struct snap_meta *meta, const struct snap_meta *old)
+{
+	char when[64];
+
+	fmt_time(meta->last_sync, when, sizeof(when));
+	printf("Restored %s as %s: generation %llu, last sync %s, %u users, "
+	    "%u groups.\n", file, live, (unsigned long long)meta->generation,
+	    when, (unsigned)meta->nusers, (unsigned)meta->ngroups);
+	if (old != NULL)
+		printf("It replaces generation %llu (%u users, %u groups).\n",
+		    (unsigned long long)old->generation, (unsigned)old->nusers,
+		    (unsigned)old->ngroups);
+	printf("Every process sees it within a second.  The next sync "
+	    "publishes from cache.db again.\n");
+}
+
+static int
+restore(const struct config *c, const char *file, int wait)
+{
+	char tmp[PATH_MAX + 32], err[PATH_MAX + 512];
+	char *live = xasprintf("%s/%s", c->cache_dir, OKTA_SNAPSHOT_NAME);
+	struct snap_meta meta, old;
+	int in = -1, out = -1, lockfd = -1, rc = 1, have_old, r;
+	okerr orc;
+
+	if ((in = open_source(file)) < 0)
+		goto out;
 	orc = sync_lock_acquire(c->cache_dir, wait, &lockfd, err, sizeof(err));
 	if (orc != OK_SUCCESS) {
 		fprintf(stderr, "okta-sync: restore: %s\n", err);
@@ -330,11 +374,7 @@ restore(const struct config *c, const char *file, int wait)
 		    "snapshot in place is unchanged\n", file, err);
 		goto fail;
 	}
-	if (snap_open(live, &cur) == 0) {
-		old = *snap_get_meta(cur);
-		have_old = 1;
-		snap_close(cur);
-	}
+	have_old = live_meta(live, &old);
 	r = snap_install(out, tmp, live, err, sizeof(err));
 	out = -1;
 	if (r < 0) {
@@ -346,16 +386,7 @@ restore(const struct config *c, const char *file, int wait)
 		fprintf(stderr, "okta-sync: restore: warning: %s (the new "
 		    "snapshot is in place, but may not survive a crash)\n", err);
 	record_restore(c, live);
-	fmt_time(meta.last_sync, when, sizeof(when));
-	printf("Restored %s as %s: generation %llu, last sync %s, %u users, "
-	    "%u groups.\n", file, live, (unsigned long long)meta.generation,
-	    when, (unsigned)meta.nusers, (unsigned)meta.ngroups);
-	if (have_old)
-		printf("It replaces generation %llu (%u users, %u groups).\n",
-		    (unsigned long long)old.generation, (unsigned)old.nusers,
-		    (unsigned)old.ngroups);
-	printf("Every process sees it within a second.  The next sync "
-	    "publishes from cache.db again.\n");
+	print_restored(file, live, &meta, have_old ? &old : NULL);
 	rc = 0;
 	goto out;
 fail:

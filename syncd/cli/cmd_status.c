@@ -597,14 +597,13 @@ print_next(const char *key, time_t t, const char *expr, time_t now)
 		    human_span((long long)(t - now), b2, sizeof(b2)), expr);
 }
 
+/* The last sync cache.db recorded, and a newer failed attempt. */
 static void
-print_human(const struct status *st)
+print_last_sync(const struct status *st)
 {
 	const struct cache_run *r = &st->run;
 	char b1[64], b2[64], esc[1100];
-	int i;
 
-	printf(KEY "%s\n", "config:", st->config_path);
 	if (!st->cache_ok) {
 		printf(KEY "unknown: %s\n", "last sync:", st->cache_err);
 	} else if (!st->have_run) {
@@ -633,12 +632,13 @@ print_human(const struct status *st)
 		printf(KEY "FAILED at %s: %s (see latest errors)\n",
 		    "last attempt:", local_time(st->errs[0].time, b1, sizeof(b1)),
 		    st->errs[0].error);
+}
 
-	print_next("next sync:", st->next, st->c->schedule, st->now);
-	print_next("next full sync:", st->next_full, st->c->full_sync_schedule,
-	    st->now);
-	if (st->sched_err[0] != '\0')
-		printf("  %s\n", st->sched_err);
+/* How old the data NSS serves is, and whether that is stale. */
+static void
+print_data_age(const struct status *st)
+{
+	char b1[64], b2[64];
 
 	if (st->last_success <= 0)
 		printf(KEY "no data yet\n", "data age:");
@@ -656,6 +656,13 @@ print_human(const struct status *st)
 			    "not running\n",
 			    human_span(st->stale_after, b1, sizeof(b1)));
 	}
+}
+
+/* The published snapshot, its policy, and what the host checks found. */
+static void
+print_snapshot(const struct status *st)
+{
+	char b1[64];
 
 	printf(KEY "%s\n", "snapshot:", st->snap_path);
 	if (!st->snap_ok)
@@ -691,8 +698,15 @@ print_human(const struct status *st)
 	if (!st->snap_ok && st->cache_ok && st->cache_generation > 0)
 		printf("  cache.db is at generation %lld: the next sync "
 		    "publishes the snapshot again\n", st->cache_generation);
+}
 
-	print_rejects(st);
+/* The newest HUMAN_ERRORS entries of sync-errors.log. */
+static void
+print_errors(const struct status *st)
+{
+	char b1[64], esc[1100];
+	int i;
+
 	if (!st->errs_readable)
 		printf(KEY "unknown: %s\n", "latest errors:", st->errs_err);
 	else if (st->nerrs == 0)
@@ -711,6 +725,22 @@ print_human(const struct status *st)
 				    sizeof(esc)));
 		}
 	}
+}
+
+static void
+print_human(const struct status *st)
+{
+	printf(KEY "%s\n", "config:", st->config_path);
+	print_last_sync(st);
+	print_next("next sync:", st->next, st->c->schedule, st->now);
+	print_next("next full sync:", st->next_full, st->c->full_sync_schedule,
+	    st->now);
+	if (st->sched_err[0] != '\0')
+		printf("  %s\n", st->sched_err);
+	print_data_age(st);
+	print_snapshot(st);
+	print_rejects(st);
+	print_errors(st);
 }
 
 /* ---- JSON form ------------------------------------------------------- */
@@ -741,54 +771,58 @@ next_json(json_object *o, const char *key, const char *sched_key,
 	add_time(o, key, t > 0 ? (long long)t : 0);
 }
 
-static void
-print_json(const struct status *st)
+/* The "cache" object: where cache.db is and whether it could be read. */
+static json_object *
+cache_json(const struct status *st)
 {
-	const struct cache_run *r = &st->run;
-	json_object *o, *x, *a, *e;
-	int i;
+	json_object *x = json_object_new_object();
 
-	o = json_object_new_object();
-	json_object_object_add(o, "config", json_text(st->config_path));
-	json_object_object_add(o, "cache_dir", json_text(st->c->cache_dir));
-
-	x = json_object_new_object();
 	json_object_object_add(x, "path", json_text(st->cache_path));
 	json_object_object_add(x, "readable", json_object_new_boolean(st->cache_ok));
 	json_object_object_add(x, "error", st->cache_ok ? NULL :
 	    json_text(st->cache_err));
-	json_object_object_add(o, "cache", x);
+	return x;
+}
 
-	if (st->cache_ok && st->have_run) {
-		x = json_object_new_object();
-		add_time(x, "started", r->started);
-		add_time(x, "finished", r->finished);
-		json_object_object_add(x, "result", json_text(r->result));
-		json_object_object_add(x, "mode", json_text(r->mode));
-		json_object_object_add(x, "duration_seconds",
-		    json_object_new_int64(r->finished - r->started));
-		json_object_object_add(x, "message", r->message[0] ?
-		    json_text(r->message) : NULL);
-		json_object_object_add(x, "users", counts(r->users_added,
-		    r->users_modified, r->users_removed, r->users_unchanged,
-		    r->users_rejected));
-		json_object_object_add(x, "groups", counts(r->groups_added,
-		    r->groups_modified, r->groups_removed, r->groups_unchanged,
-		    r->groups_rejected));
-		a = json_object_new_object();
-		json_object_object_add(a, "added",
-		    json_object_new_int64((int64_t)r->memberships_added));
-		json_object_object_add(a, "removed",
-		    json_object_new_int64((int64_t)r->memberships_removed));
-		json_object_object_add(x, "memberships", a);
-		json_object_object_add(x, "requests",
-		    json_object_new_int64(r->requests));
-		json_object_object_add(o, "last_sync", x);
-	} else
-		json_object_object_add(o, "last_sync", NULL);
-	json_object_object_add(o, "last_attempt_failed",
-	    json_object_new_boolean(st->last_attempt_failed));
+/* The "last_sync" object, or NULL when none is known. */
+static json_object *
+last_sync_json(const struct status *st)
+{
+	const struct cache_run *r = &st->run;
+	json_object *x, *a;
 
+	if (!st->cache_ok || !st->have_run)
+		return NULL;
+	x = json_object_new_object();
+	add_time(x, "started", r->started);
+	add_time(x, "finished", r->finished);
+	json_object_object_add(x, "result", json_text(r->result));
+	json_object_object_add(x, "mode", json_text(r->mode));
+	json_object_object_add(x, "duration_seconds",
+	    json_object_new_int64(r->finished - r->started));
+	json_object_object_add(x, "message", r->message[0] ?
+	    json_text(r->message) : NULL);
+	json_object_object_add(x, "users", counts(r->users_added,
+	    r->users_modified, r->users_removed, r->users_unchanged,
+	    r->users_rejected));
+	json_object_object_add(x, "groups", counts(r->groups_added,
+	    r->groups_modified, r->groups_removed, r->groups_unchanged,
+	    r->groups_rejected));
+	a = json_object_new_object();
+	json_object_object_add(a, "added",
+	    json_object_new_int64((int64_t)r->memberships_added));
+	json_object_object_add(a, "removed",
+	    json_object_new_int64((int64_t)r->memberships_removed));
+	json_object_object_add(x, "memberships", a);
+	json_object_object_add(x, "requests",
+	    json_object_new_int64(r->requests));
+	return x;
+}
+
+/* The schedules, their next fires, and the age of the data NSS serves. */
+static void
+add_schedule_json(json_object *o, const struct status *st)
+{
 	next_json(o, "next_sync", "schedule", st->next, st->c->schedule);
 	next_json(o, "next_full_sync", "full_sync_schedule", st->next_full,
 	    st->c->full_sync_schedule);
@@ -801,8 +835,14 @@ print_json(const struct status *st)
 	json_object_object_add(o, "stale_after_seconds",
 	    json_object_new_int64(st->stale_after));
 	json_object_object_add(o, "data_stale", json_object_new_boolean(st->stale));
+}
 
-	x = json_object_new_object();
+/* The "snapshot" object; its members are null when there is none. */
+static json_object *
+snapshot_json(const struct status *st)
+{
+	json_object *x = json_object_new_object();
+
 	json_object_object_add(x, "path", json_text(st->snap_path));
 	json_object_object_add(x, "present", json_object_new_boolean(st->snap_ok));
 	json_object_object_add(x, "error", st->snap_ok ? NULL : json_text(st->snap_err));
@@ -820,7 +860,13 @@ print_json(const struct status *st)
 		json_object_object_add(x, "users", NULL);
 		json_object_object_add(x, "groups", NULL);
 	}
-	json_object_object_add(o, "snapshot", x);
+	return x;
+}
+
+/* What the cache and the host checks say about the snapshot. */
+static void
+add_checks_json(json_object *o, const struct status *st)
+{
 	json_object_object_add(o, "cache_generation", st->cache_ok ?
 	    json_object_new_int64(st->cache_generation) : NULL);
 	json_object_object_add(o, "tombstones", st->tombstones >= 0 ?
@@ -838,12 +884,15 @@ print_json(const struct status *st)
 	json_object_object_add(o, "snapshot_age_seconds", st->snap_ok &&
 	    st->meta.last_sync > 0 ? json_object_new_int64((long long)st->now -
 	    st->meta.last_sync) : NULL);
-	json_object_object_add(o, "pam", policy_json(st));
-	json_object_object_add(o, "rejected", rejects_json(st));
-	json_object_object_add(o, "rejected_total", st->rej_total >= 0 ?
-	    json_object_new_int64(st->rej_total) : NULL);
+}
 
-	a = json_object_new_array();
+/* The "errors" array, newest first. */
+static json_object *
+errors_json(const struct status *st)
+{
+	json_object *a = json_object_new_array(), *e;
+	int i;
+
 	for (i = 0; i < st->nerrs; i++) {
 		e = json_object_new_object();
 		add_time(e, "time", st->errs[i].time);
@@ -853,7 +902,29 @@ print_json(const struct status *st)
 		json_object_object_add(e, "message", json_text(st->errs[i].message));
 		json_object_array_add(a, e);
 	}
-	json_object_object_add(o, "errors", a);
+	return a;
+}
+
+/* The --json document; its keys, in this order, are the interface. */
+static void
+print_json(const struct status *st)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "config", json_text(st->config_path));
+	json_object_object_add(o, "cache_dir", json_text(st->c->cache_dir));
+	json_object_object_add(o, "cache", cache_json(st));
+	json_object_object_add(o, "last_sync", last_sync_json(st));
+	json_object_object_add(o, "last_attempt_failed",
+	    json_object_new_boolean(st->last_attempt_failed));
+	add_schedule_json(o, st);
+	json_object_object_add(o, "snapshot", snapshot_json(st));
+	add_checks_json(o, st);
+	json_object_object_add(o, "pam", policy_json(st));
+	json_object_object_add(o, "rejected", rejects_json(st));
+	json_object_object_add(o, "rejected_total", st->rej_total >= 0 ?
+	    json_object_new_int64(st->rej_total) : NULL);
+	json_object_object_add(o, "errors", errors_json(st));
 	json_object_object_add(o, "errors_readable",
 	    json_object_new_boolean(st->errs_readable));
 

@@ -83,48 +83,46 @@ print_counts(const struct sync_result *r, int dry_run)
 		    r->publish_seconds, r->requests, r->seconds);
 }
 
-int
-cmd_sync(int argc, char **argv, const char *config_path)
+/*
+ * The options, over the CLI's defaults (a full sync, the plan as a table,
+ * progress when stderr is a terminal).  -1 to go on, else the exit code.
+ */
+static int
+parse_args(int argc, char **argv, struct sync_opts *opts)
 {
-	struct sync_opts opts;
-	struct sync_result res;
-	struct config *c;
-	struct sigaction sa;
-	const char *path = config_path ? config_path : OKTA_CONFIG_PATH;
-	okerr rc;
 	int i;
 
-	memset(&opts, 0, sizeof(opts));
-	opts.format = PLAN_FORMAT_TABLE;
-	opts.out = stdout;
-	opts.full = 1;
-	opts.progress = isatty(STDERR_FILENO);
+	memset(opts, 0, sizeof(*opts));
+	opts->format = PLAN_FORMAT_TABLE;
+	opts->out = stdout;
+	opts->full = 1;
+	opts->progress = isatty(STDERR_FILENO);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "-n") == 0)
-			opts.dry_run = 1;
+			opts->dry_run = 1;
 		else if (strcmp(argv[i], "--json") == 0)
-			opts.format = PLAN_FORMAT_JSON;
+			opts->format = PLAN_FORMAT_JSON;
 		else if (strcmp(argv[i], "-q") == 0 ||
 		    strcmp(argv[i], "--quiet") == 0)
-			opts.format = PLAN_FORMAT_NONE;
+			opts->format = PLAN_FORMAT_NONE;
 		else if (strcmp(argv[i], "--force") == 0)
-			opts.force = 1;
+			opts->force = 1;
 		else if (strcmp(argv[i], "--full") == 0)
-			opts.full = 1;
+			opts->full = 1;
 		else if (strcmp(argv[i], "--incremental") == 0)
-			opts.full = 0;
+			opts->full = 0;
 		else if (strcmp(argv[i], "--wait") == 0)
-			opts.wait = 1;
+			opts->wait = 1;
 		else if (strcmp(argv[i], "--show-unchanged") == 0)
-			opts.show_unchanged = 1;
+			opts->show_unchanged = 1;
 		else if (strcmp(argv[i], "--progress") == 0)
-			opts.progress = 1;
+			opts->progress = 1;
 		else if (strcmp(argv[i], "--no-progress") == 0)
-			opts.progress = 0;
+			opts->progress = 0;
 		else if (strcmp(argv[i], "-v") == 0 ||
 		    strcmp(argv[i], "--verbose") == 0) {
 			log_set_level(LOG_LEVEL_DEBUG);
-			opts.progress = 1;
+			opts->progress = 1;
 		} else if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
@@ -135,35 +133,65 @@ cmd_sync(int argc, char **argv, const char *config_path)
 			return 2;
 		}
 	}
+	return -1;
+}
 
-	if ((c = config_load_or_report(path, 1)) == NULL)
-		return err_exit_code(OK_ERR_CONFIG);
+/* SIGINT/SIGTERM abandon the run before anything is applied. */
+static void
+catch_stop_signals(struct sync_opts *opts)
+{
+	struct sigaction sa;
 
-	/* SIGINT/SIGTERM abandon the run before anything is applied. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	opts.stop = &stop_flag;
+	opts->stop = &stop_flag;
+}
 
-	rc = sync_run(c, &opts, &res);
-	if (opts.format == PLAN_FORMAT_NONE && (rc == OK_SUCCESS ||
-	    rc == OK_ERR_REFUSED || res.applied))
-		print_counts(&res, opts.dry_run);
+/*
+ * What the run did, after the plan: the counts for --quiet, then on
+ * stderr the failure and whether anything was changed, or the timings.
+ */
+static void
+report(const struct sync_opts *opts, okerr rc, const struct sync_result *res)
+{
+	if (opts->format == PLAN_FORMAT_NONE && (rc == OK_SUCCESS ||
+	    rc == OK_ERR_REFUSED || res->applied))
+		print_counts(res, opts->dry_run);
 	fflush(stdout);
 	if (rc != OK_SUCCESS) {
-		if (res.message[0] != '\0')
+		if (res->message[0] != '\0')
 			fprintf(stderr, "okta-sync: %s\nokta-sync: %s\n",
-			    err_sentence(rc), res.message);
+			    err_sentence(rc), res->message);
 		else
 			fprintf(stderr, "okta-sync: %s\n", err_sentence(rc));
-		if (!res.applied)
+		if (!res->applied)
 			fprintf(stderr, "okta-sync: nothing was changed: the cache "
 			    "and the snapshot are as they were\n");
-	} else if (opts.progress)
+	} else if (opts->progress)
 		fprintf(stderr, "okta-sync: done in %.1f s, %lu requests, publish "
-		    "%.3f s\n", res.seconds, res.requests, res.publish_seconds);
+		    "%.3f s\n", res->seconds, res->requests, res->publish_seconds);
+}
+
+int
+cmd_sync(int argc, char **argv, const char *config_path)
+{
+	struct sync_opts opts;
+	struct sync_result res;
+	struct config *c;
+	const char *path = config_path ? config_path : OKTA_CONFIG_PATH;
+	okerr rc;
+	int code;
+
+	if ((code = parse_args(argc, argv, &opts)) >= 0)
+		return code;
+	if ((c = config_load_or_report(path, 1)) == NULL)
+		return err_exit_code(OK_ERR_CONFIG);
+	catch_stop_signals(&opts);
+	rc = sync_run(c, &opts, &res);
+	report(&opts, rc, &res);
 	config_free(c);
 	return err_exit_code(rc);
 }

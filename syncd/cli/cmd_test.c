@@ -196,6 +196,175 @@ oauth_checks(struct okta_client *oc, struct oauth *oa, const char *const *names,
 	return 0;
 }
 
+/* What every check needs: the client, the config, and the names of all
+ * checks (to show those after a failure as skipped). */
+struct checks {
+	struct okta_client *oc;
+	const struct config *c;
+	struct oauth *oa;               /* auth = oauth, else NULL */
+	const char *const *names;
+	size_t nnames;
+};
+
+/* A failed request: its hint, and every check from `next` on skipped.
+ * Returns 1, the value of a failed check. */
+static int
+request_failed_skip(const struct checks *k, const char *name, okerr rc,
+    const char *next, const char *why)
+{
+	request_failed(name, k->oc, rc);
+	skip_rest(k->names, next, k->nnames, why);
+	return 1;
+}
+
+/* The domain (or the proxy) resolves; 0, or 1 when it failed. */
+static int
+check_dns(const struct checks *k)
+{
+	okerr rc = okta_check_dns(k->oc);
+
+	if (rc != OK_SUCCESS && k->c->proxy != NULL) {
+		line(ST_FAIL, "DNS", "%s; check [okta] proxy (it is \"%s\")",
+		    okta_last_error(k->oc), k->c->proxy);
+		skip_rest(k->names, "TCP", k->nnames, "the proxy does not resolve");
+		return 1;
+	}
+	if (rc != OK_SUCCESS) {
+		line(ST_FAIL, "DNS", "%s; check [okta] domain for a misspelling: it "
+		    "should look like dev-123.okta.com (it is \"%s\")",
+		    okta_last_error(k->oc), k->c->domain);
+		skip_rest(k->names, "TCP", k->nnames, "the domain does not resolve");
+		return 1;
+	}
+	line(ST_OK, "DNS", "%s", okta_check_detail(k->oc));
+	return 0;
+}
+
+/* A TCP connection to Okta (or the proxy); 0, or 1 when it failed. */
+static int
+check_tcp(const struct checks *k)
+{
+	okerr rc = okta_check_tcp(k->oc);
+
+	if (rc != OK_SUCCESS && k->c->proxy != NULL) {
+		line(ST_FAIL, "TCP", "the proxy %s is unreachable (%s); check that it "
+		    "runs and [okta] proxy", k->c->proxy, okta_last_error(k->oc));
+		skip_rest(k->names, "TLS", k->nnames, "no connection to the proxy");
+		return 1;
+	}
+	if (rc != OK_SUCCESS) {
+		line(ST_FAIL, "TCP", "cannot connect to %s (%s); check the network, "
+		    "firewall and proxy, and the port in [okta] domain", k->c->domain,
+		    okta_last_error(k->oc));
+		skip_rest(k->names, "TLS", k->nnames, "no connection");
+		return 1;
+	}
+	line(ST_OK, "TCP", "%s", okta_check_detail(k->oc));
+	return 0;
+}
+
+/* A verified TLS connection; 0, or 1 when it failed. */
+static int
+check_tls(const struct checks *k)
+{
+	okerr rc = okta_check_tls(k->oc);
+
+	if (rc != OK_SUCCESS) {
+		if (k->c->ca_file != NULL)
+			line(ST_FAIL, "TLS", "%s; the server's certificate is not trusted "
+			    "by [okta] ca_file (%s): check that it holds the CA that "
+			    "signed it", okta_last_error(k->oc), k->c->ca_file);
+		else
+			line(ST_FAIL, "TLS", "%s; the server's certificate is not trusted "
+			    "by the system CA store: update it (ca-certificates) or name "
+			    "the right CA in [okta] ca_file", okta_last_error(k->oc));
+		skip_rest(k->names, k->oa != NULL ? "assertion" : "token", k->nnames,
+		    "no verified TLS connection");
+		return 1;
+	}
+	line(ST_OK, "TLS", "%s", okta_check_detail(k->oc));
+	return 0;
+}
+
+/* The token, and listing the first page of users; 0, or 1 when failed. */
+static int
+check_users(const struct checks *k)
+{
+	unsigned long count;
+	int more;
+	okerr rc;
+
+	rc = okta_get_page(k->oc, "/api/v1/users?limit=1", NULL, NULL, NULL, NULL);
+	if (rc != OK_SUCCESS)
+		return request_failed_skip(k, "token", rc, "list users",
+		    "the token check failed");
+	line(ST_OK, "token", "accepted by Okta");
+
+	rc = okta_get_page(k->oc, "/api/v1/users?limit=200", NULL, NULL, &count,
+	    &more);
+	if (rc != OK_SUCCESS)
+		return request_failed_skip(k, "list users", rc, "list groups",
+		    "listing users failed");
+	if (count == 0)
+		line(ST_OK, "list users", "works, but no user is visible to this token "
+		    "(a group-scoped administrator sees only its groups' users)");
+	else
+		line(ST_OK, "list users", "works: %lu user%s on the first page%s", count,
+		    count == 1 ? "" : "s", more ? ", more pages follow" : "");
+	return 0;
+}
+
+/* Listing groups, then the members of the first one (when there is one,
+ * else that check is skipped); 0, or 1 when failed. */
+static int
+check_groups(const struct checks *k)
+{
+	struct first_group g;
+	unsigned long count;
+	char path[128];
+	okerr rc;
+
+	memset(&g, 0, sizeof(g));
+	rc = okta_get_page(k->oc, "/api/v1/groups?limit=1", take_first_group, &g,
+	    &count, NULL);
+	if (rc != OK_SUCCESS)
+		return request_failed_skip(k, "list groups", rc, "list members",
+		    "listing groups failed");
+	if (!g.seen)
+		line(ST_OK, "list groups", "works, but no group is visible to this token");
+	else
+		line(ST_OK, "list groups", "works (the first group is \"%s\")", g.name);
+
+	if (!g.seen) {
+		line(ST_SKIP, "list members", "no group is visible, so no members "
+		    "could be listed");
+		return 0;
+	}
+	snprintf(path, sizeof(path), "/api/v1/groups/%s/users?limit=1", g.id);
+	rc = okta_get_page(k->oc, path, NULL, NULL, &count, NULL);
+	if (rc != OK_SUCCESS)
+		return request_failed_skip(k, "list members", rc, "rate limit",
+		    "listing members failed");
+	line(ST_OK, "list members", "works (members of \"%s\")", g.name);
+	return 0;
+}
+
+/* How much of the rate limit the last request left; never fails. */
+static void
+show_rate_limit(struct okta_client *oc)
+{
+	const struct okta_rate *rate = okta_rate(oc);
+
+	if (rate->limit < 0 || rate->remaining < 0)
+		line(ST_OK, "rate limit", "Okta did not say (no X-Rate-Limit headers)");
+	else if (rate->reset_in >= 0)
+		line(ST_OK, "rate limit", "%ld of %ld requests left in this window "
+		    "(resets in %ld s)", rate->remaining, rate->limit, rate->reset_in);
+	else
+		line(ST_OK, "rate limit", "%ld of %ld requests left in this window",
+		    rate->remaining, rate->limit);
+}
+
 /* Runs the checks; returns the exit code.  oa: auth = oauth, else NULL. */
 static int
 run_checks(struct okta_client *oc, const struct config *c, struct oauth *oa)
@@ -208,124 +377,64 @@ run_checks(struct okta_client *oc, const struct config *c, struct oauth *oa)
 		"key file", "DNS", "TCP", "TLS", "assertion", "scopes", "DPoP",
 		"token", "list users", "list groups", "list members", "rate limit",
 	};
-	const char *const *names = oa != NULL ? oauth_names : ssws_names;
-	const size_t nnames = oa != NULL ?
-	    sizeof(oauth_names) / sizeof(oauth_names[0]) :
+	struct checks k;
+
+	k.oc = oc;
+	k.c = c;
+	k.oa = oa;
+	k.names = oa != NULL ? oauth_names : ssws_names;
+	k.nnames = oa != NULL ? sizeof(oauth_names) / sizeof(oauth_names[0]) :
 	    sizeof(ssws_names) / sizeof(ssws_names[0]);
-	const struct okta_rate *rate;
-	struct first_group g;
-	unsigned long count;
-	char path[128];
-	int more;
-	okerr rc;
+	if (check_dns(&k) != 0 || check_tcp(&k) != 0 || check_tls(&k) != 0)
+		return 1;
+	if (oa != NULL && oauth_checks(oc, oa, k.names, k.nnames) != 0)
+		return 1;
+	if (check_users(&k) != 0 || check_groups(&k) != 0)
+		return 1;
+	show_rate_limit(oc);
+	return 0;
+}
 
-	rc = okta_check_dns(oc);
-	if (rc != OK_SUCCESS && c->proxy != NULL) {
-		line(ST_FAIL, "DNS", "%s; check [okta] proxy (it is \"%s\")",
-		    okta_last_error(oc), c->proxy);
-		skip_rest(names, "TCP", nnames, "the proxy does not resolve");
-		return 1;
-	}
-	if (rc != OK_SUCCESS) {
-		line(ST_FAIL, "DNS", "%s; check [okta] domain for a misspelling: it "
-		    "should look like dev-123.okta.com (it is \"%s\")",
-		    okta_last_error(oc), c->domain);
-		skip_rest(names, "TCP", nnames, "the domain does not resolve");
-		return 1;
-	}
-	line(ST_OK, "DNS", "%s", okta_check_detail(oc));
+static void
+usage(void)
+{
+	printf("usage: okta-sync [-c FILE] test\n\n"
+	    "Check, one step at a time, that this host can reach Okta and that\n"
+	    "the API token may read everything a sync needs: DNS, TCP, TLS,\n"
+	    "the token, listing users, groups and group members; then show how\n"
+	    "much of the rate limit is left.  With [okta] auth = oauth, also\n"
+	    "that the key file loads, Okta accepts the client assertion, the\n"
+	    "scopes it grants and whether the app requires DPoP.  Exit 0 when\n"
+	    "every check passes.\n");
+}
 
-	rc = okta_check_tcp(oc);
-	if (rc != OK_SUCCESS && c->proxy != NULL) {
-		line(ST_FAIL, "TCP", "the proxy %s is unreachable (%s); check that it "
-		    "runs and [okta] proxy", c->proxy, okta_last_error(oc));
-		skip_rest(names, "TLS", nnames, "no connection to the proxy");
-		return 1;
-	}
-	if (rc != OK_SUCCESS) {
-		line(ST_FAIL, "TCP", "cannot connect to %s (%s); check the network, "
-		    "firewall and proxy, and the port in [okta] domain", c->domain,
-		    okta_last_error(oc));
-		skip_rest(names, "TLS", nnames, "no connection");
-		return 1;
-	}
-	line(ST_OK, "TCP", "%s", okta_check_detail(oc));
+/*
+ * The credentials: with auth = oauth the key (its load is the first
+ * check, so the heading comes first), else the API token.  0, or the
+ * exit code (said on stderr).
+ */
+static int
+load_credentials(const struct config *c, struct oauth **oa, char **token)
+{
+	char err[512];
 
-	rc = okta_check_tls(oc);
-	if (rc != OK_SUCCESS) {
-		if (c->ca_file != NULL)
-			line(ST_FAIL, "TLS", "%s; the server's certificate is not trusted "
-			    "by [okta] ca_file (%s): check that it holds the CA that "
-			    "signed it", okta_last_error(oc), c->ca_file);
-		else
-			line(ST_FAIL, "TLS", "%s; the server's certificate is not trusted "
-			    "by the system CA store: update it (ca-certificates) or name "
-			    "the right CA in [okta] ca_file", okta_last_error(oc));
-		skip_rest(names, oa != NULL ? "assertion" : "token", nnames,
-		    "no verified TLS connection");
-		return 1;
-	}
-	line(ST_OK, "TLS", "%s", okta_check_detail(oc));
-	if (oa != NULL && oauth_checks(oc, oa, names, nnames) != 0)
-		return 1;
-
-	rc = okta_get_page(oc, "/api/v1/users?limit=1", NULL, NULL, NULL, NULL);
-	if (rc != OK_SUCCESS) {
-		request_failed("token", oc, rc);
-		skip_rest(names, "list users", nnames, "the token check failed");
-		return 1;
-	}
-	line(ST_OK, "token", "accepted by Okta");
-
-	rc = okta_get_page(oc, "/api/v1/users?limit=200", NULL, NULL, &count, &more);
-	if (rc != OK_SUCCESS) {
-		request_failed("list users", oc, rc);
-		skip_rest(names, "list groups", nnames, "listing users failed");
-		return 1;
-	}
-	if (count == 0)
-		line(ST_OK, "list users", "works, but no user is visible to this token "
-		    "(a group-scoped administrator sees only its groups' users)");
-	else
-		line(ST_OK, "list users", "works: %lu user%s on the first page%s", count,
-		    count == 1 ? "" : "s", more ? ", more pages follow" : "");
-
-	memset(&g, 0, sizeof(g));
-	rc = okta_get_page(oc, "/api/v1/groups?limit=1", take_first_group, &g,
-	    &count, NULL);
-	if (rc != OK_SUCCESS) {
-		request_failed("list groups", oc, rc);
-		skip_rest(names, "list members", nnames, "listing groups failed");
-		return 1;
-	}
-	if (!g.seen)
-		line(ST_OK, "list groups", "works, but no group is visible to this token");
-	else
-		line(ST_OK, "list groups", "works (the first group is \"%s\")", g.name);
-
-	if (!g.seen) {
-		line(ST_SKIP, "list members", "no group is visible, so no members "
-		    "could be listed");
-	} else {
-		snprintf(path, sizeof(path), "/api/v1/groups/%s/users?limit=1", g.id);
-		rc = okta_get_page(oc, path, NULL, NULL, &count, NULL);
-		if (rc != OK_SUCCESS) {
-			request_failed("list members", oc, rc);
-			skip_rest(names, "rate limit", nnames, "listing members failed");
-			return 1;
+	if (c->auth_oauth) {
+		printf("Testing the connection to %s:\n", c->domain);
+		*oa = oauth_new(c, err, sizeof(err));
+		if (*oa == NULL) {
+			line(ST_FAIL, "key file", "%s", err);
+			fprintf(stderr, "okta-sync: %s\n", err);
+			return err_exit_code(OK_ERR_TOKEN_FILE);
 		}
-		line(ST_OK, "list members", "works (members of \"%s\")", g.name);
+		line(ST_OK, "key file", "%s loads (%s)", c->private_key_file,
+		    oauth_key_description(*oa));
+		return 0;
 	}
-
-	rate = okta_rate(oc);
-	if (rate->limit < 0 || rate->remaining < 0)
-		line(ST_OK, "rate limit", "Okta did not say (no X-Rate-Limit headers)");
-	else if (rate->reset_in >= 0)
-		line(ST_OK, "rate limit", "%ld of %ld requests left in this window "
-		    "(resets in %ld s)", rate->remaining, rate->limit, rate->reset_in);
-	else
-		line(ST_OK, "rate limit", "%ld of %ld requests left in this window",
-		    rate->remaining, rate->limit);
+	*token = config_read_token(c, err, sizeof(err));
+	if (*token == NULL) {
+		fprintf(stderr, "okta-sync: %s\n", err);
+		return err_exit_code(OK_ERR_TOKEN_FILE);
+	}
 	return 0;
 }
 
@@ -341,14 +450,7 @@ cmd_test(int argc, char **argv, const char *config_path)
 	int rc;
 
 	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-		printf("usage: okta-sync [-c FILE] test\n\n"
-		    "Check, one step at a time, that this host can reach Okta and that\n"
-		    "the API token may read everything a sync needs: DNS, TCP, TLS,\n"
-		    "the token, listing users, groups and group members; then show how\n"
-		    "much of the rate limit is left.  With [okta] auth = oauth, also\n"
-		    "that the key file loads, Okta accepts the client assertion, the\n"
-		    "scopes it grants and whether the app requires DPoP.  Exit 0 when\n"
-		    "every check passes.\n");
+		usage();
 		return 0;
 	}
 	if (argc > 1) {
@@ -363,25 +465,8 @@ cmd_test(int argc, char **argv, const char *config_path)
 		rc = err_exit_code(OK_ERR_CONFIG);
 		goto out;
 	}
-	if (c->auth_oauth) {
-		printf("Testing the connection to %s:\n", c->domain);
-		oa = oauth_new(c, err, sizeof(err));
-		if (oa == NULL) {
-			line(ST_FAIL, "key file", "%s", err);
-			fprintf(stderr, "okta-sync: %s\n", err);
-			rc = err_exit_code(OK_ERR_TOKEN_FILE);
-			goto out;
-		}
-		line(ST_OK, "key file", "%s loads (%s)", c->private_key_file,
-		    oauth_key_description(oa));
-	} else {
-		token = config_read_token(c, err, sizeof(err));
-		if (token == NULL) {
-			fprintf(stderr, "okta-sync: %s\n", err);
-			rc = err_exit_code(OK_ERR_TOKEN_FILE);
-			goto out;
-		}
-	}
+	if ((rc = load_credentials(c, &oa, &token)) != 0)
+		goto out;
 	oc = okta_client_new(c, token);
 	if (oc == NULL) {
 		fprintf(stderr, "okta-sync: cannot initialise libcurl\n");

@@ -670,39 +670,40 @@ log_plan(const struct daemon *d)
 	    fmt_time(d->next_full, b, sizeof(b)));
 }
 
-int
-daemon_run(const struct daemon_opts *o)
+/* Block the signals the helper thread takes, in this thread and so in
+ * every thread it starts.  Returns 0, -1 (said). */
+static int
+block_signals(void)
 {
-	struct daemon d;
-	struct config_problems probs = { NULL, 0 };
-	pthread_condattr_t ca;
-	pthread_t helper;
 	sigset_t set;
-	char err[512];
-	time_t now, due;
-	size_t i;
-	int rc = 1, full, run;
-	enum event ev;
 
-	memset(&d, 0, sizeof(d));
-	d.config_path = o->config_path;
-	d.interval = o->interval;
-	d.next_inc = d.next_full = d.retry_at = -1;
-
-	/* Before anything else, so that an early SIGTERM waits for us. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) {
 		error("cannot block signals");
-		return 1;
+		return -1;
 	}
+	return 0;
+}
 
-	d.cfg = config_load(o->config_path, 1, &probs);
-	if (d.cfg == NULL) {
-		error("the configuration %s is invalid:", o->config_path ?
-		    o->config_path : OKTA_CONFIG_PATH);
+/*
+ * Load the configuration and its schedules into d.  Returns 0, or the exit
+ * code (EX_CONFIG_CODE) after saying every problem, to the log and to
+ * systemd.
+ */
+static int
+read_config(struct daemon *d, const char *config_path)
+{
+	struct config_problems probs = { NULL, 0 };
+	char err[512];
+	size_t i;
+
+	d->cfg = config_load(config_path, 1, &probs);
+	if (d->cfg == NULL) {
+		error("the configuration %s is invalid:", config_path ?
+		    config_path : OKTA_CONFIG_PATH);
 		for (i = 0; i < probs.n; i++) {
 			if (probs.v[i].line > 0)
 				error("  line %d: %s", probs.v[i].line,
@@ -715,84 +716,146 @@ daemon_run(const struct daemon_opts *o)
 		return EX_CONFIG_CODE;
 	}
 	config_problems_free(&probs);
-	if (daemon_schedule_init(&d.sched, d.cfg, d.interval, err,
+	if (daemon_schedule_init(&d->sched, d->cfg, d->interval, err,
 	    sizeof(err)) != 0) {
-		error("%s: %s", d.cfg->path, err);
+		error("%s: %s", d->cfg->path, err);
 		notify("STATUS=Invalid schedule; see the log");
-		config_free(d.cfg);
+		config_free(d->cfg);
 		return EX_CONFIG_CODE;
 	}
-	if (d.interval > 0)
+	if (d->interval > 0)
 		warn("testing mode: an incremental sync every %ld s instead of "
-		    "[sync] schedule", d.interval);
+		    "[sync] schedule", d->interval);
+	return 0;
+}
 
-	if (pthread_mutex_init(&d.mu, NULL) != 0 ||
+/* The lock and condition shared with the helper thread; the condition
+ * waits on the monotonic clock, so that a clock change does not stretch a
+ * wait.  Returns 0, -1 (said). */
+static int
+init_lock(struct daemon *d)
+{
+	pthread_condattr_t ca;
+
+	if (pthread_mutex_init(&d->mu, NULL) != 0 ||
 	    pthread_condattr_init(&ca) != 0 ||
 	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&d.cv, &ca) != 0) {
+	    pthread_cond_init(&d->cv, &ca) != 0) {
 		error("cannot initialise the daemon's lock");
+		return -1;
+	}
+	pthread_condattr_destroy(&ca);
+	return 0;
+}
+
+/*
+ * Sync once at start, then follow the schedules: a host that was off
+ * catches up at once, and an incremental sync costs little.
+ */
+static void
+start_schedule(struct daemon *d)
+{
+	time_t now = time(NULL);
+
+	plan_from(d, now);
+	d->retry_at = now;
+	log_plan(d);
+	notify("READY=1");
+	notify_status(d);
+	info("started (pid %ld), watchdog %s", (long)getpid(),
+	    d->watchdog_usec ? "on" : "off");
+}
+
+/*
+ * Whether a sync is due at now, and whether it is to be full (*full):
+ * move the schedules on past now, and take a due retry.  A full sync,
+ * once due, stays owed until one succeeds.
+ */
+static int
+sync_due(struct daemon *d, time_t now, int *full)
+{
+	int run = 0;
+
+	if (d->next_full != -1 && d->next_full <= now) {
+		d->owe_full = 1;
+		d->next_full = daemon_next(&d->sched, 1, now);
+	}
+	if (d->next_inc != -1 && d->next_inc <= now) {
+		d->next_inc = daemon_next(&d->sched, 0, now);
+		run = 1;
+	}
+	*full = d->owe_full;
+	if (d->retry_at != -1 && d->retry_at <= now) {
+		d->retry_at = -1;
+		*full = *full || d->retry_full;
+		run = 1;
+	}
+	if (d->owe_full)
+		run = 1;
+	return run;
+}
+
+/* The loop: wait for the next due time or event, sync when due, until
+ * told to stop. */
+static void
+serve(struct daemon *d)
+{
+	time_t now, due;
+	int full;
+	enum event ev;
+
+	for (;;) {
+		due = earliest(earliest(d->next_inc, d->next_full), d->retry_at);
+		ev = wait_for(d, due);
+		if (ev == EV_STOP)
+			break;
+		if (ev == EV_RELOAD) {
+			reload(d);
+			continue;
+		}
+		if (!sync_due(d, time(NULL), &full))
+			continue;
+		/* After SIGTERM the sync returns early; wait_for then stops. */
+		run_one(d, full);
+		/* A sync that outlasted a fire time does not run twice. */
+		now = time(NULL);
+		if (d->next_inc != -1 && d->next_inc <= now)
+			d->next_inc = daemon_next(&d->sched, 0, now);
+		notify_status(d);
+	}
+}
+
+int
+daemon_run(const struct daemon_opts *o)
+{
+	struct daemon d;
+	pthread_t helper;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	d.config_path = o->config_path;
+	d.interval = o->interval;
+	d.next_inc = d.next_full = d.retry_at = -1;
+
+	/* Before anything else, so that an early SIGTERM waits for us. */
+	if (block_signals() != 0)
+		return 1;
+	if ((rc = read_config(&d, o->config_path)) != 0)
+		return rc;
+	if (init_lock(&d) != 0) {
 		config_free(d.cfg);
 		return 1;
 	}
-	pthread_condattr_destroy(&ca);
 	mono_now(&d.loop_beat);
 	if (sd_watchdog_enabled(1, &d.watchdog_usec) <= 0)
 		d.watchdog_usec = 0;
+	rc = 1;
 	if (pthread_create(&helper, NULL, helper_thread, &d) != 0) {
 		error("cannot start the signal and watchdog thread");
 		goto out;
 	}
-
-	/*
-	 * Sync once at start, then follow the schedules: a host that was off
-	 * catches up at once, and an incremental sync costs little.
-	 */
-	now = time(NULL);
-	plan_from(&d, now);
-	d.retry_at = now;
-	log_plan(&d);
-	notify("READY=1");
-	notify_status(&d);
-	info("started (pid %ld), watchdog %s", (long)getpid(),
-	    d.watchdog_usec ? "on" : "off");
-
-	for (;;) {
-		due = earliest(earliest(d.next_inc, d.next_full), d.retry_at);
-		ev = wait_for(&d, due);
-		if (ev == EV_STOP)
-			break;
-		if (ev == EV_RELOAD) {
-			reload(&d);
-			continue;
-		}
-		now = time(NULL);
-		run = 0;
-		if (d.next_full != -1 && d.next_full <= now) {
-			d.owe_full = 1;
-			d.next_full = daemon_next(&d.sched, 1, now);
-		}
-		if (d.next_inc != -1 && d.next_inc <= now) {
-			d.next_inc = daemon_next(&d.sched, 0, now);
-			run = 1;
-		}
-		full = d.owe_full;
-		if (d.retry_at != -1 && d.retry_at <= now) {
-			d.retry_at = -1;
-			full = full || d.retry_full;
-			run = 1;
-		}
-		if (d.owe_full)
-			run = 1;
-		if (!run)
-			continue;
-		/* After SIGTERM the sync returns early; wait_for then stops. */
-		run_one(&d, full);
-		/* A sync that outlasted a fire time does not run twice. */
-		now = time(NULL);
-		if (d.next_inc != -1 && d.next_inc <= now)
-			d.next_inc = daemon_next(&d.sched, 0, now);
-		notify_status(&d);
-	}
+	start_schedule(&d);
+	serve(&d);
 	notify("STOPPING=1\nSTATUS=Stopping");
 	info("stopping");
 	rc = 0;

@@ -513,33 +513,35 @@ cmp_cand(const void *a, const void *b)
 	return strcmp(x->okta_id, y->okta_id);
 }
 
-int
-adopt_survey(sqlite3 *db, const struct config *c, struct adopt_report *r,
-    char *err, size_t errlen)
-{
-	const char *pwf = c->passwd_file ? c->passwd_file : "/etc/passwd";
+/* What adopt_survey works with, shared by its steps. */
+struct survey {
+	sqlite3 *db;
+	const struct config *c;
 	struct locals l;
-	sqlite3_stmt *st = NULL;
-	char name[NAME_MAX_LEN + 1], home[PATH_FIELD_MAX_LEN + 1];
-	size_t i, j, first;
-	int step, failed = 0;
+	struct adopt_report *r;
+	sqlite3_stmt *st;        /* the scan under way (finalized by the caller
+	                            on failure, after reading its message) */
+	int failed;              /* a look-up hit a SQLite error */
+};
 
-	memset(r, 0, sizeof(*r));
-	if (locals_read(c, &l, err, errlen) != 0)
-		return -1;
+/* The adoptions already made, ADOPT_DONE.  0, or -1 on a SQLite error. */
+static int
+survey_adopted(struct survey *s)
+{
+	int step;
 
-	/* Already adopted. */
-	if (sqlite3_prepare_v2(db, "SELECT a.okta_id, a.name, a.uid, a.gid,"
+	if (sqlite3_prepare_v2(s->db, "SELECT a.okta_id, a.name, a.uid, a.gid,"
 	    " a.home, a.adopted, u.name, u.uid, u.login,"
 	    " (SELECT x.okta_name FROM main.rejects x WHERE x.kind = 'user'"
 	    "  AND x.okta_id = a.okta_id LIMIT 1),"
 	    " (SELECT x.reason FROM main.rejects x WHERE x.kind = 'user'"
 	    "  AND x.okta_id = a.okta_id LIMIT 1)"
 	    " FROM main.adoptions a LEFT JOIN main.users u"
-	    " ON u.okta_id = a.okta_id", -1, &st, NULL) != SQLITE_OK)
-		goto sqlerr;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct adopt_candidate *cd = cand_push(r);
+	    " ON u.okta_id = a.okta_id", -1, &s->st, NULL) != SQLITE_OK)
+		return -1;
+	while ((step = sqlite3_step(s->st)) == SQLITE_ROW) {
+		sqlite3_stmt *st = s->st;
+		struct adopt_candidate *cd = cand_push(s->r);
 		const struct local_user *lu;
 		const struct local_group *lg;
 
@@ -563,84 +565,141 @@ adopt_survey(sqlite3 *db, const struct config *c, struct adopt_report *r,
 			cd->reason = xstrdup(sqlite3_column_type(st, 10) != SQLITE_NULL ?
 			    coltext(st, 10) : "not synced yet (or no longer in Okta): "
 			    "run okta-sync sync");
-		lu = local_by_name(&l, cd->name);
+		lu = local_by_name(&s->l, cd->name);
 		cd->local_present = lu != NULL && lu->uid == cd->uid;
-		if ((lg = group_by_gid(&l, cd->gid)) != NULL)
+		if ((lg = group_by_gid(&s->l, cd->gid)) != NULL)
 			cd->group = xstrdup(lg->name);
 	}
 	if (step != SQLITE_DONE)
-		goto sqlerr;
-	sqlite3_finalize(st);
-	st = NULL;
+		return -1;
+	sqlite3_finalize(s->st);
+	s->st = NULL;
+	return 0;
+}
 
-	/* The last sync's collisions with local accounts. */
-	if (sqlite3_prepare_v2(db, "SELECT okta_id, okta_name, reason FROM"
+/* The last sync's collisions with local accounts, ADOPT_CAN for now.
+ * 0, or -1 on a SQLite error. */
+static int
+survey_collisions(struct survey *s)
+{
+	char name[NAME_MAX_LEN + 1];
+	int step;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT okta_id, okta_name, reason FROM"
 	    " main.rejects WHERE kind = 'user' AND reason LIKE 'user name %'"
 	    " AND okta_id NOT IN (SELECT okta_id FROM main.adoptions)"
-	    " ORDER BY okta_id", -1, &st, NULL) != SQLITE_OK)
-		goto sqlerr;
-	first = r->n;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	    " ORDER BY okta_id", -1, &s->st, NULL) != SQLITE_OK)
+		return -1;
+	while ((step = sqlite3_step(s->st)) == SQLITE_ROW) {
+		sqlite3_stmt *st = s->st;
 		struct adopt_candidate *cd;
 		const struct local_user *lu;
 		const struct local_group *lg;
 
 		if (collision_name(coltext(st, 2), name, sizeof(name)) != 0)
 			continue;
-		cd = cand_push(r);
+		cd = cand_push(s->r);
 		cd->state = ADOPT_CAN;
 		cd->name = xstrdup(name);
 		cd->okta_id = xstrdup(coltext(st, 0));
 		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
 			cd->login = xstrdup(coltext(st, 1));
-		if ((lu = local_by_name(&l, name)) != NULL) {
+		if ((lu = local_by_name(&s->l, name)) != NULL) {
 			cd->local_present = 1;
 			cd->uid = lu->uid;
 			cd->gid = lu->gid;
 			cd->home = xstrdup(lu->home);
-			if ((lg = group_by_gid(&l, lu->gid)) != NULL)
+			if ((lg = group_by_gid(&s->l, lu->gid)) != NULL)
 				cd->group = xstrdup(lg->name);
 		}
 	}
 	if (step != SQLITE_DONE)
-		goto sqlerr;
-	sqlite3_finalize(st);
-	st = NULL;
+		return -1;
+	sqlite3_finalize(s->st);
+	s->st = NULL;
+	return 0;
+}
 
-	for (i = first; i < r->n; i++) {
-		struct adopt_candidate *cd = &r->v[i];
-		char *ids = NULL, *t;
-		size_t same = 0;
+/*
+ * Why the candidate r->v[k] among r->v[first..] cannot be adopted, or
+ * NULL: several Okta users mapping to its name, or refusal().  Malloc'd.
+ */
+static char *
+candidate_refusal(struct survey *s, size_t first, size_t k, const char *pwf)
+{
+	struct adopt_report *r = s->r;
+	struct adopt_candidate *cd = &r->v[k];
+	char *ids = NULL, *t, *why;
+	size_t same = 0, j;
 
-		for (j = first; j < r->n; j++)
-			if (strcmp(r->v[j].name, cd->name) == 0) {
-				same++;
-				t = xasprintf("%s%s%s", ids ? ids : "", ids ? ", " : "",
-				    r->v[j].okta_id);
-				free(ids);
-				ids = t;
-			}
-		if (same > 1)
-			cd->reason = xasprintf("%zu Okta users map to the name %s "
-			    "(%s); only one could take it over", same, cd->name, ids);
-		else
-			cd->reason = refusal(db, &l, cd, pwf, &failed);
-		free(ids);
+	for (j = first; j < r->n; j++)
+		if (strcmp(r->v[j].name, cd->name) == 0) {
+			same++;
+			t = xasprintf("%s%s%s", ids ? ids : "", ids ? ", " : "",
+			    r->v[j].okta_id);
+			free(ids);
+			ids = t;
+		}
+	if (same > 1)
+		why = xasprintf("%zu Okta users map to the name %s "
+		    "(%s); only one could take it over", same, cd->name, ids);
+	else
+		why = refusal(s->db, &s->l, cd, pwf, &s->failed);
+	free(ids);
+	return why;
+}
+
+/* Judge the collisions r->v[first..]: ADOPT_CANNOT with a reason, or
+ * ADOPT_CAN with the home Okta would give when it differs. */
+static void
+judge_collisions(struct survey *s, size_t first)
+{
+	const char *pwf = s->c->passwd_file ? s->c->passwd_file : "/etc/passwd";
+	char home[PATH_FIELD_MAX_LEN + 1];
+	size_t i;
+
+	for (i = first; i < s->r->n; i++) {
+		struct adopt_candidate *cd = &s->r->v[i];
+
+		cd->reason = candidate_refusal(s, first, i, pwf);
 		if (cd->reason != NULL)
 			cd->state = ADOPT_CANNOT;
-		else if (c->home != NULL && names_expand_home(c->home, cd->name,
-		    home, sizeof(home)) == NULL && strcmp(home, cd->home) != 0)
+		else if (s->c->home != NULL && names_expand_home(s->c->home,
+		    cd->name, home, sizeof(home)) == NULL &&
+		    strcmp(home, cd->home) != 0)
 			cd->okta_home = xstrdup(home);
 	}
-	if (failed)
+}
+
+int
+adopt_survey(sqlite3 *db, const struct config *c, struct adopt_report *r,
+    char *err, size_t errlen)
+{
+	struct survey s;
+	size_t first;
+
+	memset(r, 0, sizeof(*r));
+	memset(&s, 0, sizeof(s));
+	s.db = db;
+	s.c = c;
+	s.r = r;
+	if (locals_read(c, &s.l, err, errlen) != 0)
+		return -1;
+	if (survey_adopted(&s) != 0)
+		goto sqlerr;
+	first = r->n;
+	if (survey_collisions(&s) != 0)
+		goto sqlerr;
+	judge_collisions(&s, first);
+	if (s.failed)
 		goto sqlerr;
 	qsort(r->v, r->n, sizeof(*r->v), cmp_cand);
-	locals_free(&l);
+	locals_free(&s.l);
 	return 0;
 sqlerr:
 	snprintf(err, errlen, "reading cache.db: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	locals_free(&l);
+	sqlite3_finalize(s.st);
+	locals_free(&s.l);
 	adopt_report_free(r);
 	return -1;
 }

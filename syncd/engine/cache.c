@@ -199,90 +199,117 @@ create_private(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* How opening went: OPEN_FAILED leaves the message to the caller ("cannot
+ * open", with SQLite's reason); OPEN_ERROR has written err itself. */
+enum open_result { OPEN_OK, OPEN_FAILED, OPEN_ERROR };
+
+/*
+ * Read-only (a dry run, status): never creates, migrates or locks
+ * anything.  *db may be set on failure too (for its message).
+ */
+static enum open_result
+open_read_only(const char *path, sqlite3 **db, char *err, size_t errlen)
+{
+	char *wal, *uri;
+	struct stat sb;
+	int v;
+
+	if (stat(path, &sb) != 0) {
+		if (errno != ENOENT) {
+			snprintf(err, errlen, "cannot read %s: %s", path,
+			    strerror(errno));
+			return OPEN_ERROR;
+		}
+		/* No cache yet: an empty one in memory, so that a dry
+		 * run plans everything as an addition. */
+		if (sqlite3_open(":memory:", db) != SQLITE_OK ||
+		    migrate(*db, err, errlen) != 0)
+			return OPEN_FAILED;
+		return OPEN_OK;
+	}
+	wal = xasprintf("%s-wal", path);
+	/* Without a -wal file the main file is complete: immutable=1
+	 * reads it without creating -shm/-wal files or taking locks. */
+	uri = sqlite3_mprintf("file:%s?mode=ro%s", path,
+	    access(wal, F_OK) == 0 ? "" : "&immutable=1");
+	free(wal);
+	if (uri == NULL || sqlite3_open_v2(uri, db,
+	    SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+		sqlite3_free(uri);
+		return OPEN_FAILED;
+	}
+	sqlite3_free(uri);
+	sqlite3_busy_timeout(*db, 10000);
+	v = user_version(*db);
+	if (v == CACHE_SCHEMA_VERSION)
+		return OPEN_OK;
+	if (v >= 0 && v < CACHE_SCHEMA_VERSION)
+		snprintf(err, errlen, "cache.db has the older schema "
+		    "version %d; run a sync to migrate it", v);
+	else
+		snprintf(err, errlen, "cache.db has schema version %d; "
+		    "this okta-sync knows versions up to %d", v,
+		    CACHE_SCHEMA_VERSION);
+	return OPEN_ERROR;
+}
+
+/* Read-write (the sync): creates the directory and a private file, and
+ * migrates it to CACHE_SCHEMA_VERSION. */
+static enum open_result
+open_read_write(const char *dir, const char *path, sqlite3 **db, char *err,
+    size_t errlen)
+{
+	struct stat sb;
+
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+		return OPEN_ERROR;
+	}
+	if (stat(path, &sb) != 0) {
+		if (create_private(path, err, errlen) != 0)
+			return OPEN_ERROR;
+	} else if ((sb.st_mode & 077) != 0 && chmod(path, 0600) != 0) {
+		/* Root only, whoever loosened it. */
+		snprintf(err, errlen, "cannot chmod %s: %s", path, strerror(errno));
+		return OPEN_ERROR;
+	}
+	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+		return OPEN_FAILED;
+	sqlite3_busy_timeout(*db, 10000);
+	if (cache_exec(*db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
+	    "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16000",
+	    err, errlen) != 0)
+		return OPEN_ERROR;
+	if (migrate(*db, err, errlen) != 0)
+		return OPEN_ERROR;
+	return OPEN_OK;
+}
+
 okerr
 cache_open(const char *dir, enum cache_mode mode, sqlite3 **out, char *err,
     size_t errlen)
 {
-	char *path = NULL, *wal = NULL, *uri = NULL;
+	char *path;
 	sqlite3 *db = NULL;
-	struct stat sb;
+	enum open_result r;
 	okerr rc = OK_ERR_CACHE;
-	int v;
 
 	*out = NULL;
 	path = cache_db_path(dir);
-	if (mode == CACHE_READ_ONLY) {
-		if (stat(path, &sb) != 0) {
-			if (errno != ENOENT) {
-				snprintf(err, errlen, "cannot read %s: %s", path,
-				    strerror(errno));
-				goto out;
-			}
-			/* No cache yet: an empty one in memory, so that a dry
-			 * run plans everything as an addition. */
-			if (sqlite3_open(":memory:", &db) != SQLITE_OK ||
-			    migrate(db, err, errlen) != 0)
-				goto fail;
-			goto ok;
-		}
-		wal = xasprintf("%s-wal", path);
-		/* Without a -wal file the main file is complete: immutable=1
-		 * reads it without creating -shm/-wal files or taking locks. */
-		uri = sqlite3_mprintf("file:%s?mode=ro%s", path,
-		    access(wal, F_OK) == 0 ? "" : "&immutable=1");
-		if (uri == NULL || sqlite3_open_v2(uri, &db,
-		    SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK)
-			goto fail;
-		sqlite3_busy_timeout(db, 10000);
-		v = user_version(db);
-		if (v != CACHE_SCHEMA_VERSION) {
-			if (v >= 0 && v < CACHE_SCHEMA_VERSION)
-				snprintf(err, errlen, "cache.db has the older schema "
-				    "version %d; run a sync to migrate it", v);
-			else
-				snprintf(err, errlen, "cache.db has schema version %d; "
-				    "this okta-sync knows versions up to %d", v,
-				    CACHE_SCHEMA_VERSION);
-			goto out;
-		}
-		goto ok;
-	}
-
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-		goto out;
-	}
-	if (stat(path, &sb) != 0) {
-		if (create_private(path, err, errlen) != 0)
-			goto out;
-	} else if ((sb.st_mode & 077) != 0 && chmod(path, 0600) != 0) {
-		/* Root only, whoever loosened it. */
-		snprintf(err, errlen, "cannot chmod %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_busy_timeout(db, 10000);
-	if (cache_exec(db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
-	    "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16000",
-	    err, errlen) != 0)
-		goto out;
-	if (migrate(db, err, errlen) != 0)
-		goto out;
-ok:
-	cache_exec(db, "PRAGMA temp_store = FILE", err, errlen);
-	*out = db;
-	db = NULL;
-	rc = OK_SUCCESS;
-	goto out;
-fail:
-	snprintf(err, errlen, "cannot open %s: %s", path,
-	    db ? sqlite3_errmsg(db) : "out of memory");
-out:
+	if (mode == CACHE_READ_ONLY)
+		r = open_read_only(path, &db, err, errlen);
+	else
+		r = open_read_write(dir, path, &db, err, errlen);
+	if (r == OPEN_OK) {
+		cache_exec(db, "PRAGMA temp_store = FILE", err, errlen);
+		*out = db;
+		db = NULL;
+		rc = OK_SUCCESS;
+	} else if (r == OPEN_FAILED)
+		snprintf(err, errlen, "cannot open %s: %s", path,
+		    db ? sqlite3_errmsg(db) : "out of memory");
 	if (db != NULL)
 		sqlite3_close(db);
-	sqlite3_free(uri);
-	free(wal);
 	free(path);
 	return rc;
 }

@@ -192,6 +192,270 @@ publish_record_identity(sqlite3 *db, const char *path, char *err,
 	return cache_exec(db, "COMMIT", err, errlen);
 }
 
+/* What the steps of publish_snapshot share. */
+struct pub {
+	sqlite3 *db;
+	const struct config *c;
+	struct snap_writer *w;
+	sqlite3_stmt *st;        /* the scan under way (finalized at the end,
+	                            after its error is read) */
+	struct strpack ustr, gstr, members;
+	struct pub_entry *users, *groups;
+	size_t nusers, capusers, ngroups, capgroups;
+	uint32_t *pair_user, *pair_gid;   /* (user index, GID) memberships */
+	size_t npairs, cappairs;
+	uint32_t pub_users, pub_groups;   /* written, for the snapshot's meta */
+};
+
+/* How a step failed: the writer (snap_writer_error) or reading the cache
+ * (sqlite3_errmsg). */
+enum { PUB_OK, PUB_WRITER_ERR, PUB_SQL_ERR };
+
+/* A new entry at the end of *v, growing it from first entries. */
+static struct pub_entry *
+entry_push(struct pub_entry **v, size_t *n, size_t *cap, size_t first)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : first;
+		*v = xreallocarray(*v, *cap, sizeof(**v));
+	}
+	return &(*v)[(*n)++];
+}
+
+/* [pam] travels in the snapshot: pam_okta never reads the config. */
+static int
+write_policy(struct pub *p)
+{
+	struct snap_policy pol;
+
+	config_pam_policy(p->c, &pol);
+	return snap_writer_set_policy(p->w, &pol) != 0 ? PUB_WRITER_ERR : PUB_OK;
+}
+
+/* Users (and their private groups), in okta_id order; each is kept in
+ * p->users for the membership scan. */
+static int
+write_users(struct pub *p)
+{
+	int drop_dep = p->c->deprovisioned == DEPROVISIONED_REMOVE;
+	int upg = p->c->primary_group == PRIMARY_GROUP_USER_PRIVATE;
+	sqlite3_stmt *st;
+	int r;
+
+	/* Column 8: an adopted user whose local group stands in for its
+	 * private group (adopt.h). */
+	if (sqlite3_prepare_v2(p->db, "SELECT okta_id, name, uid, gid, gecos,"
+	    " home, shell, status, EXISTS (SELECT 1 FROM adoptions a"
+	    " WHERE a.okta_id = users.okta_id AND a.local_group)"
+	    " FROM users ORDER BY okta_id", -1, &p->st, NULL) != SQLITE_OK)
+		return PUB_SQL_ERR;
+	st = p->st;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct snap_user u = {
+			.name = txt(st, 1),
+			.uid = (uint32_t)sqlite3_column_int64(st, 2),
+			.gid = (uint32_t)sqlite3_column_int64(st, 3),
+			.gecos = txt(st, 4),
+			.dir = txt(st, 5),
+			.shell = txt(st, 6),
+			.status = okta_status_from_string(txt(st, 7)),
+		};
+		struct pub_entry *e = entry_push(&p->users, &p->nusers,
+		    &p->capusers, 1024);
+
+		e->okta_id = pack_str(&p->ustr, txt(st, 0));
+		e->name = pack_str(&p->ustr, u.name);
+		e->id = u.uid;
+		e->skip = drop_dep && u.status == OKTA_STATUS_DEPROVISIONED;
+		if (e->skip)
+			continue;
+		if (snap_writer_add_user(p->w, &u) != 0)
+			return PUB_WRITER_ERR;
+		p->pub_users++;
+		if (upg && !sqlite3_column_int(st, 8)) {
+			/* gid is uid, except for an adopted user (adopt.h). */
+			struct snap_group g = {
+				.name = u.name, .gid = u.gid, .members = NULL,
+				.nmembers = 0,
+			};
+			if (snap_writer_add_group(p->w, &g) != 0)
+				return PUB_WRITER_ERR;
+			p->pub_groups++;
+		}
+	}
+	if (r != SQLITE_DONE)
+		return PUB_SQL_ERR;
+	sqlite3_finalize(p->st);
+	p->st = NULL;
+	return PUB_OK;
+}
+
+/* The groups, in okta_id order, into p->groups (written with their
+ * members by write_groups). */
+static int
+load_groups(struct pub *p)
+{
+	int r;
+
+	if (sqlite3_prepare_v2(p->db, "SELECT okta_id, name, gid FROM groups"
+	    " ORDER BY okta_id", -1, &p->st, NULL) != SQLITE_OK)
+		return PUB_SQL_ERR;
+	while ((r = sqlite3_step(p->st)) == SQLITE_ROW) {
+		struct pub_entry *e = entry_push(&p->groups, &p->ngroups,
+		    &p->capgroups, 256);
+
+		e->okta_id = pack_str(&p->gstr, txt(p->st, 0));
+		e->name = pack_str(&p->gstr, txt(p->st, 1));
+		e->id = (uint32_t)sqlite3_column_int64(p->st, 2);
+		e->skip = 0;
+	}
+	if (r != SQLITE_DONE)
+		return PUB_SQL_ERR;
+	sqlite3_finalize(p->st);
+	p->st = NULL;
+	return PUB_OK;
+}
+
+/* Remember that user ui is a member of the group with GID gid, for the
+ * supplementary GIDs. */
+static void
+pair_push(struct pub *p, uint32_t ui, uint32_t gid)
+{
+	if (p->npairs == p->cappairs) {
+		p->cappairs = p->cappairs ? p->cappairs * 2 : 4096;
+		p->pair_user = xreallocarray(p->pair_user, p->cappairs,
+		    sizeof(*p->pair_user));
+		p->pair_gid = xreallocarray(p->pair_gid, p->cappairs,
+		    sizeof(*p->pair_gid));
+	}
+	p->pair_user[p->npairs] = ui;
+	p->pair_gid[p->npairs] = gid;
+	p->npairs++;
+}
+
+/* Groups with their members: memberships in (group, user) order, merged
+ * with p->groups. */
+static int
+write_groups(struct pub *p)
+{
+	size_t gi;
+	int r;
+
+	if (sqlite3_prepare_v2(p->db, "SELECT group_id, user_id FROM memberships"
+	    " ORDER BY group_id, user_id", -1, &p->st, NULL) != SQLITE_OK)
+		return PUB_SQL_ERR;
+	r = sqlite3_step(p->st);
+	for (gi = 0; gi < p->ngroups; gi++) {
+		const char *gkey = p->gstr.buf + p->groups[gi].okta_id;
+
+		pack_reset(&p->members);
+		while (r == SQLITE_ROW) {
+			int cmp = strcmp(txt(p->st, 0), gkey);
+			ssize_t ui;
+
+			if (cmp > 0)
+				break;
+			if (cmp == 0 && (ui = find_entry(p->users, p->nusers,
+			    p->ustr.buf, txt(p->st, 1))) >= 0 && !p->users[ui].skip) {
+				pack_add(&p->members, p->ustr.buf + p->users[ui].name);
+				pair_push(p, (uint32_t)ui, p->groups[gi].id);
+			}
+			r = sqlite3_step(p->st);
+		}
+		if (r != SQLITE_ROW && r != SQLITE_DONE)
+			return PUB_SQL_ERR;
+		struct snap_group g = {
+			.name = p->gstr.buf + p->groups[gi].name,
+			.gid = p->groups[gi].id,
+			.members = pack_ptrs(&p->members),
+			.nmembers = p->members.n,
+		};
+		if (snap_writer_add_group(p->w, &g) != 0)
+			return PUB_WRITER_ERR;
+		p->pub_groups++;
+	}
+	sqlite3_finalize(p->st);
+	p->st = NULL;
+	return PUB_OK;
+}
+
+/* Supplementary GIDs: the pairs bucketed by user (counting sort). */
+static int
+write_user_gids(struct pub *p)
+{
+	size_t *start, *fill, i;
+	uint32_t *gids;
+	int rc = PUB_OK;
+
+	start = xcalloc(p->nusers + 1, sizeof(*start));
+	for (i = 0; i < p->npairs; i++)
+		start[p->pair_user[i] + 1]++;
+	for (i = 0; i < p->nusers; i++)
+		start[i + 1] += start[i];
+	gids = xreallocarray(NULL, p->npairs ? p->npairs : 1, sizeof(*gids));
+	fill = xcalloc(p->nusers + 1, sizeof(*fill));
+	for (i = 0; i < p->npairs; i++)
+		gids[start[p->pair_user[i]] + fill[p->pair_user[i]]++] =
+		    p->pair_gid[i];
+	free(fill);
+	for (i = 0; i < p->nusers && rc == PUB_OK; i++) {
+		if (start[i + 1] == start[i] || p->users[i].skip)
+			continue;
+		if (snap_writer_add_user_gids(p->w, p->ustr.buf + p->users[i].name,
+		    gids + start[i], start[i + 1] - start[i]) != 0)
+			rc = PUB_WRITER_ERR;
+	}
+	free(gids);
+	free(start);
+	return rc;
+}
+
+/* Everything in the cache into the writer: policy, users, groups, GIDs. */
+static int
+write_entries(struct pub *p)
+{
+	int r;
+
+	if ((r = write_policy(p)) != PUB_OK ||
+	    (r = write_users(p)) != PUB_OK ||
+	    (r = load_groups(p)) != PUB_OK ||
+	    (r = write_groups(p)) != PUB_OK)
+		return r;
+	debug("publish: users and groups written, %.3f s CPU so far",
+	    (double)clock() / CLOCKS_PER_SEC);
+	return write_user_gids(p);
+}
+
+/* The snapshot's meta, the commit (which renames it into place) and the
+ * record of its identity.  Takes p->w. */
+static okerr
+commit_snapshot(struct pub *p, const char *path,
+    unsigned long long generation, time_t last_sync, char *err, size_t errlen)
+{
+	struct snap_meta meta;
+	char ident_err[256];
+	int r;
+
+	memset(&meta, 0, sizeof(meta));
+	meta.last_sync = (int64_t)last_sync;
+	meta.generation = generation;
+	meta.nusers = p->pub_users;
+	meta.ngroups = p->pub_groups;
+	r = snap_writer_commit(p->w, &meta, err, errlen);
+	debug("publish: committed, %.3f s CPU so far",
+	    (double)clock() / CLOCKS_PER_SEC);
+	p->w = NULL;
+	if (r != 0)
+		return OK_ERR_PUBLISH;
+	/* What status compares the file with (part of a publish: a failure
+	 * here is logged, the snapshot is in place all the same). */
+	if (publish_record_identity(p->db, path, ident_err,
+	    sizeof(ident_err)) != 0)
+		warn("the snapshot is published, but %s; okta-sync status may "
+		    "report it as replaced", ident_err);
+	return OK_SUCCESS;
+}
+
 /*
  * The three scans read no joins: users and groups are kept in memory in
  * okta_id order (the tables' primary key order, so no sort), and the
@@ -203,225 +467,51 @@ okerr
 publish_snapshot(sqlite3 *db, const struct config *c,
     unsigned long long generation, time_t last_sync, char *err, size_t errlen)
 {
-	int drop_dep = c->deprovisioned == DEPROVISIONED_REMOVE;
-	int upg = c->primary_group == PRIMARY_GROUP_USER_PRIVATE;
-	sqlite3_stmt *st = NULL;
-	struct snap_writer *w = NULL;
-	struct snap_meta meta;
-	struct strpack ustr = { 0 }, gstr = { 0 }, members = { 0 };
-	struct pub_entry *users = NULL, *groups = NULL;
-	size_t nusers = 0, capusers = 0, ngroups = 0, capgroups = 0;
-	uint32_t *pair_user = NULL, *pair_gid = NULL, *gids = NULL;
-	size_t npairs = 0, cappairs = 0, *start = NULL, i, gi;
-	char *path = NULL, ident_err[256];
+	struct pub p;
+	char *path;
 	okerr rc = OK_ERR_PUBLISH;
 	int r;
-	uint32_t pub_users = 0, pub_groups = 0;
 
+	memset(&p, 0, sizeof(p));
+	p.db = db;
+	p.c = c;
 	debug("publish: start, %.3f s CPU so far", (double)clock() / CLOCKS_PER_SEC);
 	remove_stale_temporaries(c->cache_dir);
 	path = xasprintf("%s/%s", c->cache_dir, OKTA_SNAPSHOT_NAME);
-	w = snap_writer_open(path, err, errlen);
-	if (w == NULL)
+	p.w = snap_writer_open(path, err, errlen);
+	if (p.w == NULL)
 		goto out;
-	/* [pam] travels in the snapshot: pam_okta never reads the config. */
-	{
-		struct snap_policy pol;
-
-		config_pam_policy(c, &pol);
-		if (snap_writer_set_policy(w, &pol) != 0)
-			goto werror;
-	}
-
-	/* Users (and their private groups), in okta_id order. */
-	/* Column 8: an adopted user whose local group stands in for its
-	 * private group (adopt.h). */
-	if (sqlite3_prepare_v2(db, "SELECT okta_id, name, uid, gid, gecos, home,"
-	    " shell, status, EXISTS (SELECT 1 FROM adoptions a"
-	    " WHERE a.okta_id = users.okta_id AND a.local_group)"
-	    " FROM users ORDER BY okta_id", -1, &st, NULL) != SQLITE_OK)
-		goto sqlerr;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct snap_user u = {
-			.name = txt(st, 1),
-			.uid = (uint32_t)sqlite3_column_int64(st, 2),
-			.gid = (uint32_t)sqlite3_column_int64(st, 3),
-			.gecos = txt(st, 4),
-			.dir = txt(st, 5),
-			.shell = txt(st, 6),
-			.status = okta_status_from_string(txt(st, 7)),
-		};
-		struct pub_entry *e;
-
-		if (nusers == capusers) {
-			capusers = capusers ? capusers * 2 : 1024;
-			users = xreallocarray(users, capusers, sizeof(*users));
-		}
-		e = &users[nusers++];
-		e->okta_id = pack_str(&ustr, txt(st, 0));
-		e->name = pack_str(&ustr, u.name);
-		e->id = u.uid;
-		e->skip = drop_dep && u.status == OKTA_STATUS_DEPROVISIONED;
-		if (e->skip)
-			continue;
-		if (snap_writer_add_user(w, &u) != 0)
-			goto werror;
-		pub_users++;
-		if (upg && !sqlite3_column_int(st, 8)) {
-			/* gid is uid, except for an adopted user (adopt.h). */
-			struct snap_group g = {
-				.name = u.name, .gid = u.gid, .members = NULL,
-				.nmembers = 0,
-			};
-			if (snap_writer_add_group(w, &g) != 0)
-				goto werror;
-			pub_groups++;
-		}
-	}
-	if (r != SQLITE_DONE)
-		goto sqlerr;
-	sqlite3_finalize(st);
-	st = NULL;
-
-	if (sqlite3_prepare_v2(db, "SELECT okta_id, name, gid FROM groups"
-	    " ORDER BY okta_id", -1, &st, NULL) != SQLITE_OK)
-		goto sqlerr;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct pub_entry *e;
-
-		if (ngroups == capgroups) {
-			capgroups = capgroups ? capgroups * 2 : 256;
-			groups = xreallocarray(groups, capgroups, sizeof(*groups));
-		}
-		e = &groups[ngroups++];
-		e->okta_id = pack_str(&gstr, txt(st, 0));
-		e->name = pack_str(&gstr, txt(st, 1));
-		e->id = (uint32_t)sqlite3_column_int64(st, 2);
-		e->skip = 0;
-	}
-	if (r != SQLITE_DONE)
-		goto sqlerr;
-	sqlite3_finalize(st);
-	st = NULL;
-
-	/* Groups with their members: memberships in (group, user) order. */
-	if (sqlite3_prepare_v2(db, "SELECT group_id, user_id FROM memberships"
-	    " ORDER BY group_id, user_id", -1, &st, NULL) != SQLITE_OK)
-		goto sqlerr;
-	r = sqlite3_step(st);
-	for (gi = 0; gi < ngroups; gi++) {
-		const char *gkey = gstr.buf + groups[gi].okta_id;
-
-		pack_reset(&members);
-		while (r == SQLITE_ROW) {
-			int cmp = strcmp(txt(st, 0), gkey);
-			ssize_t ui;
-
-			if (cmp > 0)
-				break;
-			if (cmp == 0 && (ui = find_entry(users, nusers, ustr.buf,
-			    txt(st, 1))) >= 0 && !users[ui].skip) {
-				pack_add(&members, ustr.buf + users[ui].name);
-				if (npairs == cappairs) {
-					cappairs = cappairs ? cappairs * 2 : 4096;
-					pair_user = xreallocarray(pair_user, cappairs,
-					    sizeof(*pair_user));
-					pair_gid = xreallocarray(pair_gid, cappairs,
-					    sizeof(*pair_gid));
-				}
-				pair_user[npairs] = (uint32_t)ui;
-				pair_gid[npairs] = groups[gi].id;
-				npairs++;
-			}
-			r = sqlite3_step(st);
-		}
-		if (r != SQLITE_ROW && r != SQLITE_DONE)
-			goto sqlerr;
-		struct snap_group g = {
-			.name = gstr.buf + groups[gi].name,
-			.gid = groups[gi].id,
-			.members = pack_ptrs(&members),
-			.nmembers = members.n,
-		};
-		if (snap_writer_add_group(w, &g) != 0)
-			goto werror;
-		pub_groups++;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-
-	debug("publish: users and groups written, %.3f s CPU so far",
-	    (double)clock() / CLOCKS_PER_SEC);
-	/* Supplementary GIDs: the pairs bucketed by user (counting sort). */
-	start = xcalloc(nusers + 1, sizeof(*start));
-	for (i = 0; i < npairs; i++)
-		start[pair_user[i] + 1]++;
-	for (i = 0; i < nusers; i++)
-		start[i + 1] += start[i];
-	gids = xreallocarray(NULL, npairs ? npairs : 1, sizeof(*gids));
-	{
-		size_t *fill = xcalloc(nusers + 1, sizeof(*fill));
-
-		for (i = 0; i < npairs; i++)
-			gids[start[pair_user[i]] + fill[pair_user[i]]++] = pair_gid[i];
-		free(fill);
-	}
-	for (i = 0; i < nusers; i++) {
-		if (start[i + 1] == start[i] || users[i].skip)
-			continue;
-		if (snap_writer_add_user_gids(w, ustr.buf + users[i].name,
-		    gids + start[i], start[i + 1] - start[i]) != 0)
-			goto werror;
-	}
-
+	r = write_entries(&p);
 	/* The users who left the host (tombstone.h). */
-	r = tomb_for_each(db, c, (long long)time(NULL), add_tombstone, w, err,
-	    errlen);
-	if (r > 0)
-		goto werror;
-	if (r < 0) {
-		rc = OK_ERR_CACHE;
-		goto out;
+	if (r == PUB_OK) {
+		r = tomb_for_each(db, c, (long long)time(NULL), add_tombstone, p.w,
+		    err, errlen);
+		if (r < 0) {
+			rc = OK_ERR_CACHE;
+			goto out;
+		}
+		r = r > 0 ? PUB_WRITER_ERR : PUB_OK;
 	}
-
-	memset(&meta, 0, sizeof(meta));
-	meta.last_sync = (int64_t)last_sync;
-	meta.generation = generation;
-	meta.nusers = pub_users;
-	meta.ngroups = pub_groups;
-	r = snap_writer_commit(w, &meta, err, errlen);
-	debug("publish: committed, %.3f s CPU so far",
-	    (double)clock() / CLOCKS_PER_SEC);
-	w = NULL;
-	rc = r == 0 ? OK_SUCCESS : OK_ERR_PUBLISH;
-	/* What status compares the file with (part of a publish: a failure
-	 * here is logged, the snapshot is in place all the same). */
-	if (rc == OK_SUCCESS && publish_record_identity(db, path, ident_err,
-	    sizeof(ident_err)) != 0)
-		warn("the snapshot is published, but %s; okta-sync status may "
-		    "report it as replaced", ident_err);
-	goto out;
-
-werror:
-	snprintf(err, errlen, "%s", snap_writer_error(w));
-	rc = OK_ERR_PUBLISH;
-	goto out;
-sqlerr:
-	snprintf(err, errlen, "reading the cache to publish: %s",
-	    sqlite3_errmsg(db));
-	rc = OK_ERR_CACHE;
+	if (r == PUB_OK)
+		rc = commit_snapshot(&p, path, generation, last_sync, err, errlen);
+	else if (r == PUB_WRITER_ERR) {
+		snprintf(err, errlen, "%s", snap_writer_error(p.w));
+		rc = OK_ERR_PUBLISH;
+	} else {
+		snprintf(err, errlen, "reading the cache to publish: %s",
+		    sqlite3_errmsg(db));
+		rc = OK_ERR_CACHE;
+	}
 out:
-	snap_writer_abort(w);
-	sqlite3_finalize(st);
-	pack_free(&ustr);
-	pack_free(&gstr);
-	pack_free(&members);
-	free(users);
-	free(groups);
-	free(pair_user);
-	free(pair_gid);
-	free(gids);
-	free(start);
+	snap_writer_abort(p.w);
+	sqlite3_finalize(p.st);
+	pack_free(&p.ustr);
+	pack_free(&p.gstr);
+	pack_free(&p.members);
+	free(p.users);
+	free(p.groups);
+	free(p.pair_user);
+	free(p.pair_gid);
 	free(path);
 	return rc;
 }

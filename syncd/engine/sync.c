@@ -141,6 +141,24 @@ strset_free(struct strset *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* A growable array of strings, for lists of Okta ids. */
+static void
+strv_push(char ***v, size_t *n, const char *s)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = xstrdup(s);
+}
+
+static void
+strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 /*
  * Fetch this much before the watermark again.  Two seconds would cover
  * the one-second resolution of Okta's timestamps alone; the rest covers
@@ -600,9 +618,7 @@ group_cb(void *ctx, json_object *item)
 		if (r >= 0 && !strset_has(&x->changed_set, g.okta_id) &&
 		    group_selected(x, g.okta_name)) {
 			strset_add(&x->changed_set, g.okta_id);
-			x->changed = xreallocarray(x->changed, x->nchanged + 1,
-			    sizeof(*x->changed));
-			x->changed[x->nchanged++] = xstrdup(g.okta_id);
+			strv_push(&x->changed, &x->nchanged, g.okta_id);
 		}
 	}
 	if (!group_selected(x, g.okta_name))
@@ -886,14 +902,11 @@ fetch_changes(struct sync_ctx *x, struct okta_client *oc)
 	return rc;
 }
 
-static okerr
-fetch(struct sync_ctx *x, struct okta_client *oc, struct sync_result *res)
+/* The statements the listing callbacks stage entries with.  0, or -1
+ * (x->err). */
+static int
+prepare_staging(struct sync_ctx *x)
 {
-	sqlite3_stmt *sg = NULL;
-	char **gids = NULL;
-	size_t ngids = 0, i;
-	okerr rc = OK_SUCCESS;
-
 	if (sqlite3_prepare_v2(x->db, "INSERT OR REPLACE INTO s_users (okta_id,"
 	    " name, gecos, home, shell, status, login, email, first_name,"
 	    " last_name, last_updated, uid_attr, reject) VALUES"
@@ -907,84 +920,121 @@ fetch(struct sync_ctx *x, struct okta_client *oc, struct sync_result *res)
 	    " user_id) VALUES (?, ?)", -1, &x->ins_member, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(x->db, "INSERT INTO s_bad (kind, okta_id,"
 	    " okta_name, reason) VALUES (?, ?, ?, ?)", -1, &x->ins_bad,
-	    NULL) != SQLITE_OK) {
-		sql_fail(x, "preparing the staging statements");
-		return fetch_error(x, oc, OK_ERR_CACHE, res);
+	    NULL) != SQLITE_OK)
+		return sql_fail(x, "preparing the staging statements");
+	return 0;
+}
+
+/*
+ * Full: every user and every synced group.  The staged groups, whose
+ * members are listed next, go into *gids.
+ */
+static okerr
+fetch_everything(struct sync_ctx *x, struct okta_client *oc, char ***gids,
+    size_t *ngids)
+{
+	sqlite3_stmt *sg = NULL;
+	okerr rc = OK_SUCCESS;
+
+	/* Every user: the plain listing omits DEPROVISIONED users,
+	 * so they come from a second, filtered listing.  With
+	 * members_only, the member listings below bring every user
+	 * in scope (whatever their status), and no one else counts. */
+	if (!x->c->members_only) {
+		rc = okta_list_users(oc, NULL, user_cb, x);
+		progress_next(x);
+		if (rc == OK_SUCCESS)
+			rc = okta_list_users(oc, "status eq \"DEPROVISIONED\"",
+			    user_cb, x);
+		progress_next(x);
 	}
+	if (rc == OK_SUCCESS) {
+		/* Only the configured group types: by default not
+		 * Everyone, whose members are the whole directory. */
+		char *types = config_group_type_filter(x->c);
+
+		rc = okta_list_groups(oc, types, group_cb, x);
+		free(types);
+	}
+	progress_next(x);
+	if (rc != OK_SUCCESS || x->failed)
+		return rc;
+
+	if (sqlite3_prepare_v2(x->db, "SELECT okta_id FROM s_groups"
+	    " ORDER BY okta_id", -1, &sg, NULL) != SQLITE_OK) {
+		sql_fail(x, "listing the staged groups");
+		return OK_ERR_CACHE;
+	}
+	while (sqlite3_step(sg) == SQLITE_ROW)
+		strv_push(gids, ngids, (const char *)sqlite3_column_text(sg, 0));
+	sqlite3_finalize(sg);
+	return OK_SUCCESS;
+}
+
+/* The groups in [sync] groups that no listing (nor the cache) found. */
+static void
+warn_missing_groups(struct sync_ctx *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->c->ngroups && x->c->groups != NULL; i++)
+		if (!x->group_seen[i])
+			add_warning(x, "the group \"%s\" in [sync] groups was not "
+			    "found in Okta (or the token cannot see it)",
+			    x->c->groups[i]);
+}
+
+/* The members of each group in gids[0..n). */
+static okerr
+fetch_members(struct sync_ctx *x, struct okta_client *oc, char **gids,
+    size_t n)
+{
+	okerr rc = OK_SUCCESS;
+	size_t i;
+
+	for (i = 0; i < n && rc == OK_SUCCESS; i++) {
+		x->cur_group = gids[i];
+		rc = okta_list_group_members(oc, gids[i], member_cb, x);
+		progress_next(x);
+	}
+	x->cur_group = NULL;
+	return rc;
+}
+
+/*
+ * The fetch phase: everything (full) or the changes (incremental) from
+ * Okta into the staging tables, in one TEMP transaction, then the members
+ * of the groups that need them.
+ */
+static okerr
+fetch(struct sync_ctx *x, struct okta_client *oc, struct sync_result *res)
+{
+	char **gids = NULL;
+	size_t ngids = 0;
+	okerr rc;
+
+	if (prepare_staging(x) != 0)
+		return fetch_error(x, oc, OK_ERR_CACHE, res);
 	if (exec(x, "BEGIN") != 0)
 		return fetch_error(x, oc, OK_ERR_CACHE, res);
 	x->fetch_t0 = now_mono();
 
 	if (x->incremental) {
 		rc = fetch_changes(x, oc);
-		if (rc != OK_SUCCESS || x->failed)
-			goto fail;
 		/* Only the changed groups' members are listed again. */
 		gids = x->changed;
 		ngids = x->nchanged;
 		x->changed = NULL;
 		x->nchanged = 0;
-	} else {
-		/* Every user: the plain listing omits DEPROVISIONED users,
-		 * so they come from a second, filtered listing.  With
-		 * members_only, the member listings below bring every user
-		 * in scope (whatever their status), and no one else counts. */
-		if (!x->c->members_only) {
-			rc = okta_list_users(oc, NULL, user_cb, x);
-			progress_next(x);
-			if (rc == OK_SUCCESS)
-				rc = okta_list_users(oc, "status eq \"DEPROVISIONED\"",
-				    user_cb, x);
-			progress_next(x);
-		}
-		if (rc == OK_SUCCESS) {
-			/* Only the configured group types: by default not
-			 * Everyone, whose members are the whole directory. */
-			char *types = config_group_type_filter(x->c);
-
-			rc = okta_list_groups(oc, types, group_cb, x);
-			free(types);
-		}
-		progress_next(x);
-		if (rc != OK_SUCCESS || x->failed)
-			goto fail;
-
-		/* Then the members of each synced group. */
-		if (sqlite3_prepare_v2(x->db, "SELECT okta_id FROM s_groups"
-		    " ORDER BY okta_id", -1, &sg, NULL) != SQLITE_OK) {
-			sql_fail(x, "listing the staged groups");
-			goto fail;
-		}
-		while (sqlite3_step(sg) == SQLITE_ROW) {
-			gids = xreallocarray(gids, ngids + 1, sizeof(*gids));
-			gids[ngids++] = xstrdup((const char *)
-			    sqlite3_column_text(sg, 0));
-		}
-		sqlite3_finalize(sg);
+	} else
+		rc = fetch_everything(x, oc, &gids, &ngids);
+	if (rc == OK_SUCCESS && !x->failed) {
+		warn_missing_groups(x);
+		rc = fetch_members(x, oc, gids, ngids);
 	}
-	for (i = 0; i < x->c->ngroups && x->c->groups != NULL; i++)
-		if (!x->group_seen[i])
-			add_warning(x, "the group \"%s\" in [sync] groups was not "
-			    "found in Okta (or the token cannot see it)",
-			    x->c->groups[i]);
-	for (i = 0; i < ngids && rc == OK_SUCCESS; i++) {
-		x->cur_group = gids[i];
-		rc = okta_list_group_members(oc, gids[i], member_cb, x);
-		progress_next(x);
-	}
-	x->cur_group = NULL;
-	if (rc != OK_SUCCESS || x->failed)
-		goto fail;
-	if (exec(x, "COMMIT") != 0)
-		goto fail;
-	for (i = 0; i < ngids; i++)
-		free(gids[i]);
-	free(gids);
-	return OK_SUCCESS;
-fail:
-	for (i = 0; i < ngids; i++)
-		free(gids[i]);
-	free(gids);
+	strv_free(gids, ngids);
+	if (rc == OK_SUCCESS && !x->failed && exec(x, "COMMIT") == 0)
+		return OK_SUCCESS;
 	return fetch_error(x, oc, rc == OK_SUCCESS ? OK_ERR_CACHE : rc, res);
 }
 
@@ -1374,6 +1424,23 @@ out:
 	return rc;
 }
 
+/* Scope, local collisions, duplicate names: the rejects that must be
+ * known before any ID is assigned.  0 or -1 (x->err). */
+static int
+check_entries(struct sync_ctx *x)
+{
+	int upg = x->c->primary_group == PRIMARY_GROUP_USER_PRIVATE;
+
+	if ((x->c->members_only && exec(x, scope_sql) != 0) ||
+	    exec(x, check_groups_sql) != 0 ||
+	    exec(x, check_users_sql) != 0 ||
+	    (upg && exec(x, check_private_sql) != 0) ||
+	    exec(x, check_dup_users_sql) != 0 ||
+	    (upg && exec(x, check_group_clash_sql) != 0))
+		return -1;
+	return 0;
+}
+
 /*
  * Everything that needs all entries at once, in one transaction on the
  * TEMP tables: scope, local collisions, duplicates, then IDs.
@@ -1383,14 +1450,7 @@ validate(struct sync_ctx *x)
 {
 	if (exec(x, "BEGIN") != 0)
 		return -1;
-	if ((x->c->members_only && exec(x, scope_sql) != 0) ||
-	    exec(x, check_groups_sql) != 0 ||
-	    exec(x, check_users_sql) != 0 ||
-	    (x->c->primary_group == PRIMARY_GROUP_USER_PRIVATE &&
-	    exec(x, check_private_sql) != 0) ||
-	    exec(x, check_dup_users_sql) != 0 ||
-	    (x->c->primary_group == PRIMARY_GROUP_USER_PRIVATE &&
-	    exec(x, check_group_clash_sql) != 0) ||
+	if (check_entries(x) != 0 ||
 	    assign_ids(x) != 0 ||
 	    adopt_after_ids(x->db, x->err, sizeof(x->err)) != 0) {
 		exec(x, "ROLLBACK");
@@ -1515,23 +1575,6 @@ print_result(const struct sync_opts *opts, okerr rc, int applied,
 		    res->requests);
 }
 
-static void
-strv_push(char ***v, size_t *n, const char *s)
-{
-	*v = xreallocarray(*v, *n + 1, sizeof(**v));
-	(*v)[(*n)++] = xstrdup(s);
-}
-
-static void
-strv_free(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* The ids of the entries the last sync rejected, into x->rej_users and
  * x->rej_groups.  0, or -1 when one has no usable id (or SQLite fails). */
 static int
@@ -1614,257 +1657,398 @@ new_watermark(const struct sync_ctx *x, struct okta_client *oc)
 	return base > 0 ? base : 0;
 }
 
-okerr
-sync_run(const struct config *c, const struct sync_opts *opts,
+/* ---- The run, phase by phase ------------------------------------------ */
+
+/* What sync_run's phases share besides the fetch context. */
+struct run {
+	struct sync_ctx x;
+	struct sync_result *res;
+	char *token;                 /* until the Okta client has it */
+	struct oauth *oa;            /* auth = oauth: handed to oc */
+	int lockfd;
+	struct okta_client *oc;
+	struct plan_counts pc;
+	char *refused;               /* the deletion guard's refusal */
+	long long fingerprint;       /* config_fingerprint() */
+	long long since;             /* the watermark this run leaves */
+	long long run_id;            /* this run's row in sync_runs */
+	unsigned long long generation;   /* of the snapshot to publish */
+	double t0;
+	time_t started;
+	int planned;                 /* the plan was shown: show the result */
+	int applied;
+};
+
+static void
+run_init(struct run *r, const struct config *c, const struct sync_opts *opts,
     struct sync_result *res)
 {
-	struct sync_ctx x;
-	struct okta_client *oc = NULL;
-	struct plan_counts pc;
-	struct plan_notes notes;
-	char *token = NULL, *refused = NULL, err[512];
-	struct oauth *oa = NULL;     /* auth = oauth: handed to oc */
-	int lockfd = -1, planned = 0, applied = 0;
-	long long run_id = 0, fingerprint = config_fingerprint(c), since = 0;
-	unsigned long long generation;
-	double t0 = now_mono(), tp;
-	time_t started = time(NULL);
-	okerr rc = OK_ERR_INTERNAL;
-	size_t i;
-
+	memset(r, 0, sizeof(*r));
+	r->t0 = now_mono();
+	r->started = time(NULL);
+	r->fingerprint = config_fingerprint(c);
+	r->lockfd = -1;
+	r->res = res;
 	memset(res, 0, sizeof(*res));
-	memset(&x, 0, sizeof(x));
-	x.c = c;
-	x.opts = opts;
+	r->x.c = c;
+	r->x.opts = opts;
 	if (c->ngroups > 0)
-		x.group_seen = xcalloc(c->ngroups, 1);
+		r->x.group_seen = xcalloc(c->ngroups, 1);
+}
 
-	/* The secret is checked and read before anything else happens. */
+/* A failed phase: rc, with msg as the detail in res->message. */
+static okerr
+run_fail(struct run *r, okerr rc, const char *msg)
+{
+	snprintf(r->res->message, sizeof(r->res->message), "%s", msg);
+	return rc;
+}
+
+/* The secret is checked and read before anything else happens. */
+static okerr
+read_secret(struct run *r)
+{
+	const struct config *c = r->x.c;
+	char err[512];
+
 	if (c->auth_oauth)
-		oa = oauth_new(c, err, sizeof(err));
+		r->oa = oauth_new(c, err, sizeof(err));
 	else
-		token = config_read_token(c, err, sizeof(err));
-	if (token == NULL && oa == NULL) {
-		snprintf(res->message, sizeof(res->message), "%s", err);
-		rc = OK_ERR_TOKEN_FILE;
-		goto out;
-	}
-	if (!opts->dry_run) {
-		/* The directory must exist for the lock; cache_open would
-		 * make it too. */
-		if (mkdir(c->cache_dir, 0755) != 0 && errno != EEXIST) {
-			snprintf(res->message, sizeof(res->message),
-			    "cannot create %s: %s", c->cache_dir, strerror(errno));
-			rc = OK_ERR_CACHE;
-			goto out;
-		}
-		rc = sync_lock_acquire(c->cache_dir, opts->wait, &lockfd, err,
-		    sizeof(err));
-		if (rc != OK_SUCCESS) {
-			snprintf(res->message, sizeof(res->message), "%s", err);
-			goto out;
-		}
-	}
-	rc = cache_open(c->cache_dir, opts->dry_run ? CACHE_READ_ONLY :
-	    CACHE_READ_WRITE, &x.db, err, sizeof(err));
-	if (rc != OK_SUCCESS) {
-		snprintf(res->message, sizeof(res->message), "%s", err);
-		goto out;
-	}
-	rc = OK_ERR_CACHE;
-	if (plan_setup(x.db, x.err, sizeof(x.err)) != 0) {
-		snprintf(res->message, sizeof(res->message), "%s", x.err);
-		goto out;
-	}
-	x.ids = idalloc_new();
-	if (load_local(&x) != 0) {
-		snprintf(res->message, sizeof(res->message), "%s", x.err);
-		rc = x.failed ? OK_ERR_CACHE : OK_ERR_CONFIG;
-		goto out;
-	}
+		r->token = config_read_token(c, err, sizeof(err));
+	if (r->token == NULL && r->oa == NULL)
+		return run_fail(r, OK_ERR_TOKEN_FILE, err);
+	return OK_SUCCESS;
+}
 
-	if (!opts->full)
-		x.incremental = incremental_possible(&x, fingerprint);
-	res->incremental = x.incremental;
+/* Only one sync writes at a time (sync.h); a dry run takes no lock. */
+static okerr
+take_lock(struct run *r)
+{
+	const struct config *c = r->x.c;
+	char err[512];
+	okerr rc;
 
-	oc = okta_client_new(c, token);
-	if (token != NULL)
-		explicit_bzero(token, strlen(token));
-	free(token);
-	token = NULL;
-	if (oc != NULL && oa != NULL) {
-		oauth_attach(oa, oc);
-		oa = NULL;
+	if (r->x.opts->dry_run)
+		return OK_SUCCESS;
+	/* The directory must exist for the lock; cache_open would
+	 * make it too. */
+	if (mkdir(c->cache_dir, 0755) != 0 && errno != EEXIST) {
+		snprintf(r->res->message, sizeof(r->res->message),
+		    "cannot create %s: %s", c->cache_dir, strerror(errno));
+		return OK_ERR_CACHE;
 	}
-	if (oc == NULL) {
-		snprintf(res->message, sizeof(res->message),
+	rc = sync_lock_acquire(c->cache_dir, r->x.opts->wait, &r->lockfd, err,
+	    sizeof(err));
+	if (rc != OK_SUCCESS)
+		return run_fail(r, rc, err);
+	return OK_SUCCESS;
+}
+
+/*
+ * The cache (read-only for a dry run) with the staging tables, the local
+ * accounts, and whether this run can be incremental.
+ */
+static okerr
+open_cache(struct run *r)
+{
+	struct sync_ctx *x = &r->x;
+	char err[512];
+	okerr rc;
+
+	rc = cache_open(x->c->cache_dir, x->opts->dry_run ? CACHE_READ_ONLY :
+	    CACHE_READ_WRITE, &x->db, err, sizeof(err));
+	if (rc != OK_SUCCESS)
+		return run_fail(r, rc, err);
+	if (plan_setup(x->db, x->err, sizeof(x->err)) != 0)
+		return run_fail(r, OK_ERR_CACHE, x->err);
+	x->ids = idalloc_new();
+	if (load_local(x) != 0)
+		return run_fail(r, x->failed ? OK_ERR_CACHE : OK_ERR_CONFIG,
+		    x->err);
+
+	if (!x->opts->full)
+		x->incremental = incremental_possible(x, r->fingerprint);
+	r->res->incremental = x->incremental;
+	return OK_SUCCESS;
+}
+
+/* The Okta client: it takes the secret (the token is wiped here at once),
+ * the proxy, and the run's manners. */
+static okerr
+start_client(struct run *r)
+{
+	const struct config *c = r->x.c;
+	char err[512];
+
+	r->oc = okta_client_new(c, r->token);
+	if (r->token != NULL)
+		explicit_bzero(r->token, strlen(r->token));
+	free(r->token);
+	r->token = NULL;
+	if (r->oc != NULL && r->oa != NULL) {
+		oauth_attach(r->oa, r->oc);
+		r->oa = NULL;
+	}
+	if (r->oc == NULL)
+		return run_fail(r, OK_ERR_INTERNAL,
 		    "cannot initialise the HTTP client");
-		rc = OK_ERR_INTERNAL;
-		goto out;
-	}
-	if (okta_client_set_proxy(oc, c, err, sizeof(err)) != 0) {
-		snprintf(res->message, sizeof(res->message), "%s", err);
-		rc = OK_ERR_CONFIG;
-		goto out;
-	}
+	if (okta_client_set_proxy(r->oc, c, err, sizeof(err)) != 0)
+		return run_fail(r, OK_ERR_CONFIG, err);
 	/*
 	 * Rate-limit manners: keep [sync] rate_limit_reserve of each limit
 	 * free for the org's other integrations.  The client sends one
 	 * request at a time on one connection, so max_concurrency is an
 	 * upper bound this never exceeds.
 	 */
-	okta_set_reserve(oc, c->rate_limit_reserve);
-	okta_set_stop(oc, opts->stop);
-	if (opts->progress) {
+	okta_set_reserve(r->oc, c->rate_limit_reserve);
+	okta_set_stop(r->oc, r->x.opts->stop);
+	if (r->x.opts->progress) {
 		/* In place only on a terminal, and not when debug lines
 		 * would be written into the middle of the line. */
-		x.prog_tty = isatty(STDERR_FILENO) &&
+		r->x.prog_tty = isatty(STDERR_FILENO) &&
 		    log_get_level() < LOG_LEVEL_DEBUG;
-		okta_set_progress(oc, progress_cb, &x);
+		okta_set_progress(r->oc, progress_cb, &r->x);
 	}
-	rc = fetch(&x, oc, res);
-	progress_end(&x);
-	res->requests = okta_stats(oc)->requests;
+	return OK_SUCCESS;
+}
+
+/* Fetch (and map, entry by entry: the listing callbacks), then the
+ * watermark the run will leave. */
+static okerr
+fetch_from_okta(struct run *r)
+{
+	okerr rc;
+
+	rc = fetch(&r->x, r->oc, r->res);
+	progress_end(&r->x);
+	r->res->requests = okta_stats(r->oc)->requests;
 	if (rc != OK_SUCCESS)
-		goto out;
-	since = new_watermark(&x, oc);
-	debug("fetched %lu users in %.3f s, %lu requests", x.fetched_users,
-	    now_mono() - t0, res->requests);
-	tp = now_mono();
+		return rc;
+	r->since = new_watermark(&r->x, r->oc);
+	debug("fetched %lu users in %.3f s, %lu requests", r->x.fetched_users,
+	    now_mono() - r->t0, r->res->requests);
+	return OK_SUCCESS;
+}
 
-	rc = OK_ERR_CACHE;
-	if (validate(&x) != 0 || plan_count(x.db, &pc, x.err, sizeof(x.err)) != 0) {
-		snprintf(res->message, sizeof(res->message), "%s", x.err);
-		goto out;
-	}
+/* Validate across entries and assign IDs (validate), then count the plan. */
+static okerr
+validate_and_plan(struct run *r)
+{
+	struct sync_ctx *x = &r->x;
+	double tp = now_mono();
+
+	if (validate(x) != 0 ||
+	    plan_count(x->db, &r->pc, x->err, sizeof(x->err)) != 0)
+		return run_fail(r, OK_ERR_CACHE, x->err);
 	debug("validated and planned in %.3f s", now_mono() - tp);
-	res->users = pc.users;
-	res->groups = pc.groups;
-	res->memberships_added = pc.memberships_added;
-	res->memberships_removed = pc.memberships_removed;
+	r->res->users = r->pc.users;
+	r->res->groups = r->pc.groups;
+	r->res->memberships_added = r->pc.memberships_added;
+	r->res->memberships_removed = r->pc.memberships_removed;
+	return OK_SUCCESS;
+}
 
-	refused = guard(&x, &pc);
+/* The plan as asked (table or JSON), or its rejects in the log when it is
+ * not shown; then the warnings. */
+static void
+print_plan(struct run *r)
+{
+	const struct sync_opts *opts = r->x.opts;
+	sqlite3 *db = r->x.db;
+	struct plan_notes notes;
+	size_t i;
+
 	memset(&notes, 0, sizeof(notes));
-	notes.warnings = (const char *const *)x.warnings;
-	notes.refused = refused;
+	notes.warnings = (const char *const *)r->x.warnings;
+	notes.refused = r->refused;
 	notes.dry_run = opts->dry_run;
-	notes.users_from_members = c->members_only;
+	notes.users_from_members = r->x.c->members_only;
 	if (opts->out != NULL && opts->format == PLAN_FORMAT_TABLE)
-		plan_print_table(x.db, opts->out, &pc, &notes, opts->show_unchanged);
+		plan_print_table(db, opts->out, &r->pc, &notes,
+		    opts->show_unchanged);
 	else if (opts->out != NULL && opts->format == PLAN_FORMAT_JSON) {
 		fputs("{", opts->out);
-		plan_print_json(x.db, opts->out, &pc, &notes, opts->show_unchanged);
+		plan_print_json(db, opts->out, &r->pc, &notes,
+		    opts->show_unchanged);
 	}
 	if (opts->out != NULL && opts->format != PLAN_FORMAT_NONE)
-		tomb_print_plan(x.db, c, opts->out, opts->format == PLAN_FORMAT_JSON);
-	planned = 1;
+		tomb_print_plan(db, r->x.c, opts->out,
+		    opts->format == PLAN_FORMAT_JSON);
+	r->planned = 1;
 	if (opts->out == NULL || opts->format == PLAN_FORMAT_NONE)
-		plan_log_rejects(x.db);
-	for (i = 0; i < x.nwarnings; i++)
-		warn("%s", x.warnings[i]);
-	if (refused != NULL) {
-		snprintf(res->message, sizeof(res->message), "%s", refused);
-		rc = OK_ERR_REFUSED;
-		goto out;
-	}
-	if (opts->dry_run) {
-		rc = OK_SUCCESS;
-		goto out;
-	}
-	if (stopped(&x)) {
-		rc = OK_ERR_INTERRUPTED;
-		snprintf(res->message, sizeof(res->message),
+		plan_log_rejects(db);
+	for (i = 0; i < r->x.nwarnings; i++)
+		warn("%s", r->x.warnings[i]);
+}
+
+/*
+ * Apply: one transaction, all or nothing.  Foreign keys are off for
+ * it: the plan only links accepted rows and deletes memberships
+ * before their users and groups, so the half a million parent
+ * look-ups the checks would cost prove nothing (they are on for any
+ * other writer).
+ */
+static okerr
+apply_plan(struct run *r)
+{
+	struct sync_ctx *x = &r->x;
+	const struct config *c = x->c;
+	char err[512];
+	double tp;
+
+	if (stopped(x))
+		return run_fail(r, OK_ERR_INTERRUPTED,
 		    "stopped by a signal before anything was applied");
-		goto out;
-	}
-
-	/*
-	 * Apply: one transaction, all or nothing.  Foreign keys are off for
-	 * it: the plan only links accepted rows and deletes memberships
-	 * before their users and groups, so the half a million parent
-	 * look-ups the checks would cost prove nothing (they are on for any
-	 * other writer).
-	 */
 	tp = now_mono();
-	exec(&x, "PRAGMA foreign_keys = OFF");
-	generation = (unsigned long long)cache_meta_get_int(x.db, "generation", 0) + 1;
-	if (exec(&x, "BEGIN IMMEDIATE") != 0 ||
-	    tomb_record(x.db, c, (long long)time(NULL), x.err, sizeof(x.err)) != 0 ||
-	    plan_apply(x.db, &pc, (long long)time(NULL), x.err, sizeof(x.err)) != 0 ||
-	    adopt_apply(x.db, x.err, sizeof(x.err)) != 0 ||
-	    record_run(&x, started, &pc, res->requests, &run_id) != 0 ||
-	    cache_meta_set_int(x.db, "generation", (long long)generation) != 0 ||
-	    cache_meta_set_int(x.db, "last_sync", (long long)time(NULL)) != 0 ||
-	    cache_meta_set_int(x.db, "incr_since", since) != 0 ||
-	    cache_meta_set_int(x.db, "incr_config", fingerprint) != 0 ||
-	    crashpoint("before-commit") != 0 || exec(&x, "COMMIT") != 0) {
-		snprintf(res->message, sizeof(res->message), "applying the plan: %.400s",
-		    x.err[0] ? x.err : sqlite3_errmsg(x.db));
-		cache_exec(x.db, "ROLLBACK", err, sizeof(err));
-		rc = OK_ERR_CACHE;
-		goto out;
+	exec(x, "PRAGMA foreign_keys = OFF");
+	r->generation = (unsigned long long)cache_meta_get_int(x->db,
+	    "generation", 0) + 1;
+	if (exec(x, "BEGIN IMMEDIATE") != 0 ||
+	    tomb_record(x->db, c, (long long)time(NULL), x->err, sizeof(x->err)) != 0 ||
+	    plan_apply(x->db, &r->pc, (long long)time(NULL), x->err, sizeof(x->err)) != 0 ||
+	    adopt_apply(x->db, x->err, sizeof(x->err)) != 0 ||
+	    record_run(x, r->started, &r->pc, r->res->requests, &r->run_id) != 0 ||
+	    cache_meta_set_int(x->db, "generation", (long long)r->generation) != 0 ||
+	    cache_meta_set_int(x->db, "last_sync", (long long)time(NULL)) != 0 ||
+	    cache_meta_set_int(x->db, "incr_since", r->since) != 0 ||
+	    cache_meta_set_int(x->db, "incr_config", r->fingerprint) != 0 ||
+	    crashpoint("before-commit") != 0 || exec(x, "COMMIT") != 0) {
+		snprintf(r->res->message, sizeof(r->res->message),
+		    "applying the plan: %.400s",
+		    x->err[0] ? x->err : sqlite3_errmsg(x->db));
+		cache_exec(x->db, "ROLLBACK", err, sizeof(err));
+		return OK_ERR_CACHE;
 	}
-	exec(&x, "PRAGMA foreign_keys = ON");
-	applied = 1;
-	res->applied = 1;
+	exec(x, "PRAGMA foreign_keys = ON");
+	r->applied = 1;
+	r->res->applied = 1;
 	debug("applied in %.3f s", now_mono() - tp);
+	return OK_SUCCESS;
+}
 
-	tp = now_mono();
+/* The cache is applied but the snapshot failed: the run's row, committed
+ * as a success, says so, and res->message what to expect. */
+static void
+record_publish_failure(struct run *r, const char *err)
+{
+	char *m = xasprintf("the cache is updated, but publishing the "
+	    "snapshot failed: %s; the next sync publishes it again", err);
+	sqlite3_stmt *st;
+
+	snprintf(r->res->message, sizeof(r->res->message), "%s", m);
+	if (sqlite3_prepare_v2(r->x.db, "UPDATE main.sync_runs SET result ="
+	    " 'publish failed', message = ? WHERE id = ?", -1, &st,
+	    NULL) == SQLITE_OK) {
+		bind_text(st, 1, m);
+		sqlite3_bind_int64(st, 2, r->run_id);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	free(m);
+}
+
+/* The snapshot of what was just committed. */
+static okerr
+publish_applied(struct run *r)
+{
+	char err[512];
+	double tp = now_mono();
+	okerr rc;
+
 	(void)crashpoint("after-commit");
-	rc = publish_snapshot(x.db, c, generation, time(NULL), err, sizeof(err));
-	res->publish_seconds = now_mono() - tp;
+	rc = publish_snapshot(r->x.db, r->x.c, r->generation, time(NULL), err,
+	    sizeof(err));
+	r->res->publish_seconds = now_mono() - tp;
 	if (rc != OK_SUCCESS) {
-		char *m = xasprintf("the cache is updated, but publishing the "
-		    "snapshot failed: %s; the next sync publishes it again", err);
-		sqlite3_stmt *st;
+		record_publish_failure(r, err);
+		return rc;
+	}
+	r->res->generation = r->generation;
+	return OK_SUCCESS;
+}
 
-		snprintf(res->message, sizeof(res->message), "%s", m);
-		if (sqlite3_prepare_v2(x.db, "UPDATE main.sync_runs SET result ="
-		    " 'publish failed', message = ? WHERE id = ?", -1, &st,
-		    NULL) == SQLITE_OK) {
-			bind_text(st, 1, m);
-			sqlite3_bind_int64(st, 2, run_id);
-			sqlite3_step(st);
-			sqlite3_finalize(st);
-		}
-		free(m);
-		goto out;
+/* The result line after the plan. */
+static void
+record_result(struct run *r, okerr rc)
+{
+	r->res->seconds = now_mono() - r->t0;
+	if (r->planned)
+		print_result(r->x.opts, rc, r->applied, r->res);
+}
+
+/* Everything the run holds, released; a failure is recorded on the way,
+ * while the lock is still held. */
+static void
+clean_up(struct run *r, okerr rc)
+{
+	struct sync_ctx *x = &r->x;
+	size_t i;
+
+	if (r->token != NULL) {
+		explicit_bzero(r->token, strlen(r->token));
+		free(r->token);
 	}
-	res->generation = generation;
-	rc = OK_SUCCESS;
-out:
-	res->seconds = now_mono() - t0;
-	if (planned)
-		print_result(opts, rc, applied, res);
-	if (token != NULL) {
-		explicit_bzero(token, strlen(token));
-		free(token);
-	}
-	sqlite3_finalize(x.ins_user);
-	sqlite3_finalize(x.ins_group);
-	sqlite3_finalize(x.ins_member);
-	sqlite3_finalize(x.ins_bad);
-	cache_close(x.db);
-	okta_client_free(oc);
-	oauth_free(oa);
-	idalloc_free(x.ids);
-	adopt_free(x.adopt);
+	sqlite3_finalize(x->ins_user);
+	sqlite3_finalize(x->ins_group);
+	sqlite3_finalize(x->ins_member);
+	sqlite3_finalize(x->ins_bad);
+	cache_close(x->db);
+	okta_client_free(r->oc);
+	oauth_free(r->oa);
+	idalloc_free(x->ids);
+	adopt_free(x->adopt);
 	/* Failures are kept outside cache.db, which a failed sync must leave
 	 * byte for byte as it was; a busy lock is not a failed sync. */
-	if (rc != OK_SUCCESS && rc != OK_ERR_BUSY && !opts->dry_run)
-		runlog_record_failure(c->cache_dir, rc, res->message);
-	sync_lock_release(lockfd);
-	for (i = 0; i < x.nwarnings; i++)
-		free(x.warnings[i]);
-	free(x.warnings);
-	free(x.group_seen);
-	strset_free(&x.seen_users);
-	strset_free(&x.changed_set);
-	strv_free(x.rej_users, x.nrej_users);
-	strv_free(x.rej_groups, x.nrej_groups);
-	for (i = 0; i < x.nchanged; i++)
-		free(x.changed[i]);
-	free(x.changed);
-	free(refused);
+	if (rc != OK_SUCCESS && rc != OK_ERR_BUSY && !x->opts->dry_run)
+		runlog_record_failure(x->c->cache_dir, rc, r->res->message);
+	sync_lock_release(r->lockfd);
+	for (i = 0; i < x->nwarnings; i++)
+		free(x->warnings[i]);
+	free(x->warnings);
+	free(x->group_seen);
+	strset_free(&x->seen_users);
+	strset_free(&x->changed_set);
+	strv_free(x->rej_users, x->nrej_users);
+	strv_free(x->rej_groups, x->nrej_groups);
+	strv_free(x->changed, x->nchanged);
+	free(r->refused);
+}
+
+/*
+ * The phases in order; each returns OK_SUCCESS to go on, or the run's
+ * result with res->message set.  A dry run stops after showing its plan.
+ */
+okerr
+sync_run(const struct config *c, const struct sync_opts *opts,
+    struct sync_result *res)
+{
+	struct run r;
+	okerr rc;
+
+	run_init(&r, c, opts, res);
+	rc = read_secret(&r);
+	if (rc == OK_SUCCESS)
+		rc = take_lock(&r);
+	if (rc == OK_SUCCESS)
+		rc = open_cache(&r);
+	if (rc == OK_SUCCESS)
+		rc = start_client(&r);
+	if (rc == OK_SUCCESS)
+		rc = fetch_from_okta(&r);
+	if (rc == OK_SUCCESS)
+		rc = validate_and_plan(&r);
+	if (rc == OK_SUCCESS) {
+		r.refused = guard(&r.x, &r.pc);
+		print_plan(&r);
+		if (r.refused != NULL)
+			rc = run_fail(&r, OK_ERR_REFUSED, r.refused);
+	}
+	if (rc == OK_SUCCESS && !opts->dry_run) {
+		rc = apply_plan(&r);
+		if (rc == OK_SUCCESS)
+			rc = publish_applied(&r);
+	}
+	record_result(&r, rc);
+	clean_up(&r, rc);
 	return rc;
 }

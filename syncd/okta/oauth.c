@@ -339,112 +339,177 @@ wipe_json(json_object *o)
 		    (size_t)json_object_get_string_len(v));
 }
 
+/* One token request across its attempts: what each attempt sent that must
+ * be wiped, and what the latest answer said. */
+struct grant {
+	char *aud;                   /* the token endpoint's URL */
+	char *hdr;                   /* "DPoP: proof", NULL without DPoP */
+	struct curl_slist *extra;    /* holding hdr */
+	json_object *o;              /* the latest answer, parsed; NULL none */
+	const struct okta_headers *h;
+	long status;
+	char error[64], desc[256];   /* its OAuth error, sanitized */
+};
+
+/* The DPoP line for the next attempt, into g->hdr and g->extra. */
+static okerr
+add_dpop_proof(struct oauth *oa, struct okta_client *oc, struct grant *g)
+{
+	char err[256], *proof;
+
+	proof = dpop_proof(oa->dpop, "POST", g->aud, oa->as_nonce, NULL, err,
+	    sizeof(err));
+	if (proof == NULL) {
+		okta_set_error(oc, "cannot build the DPoP proof: %s", err);
+		return OK_ERR_INTERNAL;
+	}
+	g->hdr = xasprintf("DPoP: %s", proof);
+	jwt_free(proof);
+	g->extra = curl_slist_append(NULL, g->hdr);
+	if (g->extra == NULL) {
+		okta_set_error(oc, "out of memory");
+		return OK_ERR_INTERNAL;
+	}
+	return OK_SUCCESS;
+}
+
+/* The form of the next attempt into *form (a fresh assertion), and its
+ * DPoP line when the app requires DPoP; the previous attempt's let go. */
+static okerr
+build_grant(struct oauth *oa, struct okta_client *oc, struct grant *g,
+    char **form)
+{
+	char err[256], *assertion;
+	okerr rc;
+
+	curl_slist_free_all(g->extra);
+	g->extra = NULL;
+	jwt_free(g->hdr);
+	g->hdr = NULL;
+	assertion = make_assertion(oa, g->aud, err, sizeof(err));
+	*form = assertion != NULL ? make_form(oa, assertion) : NULL;
+	jwt_free(assertion);
+	if (*form == NULL) {
+		okta_set_error(oc, "cannot build the client assertion: %s", err);
+		return OK_ERR_INTERNAL;
+	}
+	if (oa->dpop_on && (rc = add_dpop_proof(oa, oc, g)) != OK_SUCCESS) {
+		jwt_free(*form);
+		return rc;
+	}
+	return OK_SUCCESS;
+}
+
+/* POST form (wiped and freed here) and take in the answer: its DPoP
+ * nonce, its status and its body, parsed into g->o and wiped. */
+static okerr
+send_grant(struct oauth *oa, struct okta_client *oc, struct grant *g,
+    char *form)
+{
+	char *body;
+	size_t len;
+	okerr rc;
+
+	rc = okta_post_form(oc, OAUTH_TOKEN_PATH, form, g->extra, &g->status,
+	    &body, &len, &g->h);
+	free(form);
+	if (g->extra != NULL)
+		explicit_bzero(g->extra->data, strlen(g->extra->data));
+	if (rc != OK_SUCCESS)
+		return rc;
+	if (g->h->dpop_nonce[0] != '\0')
+		snprintf(oa->as_nonce, sizeof(oa->as_nonce), "%s", g->h->dpop_nonce);
+	json_object_put(g->o);
+	g->o = body != NULL && len > 0 ? json_tokener_parse(body) : NULL;
+	if (body != NULL)
+		explicit_bzero(body, len);
+	return OK_SUCCESS;
+}
+
+/* The OAuth error of a refused grant, into g and oa->error. */
+static void
+read_grant_error(struct oauth *oa, struct grant *g)
+{
+	member(g->o, "error", g->error, sizeof(g->error));
+	member(g->o, "error_description", g->desc, sizeof(g->desc));
+	if (g->desc[0] != '\0' && g->desc[strlen(g->desc) - 1] == '.')
+		g->desc[strlen(g->desc) - 1] = '\0';
+	snprintf(oa->error, sizeof(oa->error), "%s", g->error);
+}
+
+/* Whether the refusal only asks for DPoP (a proof, or a nonce in it):
+ * then DPoP is on and the grant is worth another attempt. */
+static int
+grant_wants_dpop(struct oauth *oa, const struct grant *g)
+{
+	if (g->status == 400 && strcmp(g->error, "use_dpop_nonce") == 0 &&
+	    g->h->dpop_nonce[0] != '\0') {
+		debug_f("the token endpoint asks for a DPoP nonce");
+		oa->dpop_on = 1;
+		return 1;
+	}
+	if (g->status == 400 && strcmp(g->error, "invalid_dpop_proof") == 0 &&
+	    !oa->dpop_on) {
+		debug_f("the app requires DPoP");
+		oa->dpop_on = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* A grant refused for good: say why and what to check, and map it. */
+static okerr
+grant_refused(struct okta_client *oc, const struct grant *g)
+{
+	if (g->status >= 200 && g->status <= 299)
+		okta_set_error(oc, "POST " OAUTH_TOKEN_PATH ": %ld, an answer "
+		    "that is not a token", g->status);
+	else
+		okta_set_error(oc, "POST " OAUTH_TOKEN_PATH ": %ld %s%s%s; %s",
+		    g->status, g->error[0] ? g->error : "(no OAuth error)",
+		    g->desc[0] ? ": " : "", g->desc, grant_hint(g->error));
+	return g->status == 403 || strcmp(g->error, "invalid_scope") == 0 ||
+	    strcmp(g->error, "access_denied") == 0 ? OK_ERR_FORBIDDEN :
+	    g->status >= 500 ? OK_ERR_SERVER :
+	    g->status == 401 || g->status == 400 ? OK_ERR_AUTH : OK_ERR_PROTOCOL;
+}
+
 okerr
 oauth_request_token(struct oauth *oa, struct okta_client *oc)
 {
-	char *aud, *assertion = NULL, *form = NULL, *proof = NULL, *hdr = NULL;
-	char err[256], error[64], desc[256];
-	const struct okta_headers *h;
-	struct curl_slist *extra = NULL;
-	json_object *o = NULL;
-	char *body;
-	size_t len;
-	long status;
+	struct grant g;
+	char *form;
 	int attempt;
-	okerr rc = OK_ERR_AUTH;
+	okerr rc;
 
+	memset(&g, 0, sizeof(g));
 	oa->error[0] = '\0';
-	aud = xasprintf("%s" OAUTH_TOKEN_PATH, okta_base_url(oc));
+	g.aud = xasprintf("%s" OAUTH_TOKEN_PATH, okta_base_url(oc));
 	for (attempt = 1; attempt <= OAUTH_GRANT_ATTEMPTS; attempt++) {
-		curl_slist_free_all(extra);
-		extra = NULL;
-		jwt_free(hdr);
-		hdr = NULL;
-		assertion = make_assertion(oa, aud, err, sizeof(err));
-		form = assertion != NULL ? make_form(oa, assertion) : NULL;
-		jwt_free(assertion);
-		if (form == NULL) {
-			okta_set_error(oc, "cannot build the client assertion: %s", err);
-			rc = OK_ERR_INTERNAL;
+		if ((rc = build_grant(oa, oc, &g, &form)) != OK_SUCCESS ||
+		    (rc = send_grant(oa, oc, &g, form)) != OK_SUCCESS)
+			goto out;
+		if (g.status == 200 && g.o != NULL) {
+			rc = take_token(oa, oc, g.o);
 			goto out;
 		}
-		if (oa->dpop_on) {
-			proof = dpop_proof(oa->dpop, "POST", aud, oa->as_nonce, NULL, err,
-			    sizeof(err));
-			if (proof == NULL) {
-				jwt_free(form);
-				okta_set_error(oc, "cannot build the DPoP proof: %s", err);
-				rc = OK_ERR_INTERNAL;
-				goto out;
-			}
-			hdr = xasprintf("DPoP: %s", proof);
-			jwt_free(proof);
-			extra = curl_slist_append(NULL, hdr);
-			if (extra == NULL) {
-				jwt_free(form);
-				rc = OK_ERR_INTERNAL;
-				okta_set_error(oc, "out of memory");
-				goto out;
-			}
-		}
-		rc = okta_post_form(oc, OAUTH_TOKEN_PATH, form, extra, &status, &body,
-		    &len, &h);
-		free(form);
-		if (extra != NULL)
-			explicit_bzero(extra->data, strlen(extra->data));
-		if (rc != OK_SUCCESS)
-			goto out;
-		if (h->dpop_nonce[0] != '\0')
-			snprintf(oa->as_nonce, sizeof(oa->as_nonce), "%s", h->dpop_nonce);
-		json_object_put(o);
-		o = body != NULL && len > 0 ? json_tokener_parse(body) : NULL;
-		if (body != NULL)
-			explicit_bzero(body, len);
-		if (status == 200 && o != NULL) {
-			rc = take_token(oa, oc, o);
-			goto out;
-		}
-		member(o, "error", error, sizeof(error));
-		member(o, "error_description", desc, sizeof(desc));
-		if (desc[0] != '\0' && desc[strlen(desc) - 1] == '.')
-			desc[strlen(desc) - 1] = '\0';
-		snprintf(oa->error, sizeof(oa->error), "%s", error);
-		if (status == 400 && strcmp(error, "use_dpop_nonce") == 0 &&
-		    h->dpop_nonce[0] != '\0') {
-			debug_f("the token endpoint asks for a DPoP nonce");
-			oa->dpop_on = 1;
+		read_grant_error(oa, &g);
+		if (grant_wants_dpop(oa, &g))
 			continue;
-		}
-		if (status == 400 && strcmp(error, "invalid_dpop_proof") == 0 &&
-		    !oa->dpop_on) {
-			debug_f("the app requires DPoP");
-			oa->dpop_on = 1;
-			continue;
-		}
-		if (status >= 200 && status <= 299)
-			okta_set_error(oc, "POST " OAUTH_TOKEN_PATH ": %ld, an answer "
-			    "that is not a token", status);
-		else
-			okta_set_error(oc, "POST " OAUTH_TOKEN_PATH ": %ld %s%s%s; %s",
-			    status, error[0] ? error : "(no OAuth error)",
-			    desc[0] ? ": " : "", desc, grant_hint(error));
-		rc = status == 403 || strcmp(error, "invalid_scope") == 0 ||
-		    strcmp(error, "access_denied") == 0 ? OK_ERR_FORBIDDEN :
-		    status >= 500 ? OK_ERR_SERVER :
-		    status == 401 || status == 400 ? OK_ERR_AUTH : OK_ERR_PROTOCOL;
+		rc = grant_refused(oc, &g);
 		goto out;
 	}
 	okta_set_error(oc, "POST " OAUTH_TOKEN_PATH ": still refused after %d "
 	    "attempts (%s)", OAUTH_GRANT_ATTEMPTS, oa->error);
 	rc = OK_ERR_AUTH;
 out:
-	wipe_json(o);
-	json_object_put(o);
-	if (extra != NULL)
-		explicit_bzero(extra->data, strlen(extra->data));
-	curl_slist_free_all(extra);
-	jwt_free(hdr);
-	free(aud);
+	wipe_json(g.o);
+	json_object_put(g.o);
+	if (g.extra != NULL)
+		explicit_bzero(g.extra->data, strlen(g.extra->data));
+	curl_slist_free_all(g.extra);
+	jwt_free(g.hdr);
+	free(g.aud);
 	return rc;
 }
 

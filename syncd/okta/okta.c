@@ -756,25 +756,19 @@ token_is_sane(const char *t)
 }
 
 /*
- * GET url with the retry rules: 429 waits for the reset and tries again
- * (OKTA_RATE_ATTEMPTS in all); 5xx, timeouts and broken connections back
- * off and try again (OKTA_TRANSPORT_ATTEMPTS in all); 401, 403, 404 and
- * every other answer end at once.  On OK_SUCCESS oc->resp holds a JSON
- * body (Content-Type checked).  On error oc->last_error says what failed.
+ * The state of one GET across its attempts: the URL as messages show it
+ * and how often each kind of failure has been tried again.
  */
-static okerr
-get_with_retries(struct okta_client *oc, const char *url)
-{
-	char where[OKTA_URL_MAX / 16], reason[CURL_ERROR_SIZE], summary[256];
-	unsigned transport_tries = 0, rate_tries = 0, auth_tries = 0;
-	CURLcode cc;
-	long status;
-	okerr rc;
-	int transient;
+struct get_attempts {
+	const char *url;
+	char where[OKTA_URL_MAX / 16];
+	unsigned transport_tries, rate_tries, auth_tries;
+};
 
-	oc->last_error[0] = '\0';
-	oc->error_code[0] = '\0';
-	url_for_message(oc, url, where, sizeof(where));
+/* Refuse to send at all when the domain or the token cannot be right. */
+static okerr
+check_sendable(struct okta_client *oc)
+{
 	if (oc->host == NULL) {
 		set_error(oc, "the domain \"%s\" is not a host name", oc->domain);
 		return OK_ERR_CONFIG;
@@ -785,9 +779,192 @@ get_with_retries(struct okta_client *oc, const char *url)
 		    "control characters or none at all)");
 		return OK_ERR_TOKEN_FILE;
 	}
+	return OK_SUCCESS;
+}
+
+/* Wait before the next attempt after a transient failure; returns 1
+ * (try again).  A stop during the wait is reported at the top. */
+static int
+back_off(struct okta_client *oc, const struct get_attempts *g)
+{
+	oc->stats.retries++;
+	(void)wait_ms(oc, backoff_ms(oc, g->transport_tries));
+	return 1;
+}
+
+/*
+ * The transfer itself failed (cc): returns 1 after backing off when it is
+ * worth another attempt, else 0 with *rc and the error set.
+ */
+static int
+transport_failed(struct okta_client *oc, struct get_attempts *g, CURLcode cc,
+    okerr *rc)
+{
+	char reason[CURL_ERROR_SIZE];
+	int transient;
+
+	if ((cc == CURLE_WRITE_ERROR && oc->resp.overflow) ||
+	    cc == CURLE_FILESIZE_EXCEEDED) {
+		set_error(oc, "GET %s: the answer is larger than %zu MiB",
+		    g->where, OKTA_BODY_MAX >> 20);
+		*rc = OK_ERR_PROTOCOL;
+		return 0;
+	}
+	*rc = map_curl_error(cc, &transient);
+	curl_reason(oc, cc, reason, sizeof(reason));
+	if (*rc == OK_ERR_INTERRUPTED) {
+		set_error(oc, "GET %s: stopped", g->where);
+		return 0;
+	}
+	if (!transient || ++g->transport_tries >= OKTA_TRANSPORT_ATTEMPTS) {
+		if (g->transport_tries > 1)
+			set_error(oc, "GET %s: %s (after %u attempts)",
+			    g->where, reason, g->transport_tries);
+		else
+			set_error(oc, "GET %s: %s", g->where, reason);
+		return 0;
+	}
+	debug_f("GET %s: %s; trying again", g->where, reason);
+	return back_off(oc, g);
+}
+
+/* Take in the status and rate-limit headers of the answer just received;
+ * returns the HTTP status (0 unknown). */
+static long
+note_answer(struct okta_client *oc, const struct get_attempts *g)
+{
+	long status;
+
+	if (curl_easy_getinfo(oc->curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+		status = 0;
+	oc->http_status = status;
+	update_rate(oc, g->url);
+	debug_f("GET %s: %ld, %zu bytes", g->where, status, oc->resp.len);
+	return status;
+}
+
+/* A 2xx is only a success when its body is what an Okta API sends. */
+static okerr
+check_json_answer(struct okta_client *oc, const struct get_attempts *g)
+{
+	if (!is_json_type(oc->resp.h.content_type)) {
+		set_error(oc, "GET %s: the answer is \"%s\", not JSON; "
+		    "is [okta] domain an Okta organisation?", g->where,
+		    oc->resp.h.content_type[0] != '\0' ?
+		    oc->resp.h.content_type : "without a content type");
+		return OK_ERR_PROTOCOL;
+	}
+	return OK_SUCCESS;
+}
+
+/*
+ * The headers report the org's bucket; a token or OAuth app capped at a
+ * share of it hits its own limit while they still show plenty left.  The
+ * reset is still the time to come back.  Said once per client.
+ */
+static void
+warn_token_limit(struct okta_client *oc, const struct get_attempts *g)
+{
+	if (oc->resp.h.rl_remaining > 0 && !oc->warned_token_limit) {
+		oc->warned_token_limit = 1;
+		warn("GET %s: Okta answered 429 although %ld of %ld "
+		    "requests are left in the org's rate limit: this "
+		    "token or OAuth app probably has a smaller limit of "
+		    "its own (Okta's per-token rate limit); waiting for "
+		    "the reset", g->where, oc->resp.h.rl_remaining,
+		    oc->resp.h.rl_limit);
+	}
+}
+
+/* A 429: returns 1 after waiting for the reset when attempts are left,
+ * else 0 with the error set (OK_ERR_RATE_LIMIT). */
+static int
+rate_limited(struct okta_client *oc, struct get_attempts *g)
+{
+	char summary[256];
+
+	if (++g->rate_tries >= OKTA_RATE_ATTEMPTS) {
+		parse_error_body(oc, summary, sizeof(summary));
+		set_error(oc, "GET %s: 429 %s %s (after %u attempts)", g->where,
+		    oc->error_code, summary, g->rate_tries);
+		return 0;
+	}
+	oc->stats.rate_waits++;
+	oc->stats.retries++;
+	warn_token_limit(oc, g);
+	debug_f("GET %s: 429, waiting %ld ms for the rate limit to reset",
+	    g->where, rate_wait_ms(oc, g->rate_tries));
+	(void)wait_ms(oc, rate_wait_ms(oc, g->rate_tries));
+	return 1;
+}
+
+/* A 5xx: returns 1 after backing off when attempts are left, else 0 with
+ * the error set (OK_ERR_SERVER). */
+static int
+server_failed(struct okta_client *oc, struct get_attempts *g, long status)
+{
+	char summary[256];
+
+	if (++g->transport_tries >= OKTA_TRANSPORT_ATTEMPTS) {
+		parse_error_body(oc, summary, sizeof(summary));
+		set_error(oc, "GET %s: %ld %s%s%s (after %u attempts)", g->where,
+		    status, oc->error_code, oc->error_code[0] ? " " : "",
+		    summary, g->transport_tries);
+		return 0;
+	}
+	debug_f("GET %s: %ld; trying again", g->where, status);
+	return back_off(oc, g);
+}
+
+/* Any other answer ends the request: say what Okta said and map it. */
+static okerr
+answer_refused(struct okta_client *oc, const struct get_attempts *g,
+    long status)
+{
+	char summary[256];
+
+	parse_error_body(oc, summary, sizeof(summary));
+	set_error(oc, "GET %s: %ld%s%s%s%s", g->where, status,
+	    oc->error_code[0] ? " " : "", oc->error_code,
+	    summary[0] ? " " : "", summary);
+	switch (status) {
+	case 401:
+		return OK_ERR_AUTH;
+	case 403:
+		return OK_ERR_FORBIDDEN;
+	case 404:
+		return OK_ERR_NOT_FOUND;
+	default:
+		if (status >= 300 && status <= 399)
+			set_error(oc, "GET %s: %ld, a redirect (not followed); "
+			    "check [okta] domain", g->where, status);
+		return OK_ERR_PROTOCOL;
+	}
+}
+
+/*
+ * GET url with the retry rules: 429 waits for the reset and tries again
+ * (OKTA_RATE_ATTEMPTS in all); 5xx, timeouts and broken connections back
+ * off and try again (OKTA_TRANSPORT_ATTEMPTS in all); 401, 403, 404 and
+ * every other answer end at once.  On OK_SUCCESS oc->resp holds a JSON
+ * body (Content-Type checked).  On error oc->last_error says what failed.
+ */
+static okerr
+get_with_retries(struct okta_client *oc, const char *url)
+{
+	struct get_attempts g = { .url = url };
+	CURLcode cc;
+	long status;
+	okerr rc;
+
+	oc->last_error[0] = '\0';
+	oc->error_code[0] = '\0';
+	url_for_message(oc, url, g.where, sizeof(g.where));
+	if ((rc = check_sendable(oc)) != OK_SUCCESS)
+		return rc;
 	for (;;) {
 		if (keep_reserve(oc, url) != 0 || stopped(oc)) {
-			set_error(oc, "GET %s: stopped", where);
+			set_error(oc, "GET %s: stopped", g.where);
 			return OK_ERR_INTERRUPTED;
 		}
 		if (oc->auth != NULL &&
@@ -796,115 +973,31 @@ get_with_retries(struct okta_client *oc, const char *url)
 		oc->http_status = 0;
 		cc = perform_once(oc, url);
 		if (cc != CURLE_OK) {
-			if (cc == CURLE_WRITE_ERROR && oc->resp.overflow) {
-				set_error(oc, "GET %s: the answer is larger than %zu MiB",
-				    where, OKTA_BODY_MAX >> 20);
-				return OK_ERR_PROTOCOL;
-			}
-			if (cc == CURLE_FILESIZE_EXCEEDED) {
-				set_error(oc, "GET %s: the answer is larger than %zu MiB",
-				    where, OKTA_BODY_MAX >> 20);
-				return OK_ERR_PROTOCOL;
-			}
-			rc = map_curl_error(cc, &transient);
-			curl_reason(oc, cc, reason, sizeof(reason));
-			if (rc == OK_ERR_INTERRUPTED) {
-				set_error(oc, "GET %s: stopped", where);
-				return rc;
-			}
-			if (!transient || ++transport_tries >= OKTA_TRANSPORT_ATTEMPTS) {
-				if (transport_tries > 1)
-					set_error(oc, "GET %s: %s (after %u attempts)",
-					    where, reason, transport_tries);
-				else
-					set_error(oc, "GET %s: %s", where, reason);
-				return rc;
-			}
-			debug_f("GET %s: %s; trying again", where, reason);
-			oc->stats.retries++;
-			/* A stop during the wait is reported at the top. */
-			(void)wait_ms(oc, backoff_ms(oc, transport_tries));
-			continue;
+			if (transport_failed(oc, &g, cc, &rc))
+				continue;
+			return rc;
 		}
-		if (curl_easy_getinfo(oc->curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
-			status = 0;
-		oc->http_status = status;
-		update_rate(oc, url);
-		debug_f("GET %s: %ld, %zu bytes", where, status, oc->resp.len);
+		status = note_answer(oc, &g);
 		/* A renewed token or a new DPoP nonce: the same page again,
 		 * a bounded number of times. */
 		if (oc->auth != NULL && oc->auth->after(oc->auth_ctx, oc, status,
-		    &oc->resp.h) && ++auth_tries <= 3) {
+		    &oc->resp.h) && ++g.auth_tries <= 3) {
 			oc->stats.retries++;
 			continue;
 		}
-		if (status >= 200 && status <= 299) {
-			if (!is_json_type(oc->resp.h.content_type)) {
-				set_error(oc, "GET %s: the answer is \"%s\", not JSON; "
-				    "is [okta] domain an Okta organisation?", where,
-				    oc->resp.h.content_type[0] != '\0' ?
-				    oc->resp.h.content_type : "without a content type");
-				return OK_ERR_PROTOCOL;
-			}
-			return OK_SUCCESS;
-		}
+		if (status >= 200 && status <= 299)
+			return check_json_answer(oc, &g);
 		if (status == 429) {
-			if (++rate_tries >= OKTA_RATE_ATTEMPTS) {
-				parse_error_body(oc, summary, sizeof(summary));
-				set_error(oc, "GET %s: 429 %s %s (after %u attempts)", where,
-				    oc->error_code, summary, rate_tries);
-				return OK_ERR_RATE_LIMIT;
-			}
-			oc->stats.rate_waits++;
-			oc->stats.retries++;
-			/* The headers report the org's bucket; a token or OAuth
-			 * app capped at a share of it hits its own limit while
-			 * they still show plenty left.  The reset is still the
-			 * time to come back. */
-			if (oc->resp.h.rl_remaining > 0 && !oc->warned_token_limit) {
-				oc->warned_token_limit = 1;
-				warn("GET %s: Okta answered 429 although %ld of %ld "
-				    "requests are left in the org's rate limit: this "
-				    "token or OAuth app probably has a smaller limit of "
-				    "its own (Okta's per-token rate limit); waiting for "
-				    "the reset", where, oc->resp.h.rl_remaining,
-				    oc->resp.h.rl_limit);
-			}
-			debug_f("GET %s: 429, waiting %ld ms for the rate limit to reset",
-			    where, rate_wait_ms(oc, rate_tries));
-			(void)wait_ms(oc, rate_wait_ms(oc, rate_tries));
-			continue;
+			if (rate_limited(oc, &g))
+				continue;
+			return OK_ERR_RATE_LIMIT;
 		}
 		if (status >= 500 && status <= 599) {
-			if (++transport_tries >= OKTA_TRANSPORT_ATTEMPTS) {
-				parse_error_body(oc, summary, sizeof(summary));
-				set_error(oc, "GET %s: %ld %s%s%s (after %u attempts)", where,
-				    status, oc->error_code, oc->error_code[0] ? " " : "",
-				    summary, transport_tries);
-				return OK_ERR_SERVER;
-			}
-			debug_f("GET %s: %ld; trying again", where, status);
-			oc->stats.retries++;
-			(void)wait_ms(oc, backoff_ms(oc, transport_tries));
-			continue;
+			if (server_failed(oc, &g, status))
+				continue;
+			return OK_ERR_SERVER;
 		}
-		parse_error_body(oc, summary, sizeof(summary));
-		set_error(oc, "GET %s: %ld%s%s%s%s", where, status,
-		    oc->error_code[0] ? " " : "", oc->error_code,
-		    summary[0] ? " " : "", summary);
-		switch (status) {
-		case 401:
-			return OK_ERR_AUTH;
-		case 403:
-			return OK_ERR_FORBIDDEN;
-		case 404:
-			return OK_ERR_NOT_FOUND;
-		default:
-			if (status >= 300 && status <= 399)
-				set_error(oc, "GET %s: %ld, a redirect (not followed); "
-				    "check [okta] domain", where, status);
-			return OK_ERR_PROTOCOL;
-		}
+		return answer_refused(oc, &g, status);
 	}
 }
 
@@ -1229,6 +1322,112 @@ okta_check_dns(struct okta_client *oc)
 }
 
 /*
+ * The URL a connection check connects to, into *url (curl_free it): the
+ * TCP check goes to the first hop, the proxy when there is one (the TLS
+ * check then tunnels through it to Okta).  Returns 0, -1 on failure.
+ */
+static int
+connect_url(const struct okta_client *oc, CURLU *u, int tls, char **url)
+{
+	if (!tls && oc->proxy != NULL) {
+		if (curl_url_set(u, CURLUPART_URL, oc->proxy, 0) != CURLUE_OK ||
+		    curl_url_set(u, CURLUPART_SCHEME, "http", 0) != CURLUE_OK ||
+		    curl_url_get(u, CURLUPART_URL, url, 0) != CURLUE_OK)
+			return -1;
+	} else if (curl_url_set(u, CURLUPART_URL, oc->base, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_PORT, oc->port, 0) != CURLUE_OK ||
+	    (!tls && curl_url_set(u, CURLUPART_SCHEME, "http", 0) != CURLUE_OK) ||
+	    curl_url_get(u, CURLUPART_URL, url, 0) != CURLUE_OK)
+		return -1;
+	return 0;
+}
+
+/* Make h a connect-only transfer to url: a bare http one, direct, for the
+ * TCP check; one that keeps the certificates for the TLS check. */
+static CURLcode
+set_connect_only(CURL *h, const char *url, int tls)
+{
+	CURLcode cc;
+
+	cc = curl_easy_setopt(h, CURLOPT_URL, url);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+	if (cc == CURLE_OK && !tls)
+		cc = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+	if (cc == CURLE_OK && !tls)
+		cc = curl_easy_setopt(h, CURLOPT_PROXY, "");
+	if (cc == CURLE_OK && tls)
+		cc = curl_easy_setopt(h, CURLOPT_CERTINFO, 1L);
+	return cc;
+}
+
+/* The check's failure (cc) as the step it tests: a TCP check cannot fail
+ * at TLS, and once TCP worked a TLS check's failure is TLS's. */
+static okerr
+connect_failed(struct okta_client *oc, CURLcode cc, int tls)
+{
+	char reason[CURL_ERROR_SIZE];
+	okerr rc;
+	int transient;
+
+	rc = map_curl_error(cc, &transient);
+	curl_reason(oc, cc, reason, sizeof(reason));
+	if (!tls && rc == OK_ERR_TLS)
+		rc = OK_ERR_CONNECT;
+	if (tls && (rc == OK_ERR_PROTOCOL || rc == OK_ERR_CONNECT))
+		rc = OK_ERR_TLS;	/* TCP worked a moment ago */
+	set_error(oc, "%s", reason);
+	return rc;
+}
+
+/* oc->detail for a TCP check that connected on h: where to. */
+static void
+describe_connection(struct okta_client *oc, CURL *h)
+{
+	char *ip = NULL;
+	long port = 0;
+
+	if (curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) != CURLE_OK || ip == NULL)
+		ip = NULL;
+	if (curl_easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port) != CURLE_OK)
+		port = 0;
+	snprintf(oc->detail, sizeof(oc->detail), "connected to %s%s port %ld",
+	    oc->proxy != NULL ? "the proxy " : "", ip != NULL ? ip : oc->host,
+	    port);
+}
+
+/* oc->detail for a TLS check that connected on h: the server
+ * certificate's subject and expiry, sanitized, when curl reports them. */
+static void
+describe_certificate(struct okta_client *oc, CURL *h)
+{
+	struct curl_certinfo *ci = NULL;
+	struct curl_slist *s;
+	char subject[160] = "", expire[80] = "";
+	int i;
+
+	if (curl_easy_getinfo(h, CURLINFO_CERTINFO, &ci) == CURLE_OK &&
+	    ci != NULL && ci->num_of_certs > 0) {
+		for (s = ci->certinfo[0]; s != NULL; s = s->next) {
+			if (strncmp(s->data, "Subject:", 8) == 0)
+				okta_sanitize(subject, sizeof(subject), s->data + 8,
+				    strlen(s->data + 8));
+			else if (strncmp(s->data, "Expire date:", 12) == 0)
+				okta_sanitize(expire, sizeof(expire), s->data + 12,
+				    strlen(s->data + 12));
+		}
+	}
+	for (i = 0; subject[i] == ' '; i++)
+		;
+	if (subject[i] != '\0' && expire[0] != '\0')
+		snprintf(oc->detail, sizeof(oc->detail),
+		    "certificate verified (%s, valid until %s)", subject + i,
+		    expire[0] == ' ' ? expire + 1 : expire);
+	else
+		snprintf(oc->detail, sizeof(oc->detail), "certificate verified");
+}
+
+/*
  * A connect-only transfer on a handle of its own (so the keep-alive handle
  * is not left with a connect-only connection).  tls: https with the usual
  * verification, else a bare TCP connection to the same host and port (an
@@ -1239,14 +1438,9 @@ connect_only(struct okta_client *oc, int tls)
 {
 	CURL *h = NULL;
 	CURLU *u = NULL;
-	char *url = NULL, *ip = NULL, reason[CURL_ERROR_SIZE];
-	struct curl_certinfo *ci = NULL;
-	struct curl_slist *s;
-	char subject[160] = "", expire[80] = "";
-	long port = 0;
+	char *url = NULL;
 	CURLcode cc;
 	okerr rc = OK_ERR_INTERNAL;
-	int transient, i;
 
 	oc->last_error[0] = oc->detail[0] = oc->errbuf[0] = '\0';
 	if (oc->host == NULL) {
@@ -1257,69 +1451,19 @@ connect_only(struct okta_client *oc, int tls)
 	u = curl_url();
 	if (h == NULL || u == NULL || setup_handle(oc, h) != 0)
 		goto out;
-	/* The TCP check goes to the first hop: the proxy when there is one
-	 * (the TLS check then tunnels through it to Okta). */
-	if (!tls && oc->proxy != NULL) {
-		if (curl_url_set(u, CURLUPART_URL, oc->proxy, 0) != CURLUE_OK ||
-		    curl_url_set(u, CURLUPART_SCHEME, "http", 0) != CURLUE_OK ||
-		    curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
-			goto out;
-	} else if (curl_url_set(u, CURLUPART_URL, oc->base, 0) != CURLUE_OK ||
-	    curl_url_set(u, CURLUPART_PORT, oc->port, 0) != CURLUE_OK ||
-	    (!tls && curl_url_set(u, CURLUPART_SCHEME, "http", 0) != CURLUE_OK) ||
-	    curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
+	if (connect_url(oc, u, tls, &url) != 0)
 		goto out;
-	cc = curl_easy_setopt(h, CURLOPT_URL, url);
-	if (cc == CURLE_OK)
-		cc = curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
-	if (cc == CURLE_OK && !tls)
-		cc = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
-	if (cc == CURLE_OK && !tls)
-		cc = curl_easy_setopt(h, CURLOPT_PROXY, "");
-	if (cc == CURLE_OK && tls)
-		cc = curl_easy_setopt(h, CURLOPT_CERTINFO, 1L);
-	if (cc != CURLE_OK)
+	if (set_connect_only(h, url, tls) != CURLE_OK)
 		goto out;
 	cc = curl_easy_perform(h);
 	if (cc != CURLE_OK) {
-		rc = map_curl_error(cc, &transient);
-		curl_reason(oc, cc, reason, sizeof(reason));
-		if (!tls && rc == OK_ERR_TLS)
-			rc = OK_ERR_CONNECT;
-		if (tls && (rc == OK_ERR_PROTOCOL || rc == OK_ERR_CONNECT))
-			rc = OK_ERR_TLS;	/* TCP worked a moment ago */
-		set_error(oc, "%s", reason);
+		rc = connect_failed(oc, cc, tls);
 		goto out;
 	}
-	if (curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) != CURLE_OK || ip == NULL)
-		ip = NULL;
-	if (curl_easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port) != CURLE_OK)
-		port = 0;
-	if (!tls) {
-		snprintf(oc->detail, sizeof(oc->detail), "connected to %s%s port %ld",
-		    oc->proxy != NULL ? "the proxy " : "", ip != NULL ? ip : oc->host,
-		    port);
-	} else {
-		if (curl_easy_getinfo(h, CURLINFO_CERTINFO, &ci) == CURLE_OK &&
-		    ci != NULL && ci->num_of_certs > 0) {
-			for (s = ci->certinfo[0]; s != NULL; s = s->next) {
-				if (strncmp(s->data, "Subject:", 8) == 0)
-					okta_sanitize(subject, sizeof(subject), s->data + 8,
-					    strlen(s->data + 8));
-				else if (strncmp(s->data, "Expire date:", 12) == 0)
-					okta_sanitize(expire, sizeof(expire), s->data + 12,
-					    strlen(s->data + 12));
-			}
-		}
-		for (i = 0; subject[i] == ' '; i++)
-			;
-		if (subject[i] != '\0' && expire[0] != '\0')
-			snprintf(oc->detail, sizeof(oc->detail),
-			    "certificate verified (%s, valid until %s)", subject + i,
-			    expire[0] == ' ' ? expire + 1 : expire);
-		else
-			snprintf(oc->detail, sizeof(oc->detail), "certificate verified");
-	}
+	if (!tls)
+		describe_connection(oc, h);
+	else
+		describe_certificate(oc, h);
 	rc = OK_SUCCESS;
 out:
 	if (rc == OK_ERR_INTERNAL && oc->last_error[0] == '\0')
