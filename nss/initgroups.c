@@ -13,8 +13,9 @@
  *
  * `group` is whatever the caller chose, not necessarily the user's
  * primary GID: systemd runs `User=bob Group=eng` as initgroups("bob",
- * eng), and bob must still get every one of his groups.  So nothing here
- * depends on it but the one GID left out.
+ * eng), and bob must still get every one of his groups.  So the answer
+ * depends on it only for the one GID left out; it only spares the file
+ * read below when it is the user's own private group.
  *
  * Only our own users get our groups (rule 2): a name that is a local
  * account in the passwd file with another UID than the Okta user's (files
@@ -22,7 +23,8 @@
  * local root, or a local "alice" next to an Okta "alice", never picks up
  * the Okta groups; an adopted account (same name, same UID: okta-sync
  * migrate) does.  The passwd file is read directly (local_passwd.h), as
- * pam_okta does, never through NSS, and only for a name the snapshot has.
+ * pam_okta does, never through NSS, and only for a name the snapshot has
+ * called with another group than the user's private one.
  * The snapshot reader never hands out a GID below OKTA_ID_FLOOR: a user
  * whose list holds one (sudo, adm...) gets no supplementary group from us.
  */
@@ -92,7 +94,16 @@ _nss_okta_initgroups_dyn(const char *user, gid_t group, long int *start,
 	 * the strings do not fit buf (ERANGE). */
 	if (r == -1 && errno == ERANGE)
 		r = 1;
-	if (r == 1) {
+	/*
+	 * Is this the Okta user, or a local account of the same name (which
+	 * files answered first)?  When the caller's group is the user's own
+	 * private group (GID = UID, as the sync makes them), only the Okta
+	 * user or an adoption of it has that primary group: no need to read
+	 * /etc/passwd, which would cost every login and every `id` a file
+	 * read.  Any other group (a fixed primary GID, a systemd unit's
+	 * Group=, a local account's own) asks the local file.
+	 */
+	if (r == 1 && !(group == (gid_t)pw.gid && pw.gid == pw.uid)) {
 		l = local_passwd_lookup(NULL, user, &luid);
 		if (l == 1 && luid != pw.uid)
 			r = 0;      /* a local account's login: not ours */

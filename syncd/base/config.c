@@ -767,12 +767,14 @@ handle_posix(struct parse_state *st, const char *name, const char *value)
 	} else if (strcmp(name, "primary_group") == 0) {
 		if (strcmp(value, "user-private") == 0)
 			c->primary_group = PRIMARY_GROUP_USER_PRIVATE;
-		else if (parse_ulong(value, 1, 4294967294UL, &n) == 0) {
+		else if (parse_ulong(value, OKTA_ID_FLOOR, 4294967294UL, &n) == 0) {
 			c->primary_group = PRIMARY_GROUP_FIXED;
 			c->primary_gid = (uint32_t)n;
 		} else
 			problem(st->problems, st->line,
-			    "[posix] primary_group must be 'user-private' or a GID (not 0)");
+			    "[posix] primary_group must be 'user-private' or a GID of %u "
+			    "or more: libnss_okta refuses system GIDs, so make a group "
+			    "for Okta users (groupadd -g 5000 okta-users)", OKTA_ID_FLOOR);
 	} else if (strcmp(name, "local_passwd") == 0) {
 		set_str(&c->passwd_file, value);
 	} else if (strcmp(name, "local_group") == 0) {
@@ -1078,10 +1080,12 @@ check_cross(struct config *c, int check_files, struct config_problems *problems)
 		problem(problems, 0, "[posix] uid_min (%u) is greater than uid_max (%u)", c->uid_min, c->uid_max);
 	if (c->gid_min > c->gid_max)
 		problem(problems, 0, "[posix] gid_min (%u) is greater than gid_max (%u)", c->gid_min, c->gid_max);
-	if (c->uid_min < 1000)
-		problem(problems, 0, "[posix] uid_min (%u) is in the system range (below 1000)", c->uid_min);
-	if (c->gid_min < 1000)
-		problem(problems, 0, "[posix] gid_min (%u) is in the system range (below 1000)", c->gid_min);
+	if (c->uid_min < OKTA_ID_FLOOR)
+		problem(problems, 0, "[posix] uid_min (%u) is in the system range (below %u)",
+		    c->uid_min, OKTA_ID_FLOOR);
+	if (c->gid_min < OKTA_ID_FLOOR)
+		problem(problems, 0, "[posix] gid_min (%u) is in the system range (below %u)",
+		    c->gid_min, OKTA_ID_FLOOR);
 	if (c->username_source == USERNAME_FROM_ATTRIBUTE && c->strip_domain != NULL)
 		problem(problems, 0, "[posix] strip_domain applies only to username = login");
 	if (c->members_only && c->ngroups == 0)

@@ -189,7 +189,16 @@ static void
 curl_reason(const struct okta_client *oc, CURLcode cc, char *out, size_t outlen)
 {
 	const char *s = oc->errbuf[0] != '\0' ? oc->errbuf : curl_easy_strerror(cc);
+	long connect_code = 0;
 
+	/* A proxy that wants credentials: say what to set, not curl's words. */
+	if (oc->proxy != NULL && curl_easy_getinfo(oc->curl, CURLINFO_HTTP_CONNECTCODE,
+	    &connect_code) == CURLE_OK && connect_code == 407) {
+		snprintf(out, outlen, "the proxy %s asks for credentials (407): %s",
+		    oc->proxy, oc->proxy_userpwd != NULL ? "check the user:password in "
+		    "[okta] proxy_credentials_file" : "set [okta] proxy_credentials_file");
+		return;
+	}
 	okta_sanitize(out, outlen, s, strlen(s));
 }
 

@@ -87,6 +87,18 @@ def admin_domain_is_refused_with_the_api_host():
 
 
 @case
+def system_gid_as_primary_group_is_refused():
+    """libnss_okta refuses GIDs below 1000, so a fixed primary group there
+    would hide every Okta user: check-config says so at once."""
+    t = tmpdir()
+    conf = write_config(t, None, okta={"domain": "dev-1.okta.com"}, token="x",
+                        posix={"primary_group": "100"})
+    p = check(conf)
+    assert p.returncode == 78, (p.returncode, p.stderr)
+    assert "primary_group must be 'user-private' or a GID of 1000 or more" in p.stderr, p.stderr
+
+
+@case
 def missing_domain_and_token_file():
     t = tmpdir()
     conf = os.path.join(t, "c.conf")

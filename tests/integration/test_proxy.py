@@ -116,6 +116,24 @@ def sync_through_a_real_proxy_then_proxy_down():
 
 
 @case
+def proxy_wanting_credentials_says_what_to_set():
+    tmp = tmpdir("okta-proxy-")
+    proxy = None
+    try:
+        with Emulator(make_org(nusers=20, ngroups=2, seed=52, statuses=False)) as emu:
+            proxy = Tinyproxy(tmp, auth=True)
+            conf = sc.setup(tmp, emu, okta={"proxy": proxy.url})
+            p = okta_sync(conf, "sync")
+            assert p.returncode != 0, p.stdout
+            assert "the proxy %s asks for credentials (407): set [okta] " \
+                "proxy_credentials_file" % proxy.url in p.stderr, p.stderr
+    finally:
+        if proxy is not None:
+            proxy.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@case
 def proxy_credentials_readable_by_others_are_refused():
     tmp = tmpdir("okta-proxy-")
     try:

@@ -1032,11 +1032,6 @@ TEST(refresh_enomem_keeps_mapping)
 	pid_t pid;
 	int st;
 
-	if (UNDER_ASAN) {
-		fprintf(stderr, "  (AddressSanitizer build: ENOMEM cannot be "
-		    "made real here; see the header comment)\n");
-		return;
-	}
 	snprintf(p2, sizeof(p2), "%s/mem.cdb", dir);
 	snprintf(p3, sizeof(p3), "%s/mem-other.cdb", dir);
 	ASSERT(write_small(p2, "/bin/bash", 20) == 0);
@@ -1187,7 +1182,11 @@ main(void)
 	RUN(id_floor);
 	RUN(meta_flags_must_be_zero);
 	RUN(refresh_failure_keeps_mapping);
-	RUN(refresh_enomem_keeps_mapping);
+	/* Not in the AddressSanitizer build, whose allocator aborts instead
+	 * of returning NULL: there is nothing to test there, and a PASS
+	 * would claim a check that did not run. */
+	if (!UNDER_ASAN)
+		RUN(refresh_enomem_keeps_mapping);
 	RUN(refused_file_logged_once);
 	unlink(path);
 	rmdir(dir);
