@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crashpoint.h"
 #include "snapshot_install.h"
 
 /* The directory part of path into dir ("." when there is none). */
@@ -69,19 +70,22 @@ snap_install(int fd, const char *tmp, const char *path, char *err,
 		return -1;
 	}
 	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
-		snprintf(err, errlen, "syncing %s: %s", tmp, strerror(errno));
+		snprintf(err, errlen, "syncing the snapshot %s: %s", tmp,
+		    strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (close(fd) != 0) {
-		snprintf(err, errlen, "closing %s: %s", tmp, strerror(errno));
+		snprintf(err, errlen, "closing the snapshot %s: %s", tmp,
+		    strerror(errno));
 		return -1;
 	}
-	if (rename(tmp, path) != 0) {
+	if (crashpoint("before-rename") != 0 || rename(tmp, path) != 0) {
 		snprintf(err, errlen, "renaming %s to %s: %s", tmp, path,
 		    strerror(errno));
 		return -1;
 	}
+	(void)crashpoint("after-rename");
 	/* The rename is only durable once the directory is. */
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    fsync(dfd) != 0) {

@@ -14,8 +14,9 @@
  * The temporary name is ".NAME.XXXXXX" next to NAME, the name the writer
  * uses, so that publish's clean-up of killed publishes also removes the
  * leftovers of a killed `okta-sync restore`.  The writer in
- * snapshot_writer.c does the same steps inline (with its crash-test
- * points); it can move onto these functions.
+ * snapshot_writer.c publishes through these same two functions, which hold
+ * the crash-test points "before-rename" and "after-rename"
+ * (crashpoint.h).
  */
 #ifndef OKTA_SNAPSHOT_INSTALL_H
 #define OKTA_SNAPSHOT_INSTALL_H

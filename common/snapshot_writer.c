@@ -2,11 +2,12 @@
  * snapshot_writer.c - writes a new snapshot (see snapshot.h and the layout
  * in snapshot_format.h) and publishes it atomically.
  *
- * The records go through tinycdb's cdb_make into a temporary file created
- * with mkostemp(O_CLOEXEC) next to the final path; commit writes the meta
- * record, finishes the cdb, sets mode 0644, fsyncs, renames over the old
- * snapshot and fsyncs the directory, so that a reader sees either the whole
- * old file or the whole new one, also after a crash.
+ * The records go through tinycdb's cdb_make into a temporary file next to
+ * the final path (snap_install_tmp); commit writes the meta record,
+ * finishes the cdb and installs the file as `okta-sync restore` does
+ * (snap_install: mode 0644, fsync, rename over the old snapshot, fsync the
+ * directory), so that a reader sees either the whole old file or the whole
+ * new one, also after a crash.
  *
  * The writer refuses what the reader would refuse (empty names, ':', '\n',
  * NUL, ',' in names, UID/GID 0, fields over 65535 bytes) and, at commit,
@@ -26,9 +27,9 @@
 
 #include <cdb.h>
 
-#include "crashpoint.h"
 #include "snapshot.h"
 #include "snapshot_format.h"
+#include "snapshot_install.h"
 
 struct name_list {
 	char **v;
@@ -46,8 +47,7 @@ struct snap_writer {
 	struct cdb_make cm;
 	char path[PATH_MAX];
 	char tmp[PATH_MAX];
-	char dir[PATH_MAX];
-	char err[256];
+	char err[512];
 	unsigned char *buf;       /* record encoding buffer */
 	size_t bufcap;
 	struct name_list users, groups, gid_users;
@@ -244,25 +244,13 @@ snap_writer_open(const char *path, char *err, size_t errlen)
 {
 	struct snap_writer *w = NULL;
 	struct snap_policy defaults;
-	const char *slash, *base;
-	int n;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	w->fd = -1;
-	slash = strrchr(path, '/');
-	base = slash ? slash + 1 : path;
-	if (slash == NULL)
-		n = snprintf(w->dir, sizeof(w->dir), ".");
-	else if (slash == path)
-		n = snprintf(w->dir, sizeof(w->dir), "/");
-	else
-		n = snprintf(w->dir, sizeof(w->dir), "%.*s",
-		    (int)(slash - path), path);
-	if (*base == '\0' || n < 0 || (size_t)n >= sizeof(w->dir) ||
-	    strlen(path) >= sizeof(w->path)) {
+	if (strlen(path) >= sizeof(w->path)) {
 		snprintf(err, errlen, "bad snapshot path \"%s\"", path);
 		goto fail;
 	}
@@ -273,16 +261,9 @@ snap_writer_open(const char *path, char *err, size_t errlen)
 	if (snap_policy_encode(&defaults, w->policy, &w->policy_len, err,
 	    errlen) != 0)
 		goto fail;
-	n = snprintf(w->tmp, sizeof(w->tmp), "%s/.%s.XXXXXX", w->dir, base);
-	if (n < 0 || (size_t)n >= sizeof(w->tmp)) {
-		snprintf(err, errlen, "snapshot path \"%s\" is too long", path);
+	if ((w->fd = snap_install_tmp(path, w->tmp, sizeof(w->tmp), err,
+	    errlen)) < 0)
 		goto fail;
-	}
-	if ((w->fd = mkostemp(w->tmp, O_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "cannot create a temporary file in %s: %s",
-		    w->dir, strerror(errno));
-		goto fail;
-	}
 	if (cdb_make_start(&w->cm, w->fd) != 0) {
 		snprintf(err, errlen, "cannot start the snapshot %s: %s",
 		    w->tmp, strerror(errno));
@@ -581,7 +562,7 @@ snap_writer_commit(struct snap_writer *w, const struct snap_meta *meta,
 {
 	unsigned char m[SNAP_META_LEN];
 	char key = SNAP_KEY_META;
-	int dfd = -1, rc = -1, finished = 0;
+	int rc = -1, finished = 0, fd;
 
 	if (w->broken)
 		goto out;
@@ -612,33 +593,20 @@ snap_writer_commit(struct snap_writer *w, const struct snap_meta *meta,
 		werr(w, "writing the snapshot %s: %s", w->tmp, strerror(errno));
 		goto out;
 	}
-	if (fchmod(w->fd, 0644) != 0 || fsync(w->fd) != 0) {
-		werr(w, "syncing the snapshot %s: %s", w->tmp, strerror(errno));
-		goto out;
-	}
-	if (close(w->fd) != 0) {
-		w->fd = -1;
-		werr(w, "closing the snapshot %s: %s", w->tmp, strerror(errno));
-		goto out;
-	}
-	w->fd = -1;
-	if (crashpoint("before-rename") != 0 || rename(w->tmp, w->path) != 0) {
-		werr(w, "renaming %s to %s: %s", w->tmp, w->path, strerror(errno));
-		goto out;
-	}
-	(void)crashpoint("after-rename");
-	/* The rename is only durable once the directory is. */
-	if ((dfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    fsync(dfd) != 0) {
-		werr(w, "syncing the directory %s: %s", w->dir, strerror(errno));
-		rc = 0;   /* published; only durability is in doubt */
+	fd = w->fd;
+	w->fd = -1;     /* snap_install closes it in all cases */
+	switch (snap_install(fd, w->tmp, w->path, w->err, sizeof(w->err))) {
+	case 0:
+		rc = 0;
+		break;
+	case 1:         /* published; only durability is in doubt */
+		rc = 0;
 		snprintf(err, errlen, "%s", w->err);
-		goto out;
+		break;
+	default:
+		break;
 	}
-	rc = 0;
 out:
-	if (dfd >= 0)
-		close(dfd);
 	if (rc != 0) {
 		if (!finished)
 			(void)cdb_make_finish(&w->cm);   /* frees its lists */
