@@ -1060,11 +1060,27 @@ reported(const struct config_problems *problems, const char *prefix)
 	return 0;
 }
 
+/*
+ * A root-only secret file named by [okta] key: report it missing or
+ * unsafe.  lstat, because the secret is opened with O_NOFOLLOW: a symbolic
+ * link that passed here would fail every sync.
+ */
+static void
+check_secret_file(struct config_problems *problems, const char *key,
+    const char *path)
+{
+	struct stat sb;
+	char why[512];
+
+	if (lstat(path, &sb) != 0)
+		problem(problems, 0, "[okta] %s %s: %s", key, path, strerror(errno));
+	else if (check_secret_mode(&sb, path, why, sizeof(why)) != 0)
+		problem(problems, 0, "[okta] %s: %s", key, why);
+}
+
 static void
 check_cross(struct config *c, int check_files, struct config_problems *problems)
 {
-	char why[512];
-	struct stat sb;
 	size_t i;
 	int found = 0;
 
@@ -1100,27 +1116,13 @@ check_cross(struct config *c, int check_files, struct config_problems *problems)
 		    c->default_shell, "[posix] allowed_shells, or /etc/shells");
 	if (!check_files)
 		return;
-	if (c->auth_oauth && c->private_key_file != NULL) {
-		if (lstat(c->private_key_file, &sb) != 0)
-			problem(problems, 0, "[okta] private_key_file %s: %s", c->private_key_file, strerror(errno));
-		else if (check_secret_mode(&sb, c->private_key_file, why, sizeof(why)) != 0)
-			problem(problems, 0, "[okta] private_key_file: %s", why);
-	}
-	if (c->token_file != NULL && !c->auth_oauth) {
-		/* lstat: the token is opened with O_NOFOLLOW, so a symbolic
-		 * link that passed here would fail every sync. */
-		if (lstat(c->token_file, &sb) != 0)
-			problem(problems, 0, "[okta] token_file %s: %s", c->token_file, strerror(errno));
-		else if (check_secret_mode(&sb, c->token_file, why, sizeof(why)) != 0)
-			problem(problems, 0, "[okta] token_file: %s", why);
-	}
-	if (c->proxy_credentials_file != NULL) {
-		if (lstat(c->proxy_credentials_file, &sb) != 0)
-			problem(problems, 0, "[okta] proxy_credentials_file %s: %s",
-			    c->proxy_credentials_file, strerror(errno));
-		else if (check_secret_mode(&sb, c->proxy_credentials_file, why, sizeof(why)) != 0)
-			problem(problems, 0, "[okta] proxy_credentials_file: %s", why);
-	}
+	if (c->auth_oauth && c->private_key_file != NULL)
+		check_secret_file(problems, "private_key_file", c->private_key_file);
+	if (c->token_file != NULL && !c->auth_oauth)
+		check_secret_file(problems, "token_file", c->token_file);
+	if (c->proxy_credentials_file != NULL)
+		check_secret_file(problems, "proxy_credentials_file",
+		    c->proxy_credentials_file);
 	if (c->proxy_credentials_file != NULL && c->proxy == NULL)
 		problem(problems, 0, "[okta] proxy_credentials_file needs proxy");
 	if (c->ca_file != NULL && access(c->ca_file, R_OK) != 0)
