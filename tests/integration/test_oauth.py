@@ -155,24 +155,26 @@ def ec_key_without_dpop():
 def dpop_nonce_rotation_mid_sync():
     """The API asks for a DPoP nonce (401 use_dpop_nonce with DPoP-Nonce)
     and rotates it every 3 calls: each challenge is answered by sending the
-    same page again with the new nonce, and the sync completes."""
-    emu = emulator()
-    oauth = new_app(emu, "ec", dpop=True)
-    conf = setup(emu, oauth)
-    emu.oauth_dpop_nonce(require_on_api=True, rotate_every=3)
-    try:
-        emu.reset_requests()
-        ev0 = len(emu.oauth_events())
-        check_full_sync(emu, conf, 120)
-        events = emu.oauth_events()[ev0:]
-    finally:
-        emu.oauth_dpop_nonce(require_on_api=False)
-    assert "token_nonce_challenge" in events, events
-    assert events.count("api_nonce_rotated") >= 2, events
-    # The first call (no nonce yet) and one after each rotation.
-    assert events.count("api_nonce_challenge") >= 3, events
-    assert not [e for e in events if e.startswith("api_refused:") and
-                e != "api_refused:use_dpop_nonce"], events
+    same page again with the new nonce, and the sync completes.  For an
+    RSA and for an EC key (Done when 1 asks it of each)."""
+    for kind in ("rsa", "ec"):
+        emu = emulator()
+        oauth = new_app(emu, kind, dpop=True)
+        conf = setup(emu, oauth)
+        emu.oauth_dpop_nonce(require_on_api=True, rotate_every=3)
+        try:
+            emu.reset_requests()
+            ev0 = len(emu.oauth_events())
+            check_full_sync(emu, conf, 120)
+            events = emu.oauth_events()[ev0:]
+        finally:
+            emu.oauth_dpop_nonce(require_on_api=False)
+        assert "token_nonce_challenge" in events, (kind, events)
+        assert events.count("api_nonce_rotated") >= 2, (kind, events)
+        # The first call (no nonce yet) and one after each rotation.
+        assert events.count("api_nonce_challenge") >= 3, (kind, events)
+        assert not [e for e in events if e.startswith("api_refused:") and
+                    e != "api_refused:use_dpop_nonce"], (kind, events)
 
 
 @case
