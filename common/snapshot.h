@@ -248,6 +248,36 @@ int64_t snap_policy_refuse_at(const struct snap_policy *p, int64_t last_sync);
  * buf.  Can't fail. */
 const char *snap_policy_format_duration(long long secs, char *buf, size_t len);
 
+/* ---- SSH public keys (format 2; common/snapshot_keys.c) ----------- */
+
+/*
+ * The 'k' record of a user: the OpenSSH public key lines the sync accepted
+ * from the user's [posix] ssh_keys_attribute (common/sshkey.h), in the
+ * order Okta lists them.  Keys are public; the key program (keys/) prints
+ * them for sshd's AuthorizedKeysCommand.  Format 2 reserved the key byte
+ * and every format-2 reader ignores records it does not look up, so
+ * adding them changes no version.  Layout in snapshot_format.h.
+ */
+#define SNAP_KEYS_MAX 32              /* keys per user */
+
+/* Writer: the keys of `user`, who must also be added as a user (checked
+ * at commit); at most once per user, 1..SNAP_KEYS_MAX lines (a user with
+ * none gets no record).  Each line must pass sshkey_check() unchanged
+ * (canonical), with options allowed: the sync has already applied
+ * ssh_keys_allow_options.  0, or -1 with the writer's error (naming the
+ * user and the key's position, 1-based, and sshkey_check's reason). */
+int snap_writer_add_user_keys(struct snap_writer *w, const char *user,
+    const char *const *lines, size_t nlines);
+
+/* Reader: calls fn(ctx, line, len) for each key of `user` (line points
+ * into the mapping, not NUL-terminated).  1 (the user has a 'k' record),
+ * 0 (none), -1 with errno EPROTO (corrupt record: a bad count or length,
+ * a byte no key line may hold).  fn returning non-zero stops the walk
+ * (result still 1).  The reader checks framing and bytes only; callers
+ * that print a line run sshkey_check() on it too. */
+int snap_user_keys(const struct snap *s, const char *user,
+    int (*fn)(void *ctx, const char *line, size_t len), void *ctx);
+
 /* ---- A refreshing handle (nss, pam) -------------------------------- */
 
 /*

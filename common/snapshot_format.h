@@ -47,8 +47,18 @@
  *       reader checks the name against the key, the strings as for 'p',
  *       and the UID against OKTA_ID_FLOOR and 0xffffffff (EPROTO).
  *
- *   key 'k' NAME             RESERVED for SSH public keys (issue 10); not
- *                            written yet, and a reader ignores it.
+ *   key 'k' NAME             a user's SSH public keys (format 2, issue
+ *                            10; snapshot_keys.c):
+ *       u32 nkeys | nkeys * str line
+ *       1 <= nkeys <= SNAP_KEYS_MAX; each line 1..SSHKEY_LINE_MAX bytes
+ *       of printable ASCII (0x20..0x7e: no NUL, CR, LF or other control
+ *       byte), nothing after the last line; NAME is a 'p' name.  Any
+ *       other shape is corrupt (EPROTO), and the whole record is checked
+ *       before the first line is handed out.  The writer also requires
+ *       each line to be sshkey_check's canonical output (options
+ *       allowed); the reader checks framing and bytes only, and whoever
+ *       prints a line runs sshkey_check on it again.  Readers that
+ *       predate the record ignore it (they never look it up).
  *
  *   key "P"                  the PAM policy (format 2, exactly one): the
  *                            [pam] section of okta-sync.conf as the sync
@@ -104,7 +114,7 @@
 #define SNAP_KEY_GRGID 'G'
 #define SNAP_KEY_GIDS 'i'
 #define SNAP_KEY_TOMB 't'       /* format 2: a user who left the host */
-#define SNAP_KEY_SSHKEY 'k'     /* reserved (issue 10): not written yet */
+#define SNAP_KEY_SSHKEY 'k'     /* format 2: a user's SSH public keys */
 #define SNAP_KEY_POLICY 'P'     /* format 2: the PAM policy (snapshot_policy.c) */
 
 #define SNAP_META_LEN 56
@@ -168,6 +178,19 @@ snap_get64(const unsigned char *p)
 struct snap_policy;
 int snap_policy_encode(const struct snap_policy *p, unsigned char *out,
     size_t *len, char *err, size_t errlen);
+
+/*
+ * The 'k' record (snapshot_keys.c), for snap_writer_add_user_keys:
+ * snap_keys_check refuses a count outside 1..SNAP_KEYS_MAX and any line
+ * that sshkey_check (options allowed) would refuse or change, and gives
+ * the value's length in *vlen; 0, or -1 with a sentence naming the user
+ * and the key's position in err.  snap_keys_encode then writes the value
+ * (*vlen bytes) into out; can't fail.
+ */
+int snap_keys_check(const char *user, const char *const *lines,
+    size_t nlines, size_t *vlen, char *err, size_t errlen);
+void snap_keys_encode(const char *const *lines, size_t nlines,
+    unsigned char *out);
 
 /*
  * Is the field p[0..len) acceptable in a snapshot?  No NUL, ':' or '\n';

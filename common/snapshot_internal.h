@@ -44,4 +44,14 @@ int snap_open_why(const char *path, struct snap **out, struct stat *st,
 int snap_open_fd_why(int fd, struct snap **out, struct stat *st,
     const char **why);
 
+/*
+ * The record of key type byte + name (a name that cannot be a key, empty
+ * or too long, is simply not found): 1 with *v and *vlen pointing into
+ * the mapping, 0 not found, -1 with errno EPROTO (tinycdb found the file
+ * corrupt).  For the readers of the optional records (snapshot_tombstone.c,
+ * snapshot_keys.c).
+ */
+int snap_find_named(const struct snap *s, char type, const char *name,
+    const unsigned char **v, size_t *vlen);
+
 #endif

@@ -448,6 +448,18 @@ name_key(unsigned char *key, char type, const char *name, size_t *klen)
 }
 
 int
+snap_find_named(const struct snap *s, char type, const char *name,
+    const unsigned char **v, size_t *vlen)
+{
+	unsigned char key[KEY_MAX];
+	size_t klen;
+
+	if (name_key(key, type, name, &klen) != 0)
+		return 0;
+	return find(s, key, klen, v, vlen);
+}
+
+int
 snap_getpwnam(const struct snap *s, const char *name, struct snap_pw *pw,
     char *buf, size_t buflen)
 {

@@ -14,15 +14,10 @@
 #include <limits.h>
 #include <string.h>
 
-#include <cdb.h>
-
 #include "names.h"
 #include "snapshot.h"
 #include "snapshot_internal.h"
 #include "snapshot_format.h"
-
-/* The longest name looked up (as the reader's KEY_MAX). */
-#define TOMB_KEY_MAX 256
 
 const char *
 snap_tomb_reason_name(enum snap_tomb_reason r)
@@ -62,25 +57,13 @@ int
 snap_get_tombstone(const struct snap *s, const char *name,
     struct snap_tombstone *t, char *buf, size_t buflen)
 {
-	unsigned char key[TOMB_KEY_MAX];
 	const unsigned char *v, *p, *n, *y;
 	size_t nl = strlen(name), vlen, left, nlen, ylen;
-	struct cdb c = s->cdb;   /* cdb_find writes into its struct */
 	unsigned reason;
 	int r;
 
-	if (nl == 0 || nl >= sizeof(key))
-		return 0;
-	key[0] = SNAP_KEY_TOMB;
-	memcpy(key + 1, name, nl);
-	r = cdb_find(&c, key, (unsigned)nl + 1);
-	if (r <= 0) {
-		if (r < 0)
-			errno = EPROTO;
+	if ((r = snap_find_named(s, SNAP_KEY_TOMB, name, &v, &vlen)) <= 0)
 		return r;
-	}
-	v = c.cdb_mem + cdb_datapos(&c);
-	vlen = cdb_datalen(&c);
 	if (vlen < SNAP_TOMB_FIXED)
 		goto corrupt;
 	p = v + SNAP_TOMB_FIXED;

@@ -12,8 +12,11 @@
  * The writer refuses what the reader would refuse (empty names, ':', '\n',
  * NUL, ',' in names, UID/GID 0, fields over 65535 bytes) and, at commit,
  * duplicate user names, UIDs, group names and GIDs, so that a lookup is
- * never ambiguous.  Only syncd writes, but this file lives in common/ next
- * to the reader it must agree with; it uses libc and tinycdb only.
+ * never ambiguous, and SSH keys given twice for a user or for a name that
+ * is not a user (the key lines themselves: snapshot_keys.c).  Only syncd
+ * writes, but this file lives in common/ next to the reader it must agree
+ * with; it uses libc (with libresolv's b64_pton, through sshkey.c) and
+ * tinycdb only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +55,7 @@ struct snap_writer {
 	size_t bufcap;
 	struct name_list users, groups, gid_users;
 	struct name_list tombs;   /* tombstone names (snap_writer_add_tombstone) */
+	struct name_list key_users;   /* snap_writer_add_user_keys */
 	struct id_list uids, gids;
 	/* The data-section span of the 'p' and of the 'g' records. */
 	uint32_t pw_first, pw_end, gr_first, gr_end;
@@ -481,6 +485,34 @@ snap_writer_add_tombstone(struct snap_writer *w, const struct snap_tombstone *t)
 	return add_rec(w, p, 1 + nl, w->buf, vlen);
 }
 
+/*
+ * A user's SSH keys ('k', format 2): checked and encoded by
+ * snapshot_keys.c; the user must be a user (checked at commit, as they may
+ * come in any order).
+ */
+int
+snap_writer_add_user_keys(struct snap_writer *w, const char *user,
+    const char *const *lines, size_t nlines)
+{
+	size_t nl, vlen;
+
+	if (check_field(w, "user name", user, 1, &nl) != 0)
+		return -1;
+	if (snap_keys_check(user, lines, nlines, &vlen, w->err,
+	    sizeof(w->err)) != 0)
+		return -1;
+	if (buf_reserve(w, 1 + nl + vlen) != 0)
+		return -1;
+	w->buf[0] = SNAP_KEY_SSHKEY;
+	memcpy(w->buf + 1, user, nl);
+	snap_keys_encode(lines, nlines, w->buf + 1 + nl);
+	if (name_push(&w->key_users, user) != 0) {
+		werr(w, "out of memory writing the snapshot");
+		return -1;
+	}
+	return add_rec(w, w->buf, 1 + nl, w->buf + 1 + nl, vlen);
+}
+
 /* The PAM policy ('P', format 2): encoded now, so that a bad value is
  * refused here, and written at commit. */
 int
@@ -501,6 +533,7 @@ writer_free(struct snap_writer *w)
 	name_free(&w->groups);
 	name_free(&w->gid_users);
 	name_free(&w->tombs);
+	name_free(&w->key_users);
 	free(w->uids.v);
 	free(w->gids.v);
 	free(w->buf);
@@ -531,6 +564,22 @@ check_unique(struct snap_writer *w)
 	if ((d = name_dup(&w->tombs)) != NULL) {
 		werr(w, "tombstone %s appears twice", d);
 		return -1;
+	}
+	if ((d = name_dup(&w->key_users)) != NULL) {
+		werr(w, "the SSH keys of user %s were given twice", d);
+		return -1;
+	}
+	/* Every 'k' name is a 'p' name (both sorted now). */
+	for (i = 0, j = 0; j < w->key_users.n; j++) {
+		while (i < w->users.n &&
+		    strcmp(w->users.v[i], w->key_users.v[j]) < 0)
+			i++;
+		if (i == w->users.n ||
+		    strcmp(w->users.v[i], w->key_users.v[j]) != 0) {
+			werr(w, "SSH keys were given for %s, who is not a user "
+			    "in the snapshot", w->key_users.v[j]);
+			return -1;
+		}
 	}
 	/* Both lists are sorted now: a name is on the host or gone, never
 	 * both (pam_okta would deny a live user). */

@@ -1,7 +1,8 @@
 /*
  * options.c - pam_okta's module-line options, parsed once per call into
  * struct pam_okta_opts, and merged with the policy the sync published in
- * the snapshot ([pam] in okta-sync.conf, the 'P' record).
+ * the snapshot ([pam] in okta-sync.conf, the 'P' record) into the policy
+ * of common/account.h.
  *
  *   debug                       log every decision, also "not an Okta user"
  *   allowed_groups=G1,G2        only members of these Okta groups log in
@@ -224,34 +225,28 @@ pam_okta_parse_options(pam_handle_t *pamh, int argc, const char **argv,
 }
 
 void
-pam_okta_merge_policy(const struct snap_policy *sp,
-    const struct pam_okta_opts *o, struct pam_okta_policy *pol)
+pam_okta_merge_policy(void *ctx, const struct snap_policy *sp,
+    struct acct_policy *pol)
 {
+	const struct pam_okta_opts *o = ctx;
 	size_t i;
 
-	memset(pol, 0, sizeof(*pol));
+	acct_policy_from_snap(sp, pol);
 	if (o->set_groups) {
 		for (i = 0; i < o->ngroups; i++) {
 			pol->groups[i] = o->groups[i];
 			pol->group_len[i] = o->group_len[i];
 		}
 		pol->ngroups = o->ngroups;
-	} else {
-		/* The reader bounds both the count and each name. */
-		for (i = 0; i < sp->ngroups && i < PAM_OKTA_MAX_GROUPS; i++) {
-			pol->groups[i] = sp->groups[i];
-			pol->group_len[i] = strlen(sp->groups[i]);
-		}
-		pol->ngroups = i;
 	}
-	pol->max_cache_age = o->set_max_cache_age ? o->max_cache_age :
-	    (long long)sp->max_cache_age;
-	pol->stale_allow = o->set_stale ? o->stale_allow :
-	    sp->stale_policy == SNAP_STALE_ALLOW;
-	pol->allow_recovery = o->set_recovery ? o->allow_recovery :
-	    !sp->deny_recovery;
-	pol->allow_password_expired = o->set_password_expired ?
-	    o->allow_password_expired : !sp->deny_password_expired;
-	pol->tombstone_ignore = o->set_tombstone ? o->tombstone_ignore :
-	    sp->tombstone == SNAP_TOMB_POLICY_IGNORE;
+	if (o->set_max_cache_age)
+		pol->max_cache_age = o->max_cache_age;
+	if (o->set_stale)
+		pol->stale_allow = o->stale_allow;
+	if (o->set_recovery)
+		pol->allow_recovery = o->allow_recovery;
+	if (o->set_password_expired)
+		pol->allow_password_expired = o->allow_password_expired;
+	if (o->set_tombstone)
+		pol->tombstone_ignore = o->tombstone_ignore;
 }

@@ -1,16 +1,18 @@
 /*
  * pam_okta.h - what the files of pam_okta.so share: the parsed module
- * options.  Private to pam/.
+ * options.  Private to pam/; the decision itself is common/account.h.
  */
 #ifndef OKTA_PAM_OKTA_H
 #define OKTA_PAM_OKTA_H
 
 #include <security/pam_modules.h>
 
+#include "account.h"
+
 /* At most this many names in allowed_groups=. */
-#define PAM_OKTA_MAX_GROUPS 64
+#define PAM_OKTA_MAX_GROUPS ACCT_MAX_GROUPS
 /* The longest group or user name we look at. */
-#define PAM_OKTA_NAME_MAX 256
+#define PAM_OKTA_NAME_MAX ACCT_NAME_MAX
 
 /*
  * The module line, parsed once per call by pam_okta_parse_options().
@@ -39,22 +41,6 @@ struct pam_okta_opts {
 };
 
 /*
- * The policy one decision applies: the snapshot's, with the module line's
- * overrides.  Group names are (pointer, length) pairs into argv or into
- * the caller's buffer for the snapshot's names.
- */
-struct pam_okta_policy {
-	const char *groups[PAM_OKTA_MAX_GROUPS];
-	size_t group_len[PAM_OKTA_MAX_GROUPS];
-	size_t ngroups;              /* 0: any group may log in */
-	long long max_cache_age;     /* seconds; 0: no limit */
-	int stale_allow;
-	int allow_recovery;
-	int allow_password_expired;
-	int tombstone_ignore;
-};
-
-/*
  * Parse argv into *o.  Every unknown option and every bad value is logged
  * (LOG_ERR, through pam_syslog) and sets o->broken.  Can't fail otherwise.
  */
@@ -63,10 +49,11 @@ void pam_okta_parse_options(pam_handle_t *pamh, int argc, const char **argv,
 
 /*
  * The policy of this call: the snapshot's policy record sp (names in it
- * stay valid while its buffer does) overridden by o.  Can't fail.
+ * stay valid while its buffer does) overridden by o.  Can't fail.  Its
+ * shape fits acct_ctx.policy (ctx is the struct pam_okta_opts).
  */
 struct snap_policy;
-void pam_okta_merge_policy(const struct snap_policy *sp,
-    const struct pam_okta_opts *o, struct pam_okta_policy *pol);
+void pam_okta_merge_policy(void *o, const struct snap_policy *sp,
+    struct acct_policy *pol);
 
 #endif

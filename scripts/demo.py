@@ -9,7 +9,15 @@
 4. with a demo nsswitch.conf ("passwd: files okta"), the demo cache at
    /var/lib/okta-sync and a copy of /etc/pam.d with a pam_okta service
    bind-mounted in this namespace, shows getent passwd, getent group, id of
-   a demo user, and pamtester refusing the suspended user.
+   a demo user, and pamtester refusing the suspended user;
+4b. an SSH key login: the demo user's public key is in Okta's profile
+   attribute sshPublicKey (synced with [posix] ssh_keys_attribute); a demo
+   sshd on 127.0.0.1 with the shipped drop-in (the key program at its
+   packaged path, laid over /usr/libexec in this namespace), no
+   authorized_keys files, and pam.d/sshd from the shipped pam-auth-update
+   profile; `ssh` runs `id`, the first login makes the home (in a tmpfs
+   /home private to the demo), and the suspended user is refused.  The
+   pieces are tests/lib/sshd.py's, as the tests use them.
 
 Output: a heading per step and a few lines of what happened.  Exit status
 0 only when every step did what it should.
@@ -24,9 +32,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
 OKTA_SYNC = os.path.join(BUILD, "okta-sync")
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+# tests/lib takes the build from OKTA_BUILD: this tree's, whatever the caller set.
+os.environ["OKTA_BUILD"] = BUILD
 
 from emulator import Emulator, make_org  # noqa: E402
 from oktaconf import write_config  # noqa: E402
+import sshd  # noqa: E402
 
 OKTA_UID_MIN = 2000000000
 SHOW = 6          # lines of a long output shown before "... N more"
@@ -97,12 +108,22 @@ def demo(tmp):
     groups = [g["profile"]["name"] for g in org["groups"]]
     suspended = users[7]
     active = users[0]
+    key = os.path.join(tmp, "id_ed25519")
+    sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "demo-key", "-f", key])
+    with open(key + ".pub") as f:
+        pubkey = f.read().strip()
     with Emulator(org) as emu:
         emu.set_status(suspended, "SUSPENDED")
+        for login in (active, suspended):
+            emu.set_profile(login, sshPublicKey=[pubkey])
         say("Okta emulator: https://%s (HTTPS with a test CA made just now)" % emu.domain)
         say("%d users in %d groups: %s" % (len(users), len(groups), ", ".join(groups)))
         say("suspended in Okta: %s" % suspended)
-        conf = write_config(tmp, emu, posix={"strip_domain": "example.com"})
+        say("SSH public key in the Okta profile attribute sshPublicKey of %s and %s:"
+            % (active, suspended))
+        say("  %s...%s" % (pubkey[:30], pubkey[-20:]))
+        conf = write_config(tmp, emu, posix={"strip_domain": "example.com",
+                                             "ssh_keys_attribute": "sshPublicKey"})
         cache = os.path.join(tmp, "cache")
         say("config %s:" % conf)
         for line in open(conf).read().strip().splitlines():
@@ -176,8 +197,90 @@ def demo(tmp):
         if p.returncode != 0:
             raise StepFailed("pam_okta refused local root")
 
+        ssh_step(tmp, key, pamd, name, sname)
+
     heading("5. Clean up")
-    say("emulator stopped; the bind mounts vanish with this namespace.")
+    say("emulator stopped, sshd stopped; the mounts vanish with this namespace.")
+
+
+NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+
+
+def ssh_output(p):
+    """ssh's output without its note about the demo's throwaway host key."""
+    lines = [ln for ln in (p.stdout + p.stderr).splitlines()
+             if not ln.startswith("Warning: Permanently added")]
+    return "\n".join(lines).strip() or "(no output)"
+
+
+def ssh_step(tmp, key, pamd, name, sname):
+    heading("4b. An SSH key login of an Okta user (key from Okta, sshd on 127.0.0.1)")
+    # pam.d/sshd from the shipped profile: pam_okta (account) and
+    # pam_mkhomedir (session); the key program and libnss_okta.so.2 at
+    # their packaged paths (the user's session and mkhomedir_helper may
+    # not reach build/); homes in a private /home.
+    with open(os.path.join(pamd, "sshd"), "w") as f:
+        f.write(sshd.pam_from_profile(os.path.join(BUILD, "pam_okta.so")))
+    try:
+        mounts = [sshd.keys_overlay(tmp, os.path.join(BUILD, "okta-sync-keys")),
+                  sshd.nss_overlay(tmp, os.path.join(BUILD, "libnss_okta.so.2")),
+                  "mount -t tmpfs -o mode=0755 okta-demo-home /home",
+                  "mount -t tmpfs -o mode=0755 okta-demo-sshd /run/sshd"]
+    except AssertionError as e:
+        raise StepFailed(str(e))
+    os.makedirs("/run/sshd", exist_ok=True)
+    for m in mounts:
+        sh(["sh", "-c", m])
+    say("sshd_config: AuthorizedKeysFile none, and the shipped drop-in:")
+    for line in open(sshd.DROPIN):
+        if line.strip() and not line.startswith("#"):
+            say("  " + line.strip())
+    hostkey = os.path.join(tmp, "hostkey")
+    sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostkey])
+    port = sshd.free_port()
+    cfg = sshd.sshd_config(os.path.join(tmp, "sshd_config"), port, hostkey,
+                           os.path.join(tmp, "sshd.pid"), "none", dropin=True)
+    log = os.path.join(tmp, "sshd.log")
+    env = os.environ.copy()
+    env["LD_LIBRARY_PATH"] = BUILD
+    with open(log, "w") as logf:
+        proc = subprocess.Popen([sshd.SSHD, "-D", "-e", "-f", cfg], stdout=logf,
+                                stderr=subprocess.STDOUT, env=env)
+    try:
+        try:
+            sshd.wait_for_sshd(proc, port, log)
+        except AssertionError as e:
+            raise StepFailed(str(e))
+        say("$ setpriv --reuid=nobody --regid=nogroup --clear-groups %s %s" % (sshd.KEYS_PATH, name))
+        say("  (what sshd runs for each login, as nobody)")
+        p = sh(NOBODY + [sshd.KEYS_PATH, name])
+        say(short(p.stdout.strip()) or "(nothing)")
+        if "ssh-ed25519" not in p.stdout:
+            raise StepFailed("the key program printed no key for %s" % name)
+        say("$ ssh -i id_ed25519 -p %d %s@127.0.0.1 id   (no authorized_keys anywhere)" % (port, name))
+        p = sh(sshd.ssh_command(key, port, name, "id"), ok=(0, 255), timeout=60)
+        say(ssh_output(p))
+        if p.returncode != 0 or "uid=" not in p.stdout:
+            raise StepFailed("the SSH key login of %s failed:\n%s" % (
+                name, short(open(log).read(), 20)))
+        p = sh(["stat", "-c", "%A %U:%G %n", "/home/" + name])
+        say("home directory made at the first login: " + p.stdout.strip())
+        say("$ ssh -i id_ed25519 -p %d %s@127.0.0.1 id   (SUSPENDED in Okta, same key)" % (port, sname))
+        p = sh(NOBODY + [sshd.KEYS_PATH, sname])
+        if p.stdout.strip():
+            raise StepFailed("the key program printed keys for suspended %s" % sname)
+        p = sh(sshd.ssh_command(key, port, sname, "id"), ok=(0, 255), timeout=60)
+        say(ssh_output(p))
+        if p.returncode == 0:
+            raise StepFailed("sshd let the suspended user %s in" % sname)
+        say("-> the key program answered nothing for %s: refused before PAM." % sname)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def main():

@@ -6,7 +6,8 @@
 #      groups, one suspended) and writes a config for it;
 #   3. runs okta-sync test, sync --dry-run and sync;
 #   4. shows getent passwd, getent group, id, and pam_okta refusing the
-#      suspended user;
+#      suspended user; then an SSH key login of an Okta user (the key only
+#      in Okta) into a demo sshd on 127.0.0.1, which runs `id`;
 #   5. all inside a private mount namespace (scripts/demo.py runs under
 #      unshare -m): nsswitch.conf, /etc/pam.d and /var/lib/okta-sync are
 #      bind-mounted there only, and the host's /etc is checked unchanged.
@@ -24,7 +25,8 @@ mkdir -p build
 make -s --no-print-directory -j2 programs modules >build/demo-build.log 2>&1 || {
 	cat build/demo-build.log >&2; exit 1; }
 echo "   Debian packages: present.  Built build/okta-sync, build/okta-syncd,"
-echo "   build/libnss_okta.so.2 and build/pam_okta.so (log: build/demo-build.log)."
+echo "   build/okta-sync-keys, build/libnss_okta.so.2 and build/pam_okta.so"
+echo "   (log: build/demo-build.log)."
 
 # The bind mounts need their targets; an empty directory is all the host gets.
 mkdir -p /var/lib/okta-sync

@@ -124,6 +124,7 @@ config_free(struct config *c)
 	free(c->uid_attribute);
 	free(c->gid_attribute);
 	free(c->shell_attribute);
+	free(c->ssh_keys_attribute);
 	free(c->passwd_file);
 	free(c->group_file);
 	free_strv(c->pam.allowed_groups);
@@ -704,6 +705,32 @@ handle_sync(struct parse_state *st, const char *name, const char *value)
 	return 1;
 }
 
+/* [posix] ssh_keys_attribute and ssh_keys_allow_options: 1 when name is
+ * one of them (problems reported), 0 otherwise. */
+static int
+handle_posix_ssh(struct parse_state *st, const char *name, const char *value)
+{
+	struct config *c = st->c;
+	int b;
+
+	if (strcmp(name, "ssh_keys_attribute") == 0) {
+		if (!valid_attribute(value))
+			problem(st->problems, st->line, "[posix] ssh_keys_attribute: "
+			    "'%s' is not an Okta profile attribute name (letters, "
+			    "digits and _, e.g. sshPublicKey)", value);
+		else
+			set_str(&c->ssh_keys_attribute, value);
+	} else if (strcmp(name, "ssh_keys_allow_options") == 0) {
+		if (parse_bool(value, &b) != 0)
+			problem(st->problems, st->line,
+			    "[posix] ssh_keys_allow_options must be yes or no");
+		else
+			c->ssh_keys_allow_options = b;
+	} else
+		return 0;
+	return 1;
+}
+
 static int
 handle_posix(struct parse_state *st, const char *name, const char *value)
 {
@@ -780,7 +807,7 @@ handle_posix(struct parse_state *st, const char *name, const char *value)
 	} else if (strcmp(name, "local_group") == 0) {
 		set_str(&c->group_file, value);
 	} else
-		return 0;
+		return handle_posix_ssh(st, name, value);
 	return 1;
 }
 

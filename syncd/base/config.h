@@ -94,6 +94,11 @@ struct config {
 	char *uid_attribute;     /* NULL: allocate */
 	char *gid_attribute;
 	char *shell_attribute;
+	/* SSH public keys (syncd/engine/userkeys.h): the profile attribute
+	 * holding them, NULL: no keys are synced; options such as from=
+	 * admitted (from sshkey.h's allowlist) only with allow_options. */
+	char *ssh_keys_attribute;
+	int ssh_keys_allow_options;
 	enum primary_group_mode primary_group;
 	uint32_t primary_gid;
 

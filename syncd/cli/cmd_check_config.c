@@ -44,40 +44,31 @@ config_load_or_report(const char *path, int check_files)
 	return c;
 }
 
-int
-cmd_check_config(int argc, char **argv, const char *config_path)
+/* What the sync will do with SSH keys, in a sentence. */
+static void
+print_ssh_keys(const struct config *c)
 {
-	struct config_problems problems = { NULL, 0 };
-	struct config *c;
-	const char *path = config_path ? config_path : OKTA_CONFIG_PATH;
-	const char *pamdir = PAM_CONFLICTS_DIR;
+	if (c->ssh_keys_attribute == NULL) {
+		printf("  ssh keys        none (no [posix] ssh_keys_attribute)%s\n",
+		    c->ssh_keys_allow_options ? "; ssh_keys_allow_options has "
+		    "no effect without it" : "");
+		return;
+	}
+	printf("  ssh keys        from profile attribute %s, %s; make the "
+	    "attribute admin-writable only in Okta's profile editor, since "
+	    "whoever can edit it can log in as the user\n",
+	    c->ssh_keys_attribute, c->ssh_keys_allow_options ?
+	    "options allowed from the allowlist (from=, no-pty, ...; never "
+	    "command=)" : "key options refused");
+}
+
+/* The summary of a good config. */
+static void
+print_summary(const struct config *c)
+{
 	char d[32];
 	size_t i;
-	int n;
 
-	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-		printf("usage: okta-sync [-c FILE] check-config [--pam-dir DIR]\n\n"
-		    "Check the configuration file and the token file's owner and mode;\n"
-		    "print every problem found, with its line number.  Then report\n"
-		    "pam_okta.so lines in the PAM configuration (DIR, default\n"
-		    "/etc/pam.d) whose options override [pam] (\"conflict\").\n");
-		return 0;
-	}
-	if (argc == 3 && strcmp(argv[1], "--pam-dir") == 0)
-		pamdir = argv[2];
-	else if (argc > 1) {
-		fprintf(stderr, "okta-sync: check-config takes only --pam-dir DIR\n");
-		return 2;
-	}
-	c = config_load(path, 1, &problems);
-	if (c == NULL) {
-		config_print_problems(stderr, path, &problems);
-		fprintf(stderr, "%s: %zu problem%s found\n", path, problems.n,
-		    problems.n == 1 ? "" : "s");
-		config_problems_free(&problems);
-		return err_exit_code(OK_ERR_CONFIG);
-	}
-	printf("%s: ok\n", path);
 	printf("  okta domain     %s\n", c->domain);
 	if (c->auth_oauth)
 		printf("  auth            OAuth service app %s (scopes %s)\n",
@@ -104,6 +95,42 @@ cmd_check_config(int argc, char **argv, const char *config_path)
 		printf("%s%s", i ? "," : ", allowed_groups ",
 		    c->pam.allowed_groups[i]);
 	printf("\n");
+	print_ssh_keys(c);
+}
+
+int
+cmd_check_config(int argc, char **argv, const char *config_path)
+{
+	struct config_problems problems = { NULL, 0 };
+	struct config *c;
+	const char *path = config_path ? config_path : OKTA_CONFIG_PATH;
+	const char *pamdir = PAM_CONFLICTS_DIR;
+	int n;
+
+	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		printf("usage: okta-sync [-c FILE] check-config [--pam-dir DIR]\n\n"
+		    "Check the configuration file and the token file's owner and mode;\n"
+		    "print every problem found, with its line number.  Then report\n"
+		    "pam_okta.so lines in the PAM configuration (DIR, default\n"
+		    "/etc/pam.d) whose options override [pam] (\"conflict\").\n");
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "--pam-dir") == 0)
+		pamdir = argv[2];
+	else if (argc > 1) {
+		fprintf(stderr, "okta-sync: check-config takes only --pam-dir DIR\n");
+		return 2;
+	}
+	c = config_load(path, 1, &problems);
+	if (c == NULL) {
+		config_print_problems(stderr, path, &problems);
+		fprintf(stderr, "%s: %zu problem%s found\n", path, problems.n,
+		    problems.n == 1 ? "" : "s");
+		config_problems_free(&problems);
+		return err_exit_code(OK_ERR_CONFIG);
+	}
+	printf("%s: ok\n", path);
+	print_summary(c);
 	fflush(stdout);
 	n = pam_conflicts_report(c, pamdir, stdout);
 	if (n > 0)

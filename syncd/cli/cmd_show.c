@@ -27,10 +27,13 @@
  *            the cache (rejected only)
  *   linux    user: {"name", "uid", "gid", "gecos", "home", "shell",
  *            "passwd" (the line), "primary_group": {"name", "gid"},
- *            "groups": [{"name", "gid"}]}; group: {"name", "gid",
+ *            "groups": [{"name", "gid"}], "ssh_keys": {"count",
+ *            "types": [...], "rejected": [reasons from the last sync]}};
+ *            group: {"name", "gid",
  *            "members": [names], "group" (the line)}; null when rejected
  *   snapshot {"path", "readable": bool, "error", "published": bool,
- *            user: "passwd" (line or null), "gids": [...];
+ *            user: "passwd" (line or null), "gids": [...],
+ *            "ssh_keys" (how many the 'k' record holds);
  *            group: "group" (line or null), "members": [...]}
  *   rejected [{"okta_id", "okta_name", "reason"}] from the last sync
  */
@@ -51,6 +54,8 @@
 #include "textout.h"
 #include "paths.h"
 #include "snapshot.h"
+#include "sshkey.h"
+#include "userkeys.h"
 #include "xmalloc.h"
 
 #define SNAPBUF_START 16384
@@ -260,6 +265,27 @@ find_cached(struct show *sh, const char *sql, const struct okta_field *fields,
 /* ---- Users ----------------------------------------------------------- */
 
 static int
+count_key(void *ctx, const char *line, size_t len)
+{
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+/* How many SSH keys the snapshot's 'k' record of name holds, as
+ * "ssh_keys" in o (null when the record is unreadable).  The count, or -1
+ * with errno. */
+static long
+snapshot_keys(struct show *sh, const char *name, json_object *o)
+{
+	size_t n = 0;
+	int r = snap_user_keys(sh->snap, name, count_key, &n);
+
+	json_object_object_add(o, "ssh_keys", r < 0 ? NULL :
+	    json_object_new_int64((int64_t)n));
+	return r < 0 ? -1 : (long)n;
+}
+
+static int
 show_user_snapshot(struct show *sh, const char *name, const char *cache_line,
     json_object *o)
 {
@@ -268,6 +294,7 @@ show_user_snapshot(struct show *sh, const char *name, const char *cache_line,
 	char *buf = NULL, *pline = NULL;
 	json_object *a;
 	size_t i;
+	long nkeys = 0;
 	int r;
 
 	if (sh->snap == NULL) {
@@ -293,6 +320,7 @@ show_user_snapshot(struct show *sh, const char *name, const char *cache_line,
 		pline = xasprintf("%s:*:%u:%u:%s:%s:%s", pw.name, pw.uid,
 		    pw.gid, pw.gecos, pw.dir, pw.shell);
 		snap_user_gids(sh->snap, name, collect_gid, &g);
+		nkeys = snapshot_keys(sh, name, o);
 	}
 	json_object_object_add(o, "published", json_object_new_boolean(r == 1));
 	json_object_object_add(o, "passwd", pline ? json_text(pline) : NULL);
@@ -319,6 +347,11 @@ show_user_snapshot(struct show *sh, const char *name, const char *cache_line,
 			for (i = 0; i < g.n; i++)
 				printf("%s%u", i ? "," : "", g.v[i]);
 			printf("%s\n", g.n ? "" : "none");
+			if (nkeys < 0)
+				printf(KEY "the snapshot's key record is "
+				    "corrupt\n", "ssh keys:");
+			else
+				printf(KEY "%ld published\n", "ssh keys:", nkeys);
 		}
 	}
 	free(g.v);
@@ -363,6 +396,50 @@ user_groups(struct show *sh, const char *okta_id, const char *name,
 	if (!sh->json)
 		line("id:", idline);
 	free(idline);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * The user's SSH keys in the cache (their count and types, never the
+ * lines: `okta-sync-keys` prints those) and the keys the last sync refused
+ * (rejects of kind 'key').  0, or -1 on a SQLite error.
+ */
+static int
+user_keys(struct show *sh, const char *okta_id, const char *stored,
+    json_object *lx)
+{
+	sqlite3_stmt *st = NULL;
+	json_object *k = json_object_new_object(), *types, *rej;
+	char desc[1024], type[64], buf[1024];
+	const char *p, *end;
+	int rc;
+
+	types = json_object_new_array();
+	for (p = stored; p != NULL && *p != '\0' && (end = strchr(p, '\n'));
+	    p = end + 1) {
+		snprintf(buf, sizeof(buf), "%.*s", (int)(end - p), p);
+		json_object_array_add(types, json_text(sshkey_type(buf, type,
+		    sizeof(type))));
+	}
+	json_object_object_add(k, "count",
+	    json_object_new_int64((int64_t)userkeys_count(stored)));
+	json_object_object_add(k, "types", types);
+	json_object_object_add(lx, "ssh_keys", k);
+	if (!sh->json)
+		line("ssh keys:", userkeys_describe(stored, desc, sizeof(desc)));
+	rej = json_object_new_array();
+	json_object_object_add(k, "rejected", rej);
+	if (sqlite3_prepare_v2(sh->db, "SELECT reason FROM rejects WHERE"
+	    " kind = 'key' AND okta_id = ? ORDER BY rowid", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, okta_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_object_array_add(rej, json_text(col(st, 0)));
+		if (!sh->json)
+			line("ssh key refused:", col(st, 0));
+	}
+	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -417,7 +494,7 @@ show_user_cached(struct show *sh, json_object *root)
 
 	rc = find_cached(sh, "SELECT okta_id, name, uid, gid, gecos,"
 	    " home, shell, status, login, email, first_name, last_name,"
-	    " last_updated FROM users WHERE name = ?1 OR okta_id = ?1"
+	    " last_updated, ssh_keys FROM users WHERE name = ?1 OR okta_id = ?1"
 	    " OR login = ?1 COLLATE NOCASE"
 	    " ORDER BY name = ?1 DESC, okta_id = ?1 DESC LIMIT 1",
 	    user_okta_fields, root, &st);
@@ -448,6 +525,8 @@ show_user_cached(struct show *sh, json_object *root)
 		line("passwd:", pline);
 	}
 	rc = user_groups(sh, col(st, 0), name, uid, gid, pgname, lx);
+	if (rc == 0)
+		rc = user_keys(sh, col(st, 0), col(st, 13), lx);
 	if (rc == 0) {
 		sn = snapshot_base(sh);
 		show_user_snapshot(sh, name, pline, sn);

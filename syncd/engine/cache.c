@@ -99,6 +99,14 @@ static const char schema_v3[] =
     "CREATE INDEX tombstones_name ON tombstones(name);";
 
 /*
+ * Version 4: a user's SSH public keys (userkeys.h), the canonical lines
+ * sshkey_check() accepted, each ended by a newline; '' for none, so that
+ * users cached before keep none until a sync reads them.
+ */
+static const char schema_v4[] =
+    "ALTER TABLE users ADD COLUMN ssh_keys TEXT NOT NULL DEFAULT '';";
+
+/*
  * One migration step: brings a file at version (index) to index + 1.  Add
  * a version by appending its SQL here; each runs in its own transaction
  * together with the user_version bump.
@@ -107,6 +115,7 @@ static const char *const migrations[CACHE_SCHEMA_VERSION] = {
 	schema_v1,    /* 0 -> 1: the first schema */
 	schema_v2,    /* 1 -> 2: adoptions (migration of local users) */
 	schema_v3,    /* 2 -> 3: tombstones (users who left the host) */
+	schema_v4,    /* 3 -> 4: users.ssh_keys (SSH public keys) */
 };
 
 char *

@@ -51,6 +51,13 @@
  *   meta keys (publish.c): "snapshot_dev", "snapshot_ino",
  *       "snapshot_mtime_ns", "snapshot_size": the identity of the file the
  *       last publish renamed into place, for `okta-sync status`.
+ *
+ * Version 4 adds (see userkeys.h):
+ *   users.ssh_keys: the user's SSH public keys from [posix]
+ *       ssh_keys_attribute, as sshkey_check() made them canonical, each
+ *       line ended by '\n'; '' when none.  Published as 'k' records.
+ *   rejects rows of kind 'key': an SSH key refused (okta_name is then the
+ *       user's Linux name); the user itself is kept.
  */
 #ifndef OKTA_CACHE_H
 #define OKTA_CACHE_H
@@ -61,7 +68,7 @@
 
 #include "error.h"
 
-#define CACHE_SCHEMA_VERSION 3
+#define CACHE_SCHEMA_VERSION 4
 
 enum cache_mode {
 	CACHE_READ_WRITE,   /* create dir and file when missing; migrate */

@@ -15,6 +15,7 @@
 #include "names.h"
 #include "textout.h"
 #include "plan.h"
+#include "userkeys.h"
 
 /*
  * The TEMP schema keeps no rollback journal: its content is thrown away
@@ -28,7 +29,10 @@ static const char staging_sql[] =
     " okta_id TEXT PRIMARY KEY NOT NULL, name TEXT, uid INTEGER, gid INTEGER,"
     " gecos TEXT, home TEXT, shell TEXT, status TEXT, login TEXT, email TEXT,"
     " first_name TEXT, last_name TEXT, last_updated TEXT, uid_attr INTEGER,"
-    " in_scope INTEGER NOT NULL DEFAULT 1, reject TEXT) WITHOUT ROWID;"
+    " in_scope INTEGER NOT NULL DEFAULT 1, reject TEXT,"
+    " ssh_keys TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
+    "CREATE TEMP TABLE s_keyrej (okta_id TEXT NOT NULL, n INTEGER NOT NULL,"
+    " reason TEXT NOT NULL, PRIMARY KEY (okta_id, n)) WITHOUT ROWID;"
     "CREATE TEMP TABLE s_groups ("
     " okta_id TEXT PRIMARY KEY NOT NULL, okta_name TEXT, name TEXT,"
     " gid INTEGER, gid_attr INTEGER, last_updated TEXT,"
@@ -93,7 +97,8 @@ plan_finish_staging(sqlite3 *db, char *err, size_t errlen)
 #define USER_DIFFERS \
 	"(s.name IS NOT u.name OR s.uid IS NOT u.uid OR s.gid IS NOT u.gid" \
 	" OR s.gecos IS NOT u.gecos OR s.home IS NOT u.home" \
-	" OR s.shell IS NOT u.shell OR s.status IS NOT u.status)"
+	" OR s.shell IS NOT u.shell OR s.status IS NOT u.status" \
+	" OR s.ssh_keys IS NOT u.ssh_keys)"
 #define GROUP_DIFFERS \
 	"(s.name IS NOT g.name OR s.gid IS NOT g.gid" \
 	" OR s.okta_name IS NOT g.okta_name)"
@@ -138,6 +143,9 @@ plan_count(sqlite3 *db, struct plan_counts *pc, char *err, size_t errlen)
 	    " ON u.okta_id = s.okta_id WHERE " USER_DIFFERS, &failed);
 	pc->users.unchanged = joined - pc->users.modified;
 	pc->users.removed = pc->cached_users - joined;
+	pc->keys_rejected = (unsigned long)count1(db,
+	    "SELECT count(*) FROM s_keyrej k JOIN v_users s"
+	    " ON s.okta_id = k.okta_id", &failed);
 	pc->users.rejected = (unsigned long)count1(db,
 	    "SELECT (SELECT count(*) FROM s_users WHERE reject IS NOT NULL"
 	    " AND in_scope) + (SELECT count(*) FROM s_bad WHERE kind = 'user')",
@@ -180,13 +188,13 @@ plan_count(sqlite3 *db, struct plan_counts *pc, char *err, size_t errlen)
 
 static const char q_users_added[] =
     "SELECT s.okta_id, s.name, s.uid, s.gid, s.gecos, s.home, s.shell,"
-    " s.status, s.login FROM v_users s WHERE NOT EXISTS"
+    " s.status, s.login, s.ssh_keys FROM v_users s WHERE NOT EXISTS"
     " (SELECT 1 FROM main.users u WHERE u.okta_id = s.okta_id)"
     " ORDER BY s.name, s.okta_id";
 static const char q_users_modified[] =
     "SELECT s.okta_id, s.name, u.name, s.uid, u.uid, s.gid, u.gid,"
-    " s.gecos, u.gecos, s.home, u.home, s.shell, u.shell, s.status, u.status"
-    " FROM v_users s JOIN main.users u ON u.okta_id = s.okta_id"
+    " s.gecos, u.gecos, s.home, u.home, s.shell, u.shell, s.status, u.status,"
+    " s.ssh_keys, u.ssh_keys FROM v_users s JOIN main.users u ON u.okta_id = s.okta_id"
     " WHERE " USER_DIFFERS " ORDER BY s.name, s.okta_id";
 static const char q_users_removed[] =
     "SELECT u.okta_id, u.name, u.uid,"
@@ -234,14 +242,24 @@ static const char q_members_removed[] =
     " WHERE NOT EXISTS (SELECT 1 FROM s_members m"
     " WHERE m.group_id = x.group_id AND m.user_id = x.user_id)"
     " ORDER BY g.name, u.name";
+/* The SSH keys refused of the users this plan keeps (those of a rejected
+ * or unselected user would only hide what matters): kind 'key', the
+ * user's Linux name as the name. */
+#define KEY_REJECTS \
+    "SELECT 'key' AS kind, k.okta_id, s.name AS okta_name, k.reason," \
+    " k.n FROM s_keyrej k JOIN v_users s ON s.okta_id = k.okta_id"
 static const char q_rejected[] =
     "SELECT kind, okta_id, okta_name, reason FROM ("
-    " SELECT 'user' AS kind, okta_id, login AS okta_name, reject AS reason"
-    "  FROM s_users WHERE reject IS NOT NULL AND in_scope"
-    " UNION ALL SELECT 'group', okta_id, okta_name, reject FROM s_groups"
+    " SELECT 'user' AS kind, okta_id, login AS okta_name, reject AS reason,"
+    "  0 AS n FROM s_users WHERE reject IS NOT NULL AND in_scope"
+    " UNION ALL SELECT 'group', okta_id, okta_name, reject, 0 FROM s_groups"
     "  WHERE reject IS NOT NULL"
-    " UNION ALL SELECT kind, okta_id, okta_name, reason FROM s_bad)"
-    " ORDER BY kind DESC, okta_name, okta_id";
+    " UNION ALL SELECT kind, okta_id, okta_name, reason, 0 FROM s_bad"
+    " UNION ALL " KEY_REJECTS ")"
+    " ORDER BY kind DESC, okta_name, okta_id, n";
+static const char q_keys_rejected[] =
+    "SELECT okta_id, okta_name, reason FROM (" KEY_REJECTS ")"
+    " ORDER BY okta_name, okta_id, n";
 
 static const char q_users_rejected[] =
     "SELECT okta_id, login, reject FROM s_users"
@@ -301,7 +319,8 @@ enum plan_form {
 	FORM_TEXT,        /* as it is */
 	FORM_NUMBER,      /* an integer column */
 	FORM_QUOTED,      /* table: in double quotes (it may hold spaces) */
-	FORM_UNTRUSTED    /* table: Okta's own text, escaped, in double quotes */
+	FORM_UNTRUSTED,   /* table: Okta's own text, escaped, in double quotes */
+	FORM_KEYS         /* stored SSH key lines (userkeys.h): described */
 };
 
 struct plan_field {
@@ -331,10 +350,16 @@ struct plan_section {
 static void
 table_user_added(FILE *out, sqlite3_stmt *st)
 {
-	fprintf(out, "  + %-24s uid %lld gid %lld %s \"%s\" %s %s\n",
+	char keys[300];
+
+	fprintf(out, "  + %-24s uid %lld gid %lld %s \"%s\" %s %s",
 	    col(st, 1), sqlite3_column_int64(st, 2),
 	    sqlite3_column_int64(st, 3), col(st, 7), col(st, 4),
 	    col(st, 5), col(st, 6));
+	if (userkeys_count(col(st, 9)) > 0)
+		fprintf(out, " ssh %s", userkeys_describe(col(st, 9), keys,
+		    sizeof(keys)));
+	fputs("\n", out);
 }
 
 static void
@@ -351,12 +376,14 @@ static const struct plan_field user_added_fields[] = {
 	{ "okta_id", FORM_TEXT }, { "name", FORM_TEXT },
 	{ "uid", FORM_NUMBER }, { "gid", FORM_NUMBER },
 	{ "gecos", FORM_TEXT }, { "home", FORM_TEXT }, { "shell", FORM_TEXT },
-	{ "status", FORM_TEXT }, { "login", FORM_TEXT }, { NULL, FORM_TEXT }
+	{ "status", FORM_TEXT }, { "login", FORM_TEXT },
+	{ "ssh_keys", FORM_KEYS }, { NULL, FORM_TEXT }
 };
 static const struct plan_field user_changes[] = {
 	{ "name", FORM_TEXT }, { "uid", FORM_NUMBER }, { "gid", FORM_NUMBER },
 	{ "gecos", FORM_QUOTED }, { "home", FORM_TEXT },
-	{ "shell", FORM_TEXT }, { "status", FORM_TEXT }, { NULL, FORM_TEXT }
+	{ "shell", FORM_TEXT }, { "status", FORM_TEXT },
+	{ "ssh_keys", FORM_KEYS }, { NULL, FORM_TEXT }
 };
 static const struct plan_field group_added_fields[] = {
 	{ "okta_id", FORM_TEXT }, { "name", FORM_TEXT },
@@ -402,6 +429,12 @@ field_change_num(FILE *out, const char *field, long long old, long long new)
 	fprintf(out, "      %-7s %lld -> %lld\n", field, old, new);
 }
 
+static void
+field_change_keys(FILE *out, const char *field, const char *what)
+{
+	fprintf(out, "      %-7s %s\n", field, what);
+}
+
 /* Print the line for field f of a modified row if the field changed: its
  * new value is in column c, the old one in column c + 1. */
 static void
@@ -421,6 +454,13 @@ table_change(FILE *out, sqlite3_stmt *st, const struct plan_field *f, int c)
 	new = col(st, c);
 	if (strcmp(new, old) == 0)
 		return;
+	if (f->form == FORM_KEYS) {
+		char d[600];
+
+		field_change_keys(out, f->name, userkeys_diff(old, new, d,
+		    sizeof(d)));
+		return;
+	}
 	if (f->form == FORM_UNTRUSTED) {
 		old = names_escape(old, o, sizeof(o));
 		new = names_escape(new, n, sizeof(n));
@@ -550,6 +590,9 @@ plan_print_table(sqlite3 *db, FILE *out, const struct plan_counts *pc,
 	print_counts_line(out, "groups", &pc->groups);
 	fprintf(out, "memberships: %lu added, %lu removed\n",
 	    pc->memberships_added, pc->memberships_removed);
+	if (pc->keys_rejected > 0)
+		fprintf(out, "ssh keys: %lu rejected (their users stay)\n",
+		    pc->keys_rejected);
 	if (notes->refused != NULL)
 		fprintf(out, "refused: %s\n", notes->refused);
 	rc = 0;
@@ -607,6 +650,21 @@ jnum_member(FILE *out, int *first, const char *key, long long value)
 	fprintf(out, "%lld", value);
 }
 
+/* A change of SSH keys: {"old": count, "new": count, "change": "1 -> 2
+ * (added ssh-rsa)"}; the lines themselves are left to `okta-sync show`. */
+static void
+jkeys_change(FILE *out, int *first, const char *name, const char *old,
+    const char *new)
+{
+	char d[600];
+
+	jkey(out, first, name);
+	fprintf(out, "{\"old\":%zu,\"new\":%zu,\"change\":",
+	    userkeys_count(old), userkeys_count(new));
+	plan_json_str(out, userkeys_diff(old, new, d, sizeof(d)));
+	fputs("}", out);
+}
+
 /* The member f->name: {"old", "new"} if field f of a modified row
  * changed, with its new value in column c and the old one in c + 1;
  * nothing otherwise. */
@@ -624,6 +682,10 @@ jchange(FILE *out, int *first, sqlite3_stmt *st, const struct plan_field *f,
 	}
 	if (strcmp(col(st, c + 1), col(st, c)) == 0)
 		return;
+	if (f->form == FORM_KEYS) {
+		jkeys_change(out, first, f->name, col(st, c + 1), col(st, c));
+		return;
+	}
 	jkey(out, first, f->name);
 	fputs("{\"old\":", out);
 	plan_json_str(out, col(st, c + 1));
@@ -658,6 +720,9 @@ json_section(sqlite3 *db, FILE *out, const struct plan_section *s,
 			if (s->added[i].form == FORM_NUMBER)
 				jnum_member(out, &first, s->added[i].name,
 				    sqlite3_column_int64(st, i));
+			else if (s->added[i].form == FORM_KEYS)
+				jnum_member(out, &first, s->added[i].name,
+				    (long long)userkeys_count(col(st, i)));
 			else
 				jstr_member(out, &first, s->added[i].name,
 				    col(st, i));
@@ -741,6 +806,28 @@ out:
 	return rc;
 }
 
+/* The refused SSH keys: [{"okta_id", "name", "reason"}].  0 or -1. */
+static int
+json_keys_rejected(sqlite3 *db, FILE *out)
+{
+	sqlite3_stmt *st = NULL;
+	int first, n;
+
+	if (next_query(db, &st, q_keys_rejected) != 0)
+		return -1;
+	fputs("[", out);
+	for (n = 0; sqlite3_step(st) == SQLITE_ROW;) {
+		jitem(out, &n, &first);
+		jstr_member(out, &first, "okta_id", col(st, 0));
+		jstr_member(out, &first, "name", col(st, 1));
+		jstr_member(out, &first, "reason", col(st, 2));
+		fputs("}", out);
+	}
+	fputs("]", out);
+	sqlite3_finalize(st);
+	return 0;
+}
+
 int
 plan_print_json(sqlite3 *db, FILE *out, const struct plan_counts *pc,
     const struct plan_notes *notes, int show_unchanged)
@@ -753,8 +840,9 @@ plan_print_json(sqlite3 *db, FILE *out, const struct plan_counts *pc,
 	json_counts(out, &pc->users);
 	fputs(",\"groups\":", out);
 	json_counts(out, &pc->groups);
-	fprintf(out, ",\"memberships\":{\"added\":%lu,\"removed\":%lu}}",
-	    pc->memberships_added, pc->memberships_removed);
+	fprintf(out, ",\"memberships\":{\"added\":%lu,\"removed\":%lu},"
+	    "\"ssh_keys_rejected\":%lu}", pc->memberships_added,
+	    pc->memberships_removed, pc->keys_rejected);
 
 	fputs(",", out);
 	if (json_section(db, out, &us, show_unchanged) != 0)
@@ -768,7 +856,10 @@ plan_print_json(sqlite3 *db, FILE *out, const struct plan_counts *pc,
 	fputs(",\"removed\":", out);
 	if (json_memberships(db, out, q_members_removed) != 0)
 		return -1;
-	fputs("},\"warnings\":[", out);
+	fputs("},\"ssh_keys_rejected\":", out);
+	if (json_keys_rejected(db, out) != 0)
+		return -1;
+	fputs(",\"warnings\":[", out);
 	for (i = 0; notes->warnings != NULL && notes->warnings[i] != NULL; i++) {
 		fputs(i ? "," : "", out);
 		plan_json_str(out, notes->warnings[i]);
@@ -793,15 +884,16 @@ static const char apply_sql[] =
     "DELETE FROM main.groups WHERE NOT EXISTS"
     " (SELECT 1 FROM v_groups s WHERE s.okta_id = groups.okta_id);"
     "INSERT INTO main.users (okta_id, name, uid, gid, gecos, home, shell,"
-    " status, login, email, first_name, last_name, last_updated)"
+    " status, login, email, first_name, last_name, last_updated, ssh_keys)"
     " SELECT okta_id, name, uid, gid, gecos, home, shell, status, login,"
-    " email, first_name, last_name, last_updated FROM v_users WHERE 1"
+    " email, first_name, last_name, last_updated, ssh_keys FROM v_users"
+    " WHERE 1"
     " ON CONFLICT (okta_id) DO UPDATE SET name = excluded.name,"
     " uid = excluded.uid, gid = excluded.gid, gecos = excluded.gecos,"
     " home = excluded.home, shell = excluded.shell, status = excluded.status,"
     " login = excluded.login, email = excluded.email,"
     " first_name = excluded.first_name, last_name = excluded.last_name,"
-    " last_updated = excluded.last_updated"
+    " last_updated = excluded.last_updated, ssh_keys = excluded.ssh_keys"
     " WHERE users.name IS NOT excluded.name OR users.uid IS NOT excluded.uid"
     " OR users.gid IS NOT excluded.gid OR users.gecos IS NOT excluded.gecos"
     " OR users.home IS NOT excluded.home OR users.shell IS NOT excluded.shell"
@@ -809,7 +901,8 @@ static const char apply_sql[] =
     " OR users.login IS NOT excluded.login OR users.email IS NOT excluded.email"
     " OR users.first_name IS NOT excluded.first_name"
     " OR users.last_name IS NOT excluded.last_name"
-    " OR users.last_updated IS NOT excluded.last_updated;"
+    " OR users.last_updated IS NOT excluded.last_updated"
+    " OR users.ssh_keys IS NOT excluded.ssh_keys;"
     "INSERT INTO main.groups (okta_id, name, gid, okta_name, last_updated,"
     " last_membership_updated)"
     " SELECT okta_id, name, gid, okta_name, last_updated,"
@@ -829,7 +922,9 @@ static const char apply_sql[] =
     "  WHERE reject IS NOT NULL AND in_scope"
     " UNION ALL SELECT 'group', okta_id, okta_name, reject FROM s_groups"
     "  WHERE reject IS NOT NULL"
-    " UNION ALL SELECT kind, okta_id, okta_name, reason FROM s_bad;";
+    " UNION ALL SELECT kind, okta_id, okta_name, reason FROM s_bad"
+    " UNION ALL SELECT kind, okta_id, okta_name, reason FROM ("
+    KEY_REJECTS " ORDER BY k.okta_id, k.n);";
 
 int
 plan_apply(sqlite3 *db, const struct plan_counts *pc, long long now,

@@ -7,11 +7,15 @@
  * directory's size):
  *   s_users(okta_id, name, uid, gid, gecos, home, shell, status, login,
  *           email, first_name, last_name, last_updated, uid_attr,
- *           in_scope, reject)
+ *           in_scope, reject, ssh_keys: the accepted key lines, each
+ *           ended by a newline; "" none)
  *   s_groups(okta_id, okta_name, name, gid, gid_attr, last_updated,
  *            last_membership_updated, reject)
  *   s_members(group_id, user_id)     as fetched, for the synced groups
  *   s_bad(kind, okta_id, okta_name, reason)   entries without a usable id
+ *   s_keyrej(okta_id, n, reason)     the SSH keys refused of each user
+ *                                    (userkeys.h), in order; shown for
+ *                                    kept users as kind "key" rejects
  *   s_alloc(id, okta_id, kind)       IDs allocated by this run
  *   local_users(name), local_groups(name)     from the local files
  * Once validation is done, plan_finish_staging() leaves in s_members only
@@ -20,8 +24,8 @@
  * The plan is the difference between the accepted staging rows (reject IS
  * NULL, in scope) and the cache's tables: users and groups added,
  * modified (each changed field of name, uid, gid, gecos, home, shell,
- * status; group: name, gid, okta_name), removed, unchanged, rejected; and
- * memberships added and removed.  plan_apply() makes the cache equal to
+ * status, ssh_keys; group: name, gid, okta_name), removed, unchanged,
+ * rejected; SSH keys refused; and memberships added and removed.  plan_apply() makes the cache equal to
  * the staging state, which is exactly that plan.
  */
 #ifndef OKTA_PLAN_H
@@ -36,6 +40,7 @@ struct plan_counts {
 	struct sync_counts users, groups;
 	unsigned long memberships_added, memberships_removed;
 	unsigned long cached_users;        /* users in the cache before */
+	unsigned long keys_rejected;       /* SSH keys refused, of kept users */
 };
 
 /* Create the staging tables and views in db's TEMP schema.  0 or -1 with

@@ -21,6 +21,7 @@
 #include "paths.h"
 #include "publish.h"
 #include "snapshot.h"
+#include "sshkey.h"
 #include "tombstone.h"
 #include "xmalloc.h"
 
@@ -232,6 +233,49 @@ write_policy(struct pub *p)
 	return snap_writer_set_policy(p->w, &pol) != 0 ? PUB_WRITER_ERR : PUB_OK;
 }
 
+/*
+ * The 'k' record of user `name` from the stored lines (cache.h, version
+ * 4).  Each line is checked again, as the key program will: one that no
+ * longer passes (the cache edited by hand, or ssh_keys_allow_options
+ * turned off since the sync that stored it) is left out with a warning
+ * rather than failing the publish.  No keys at all without [posix]
+ * ssh_keys_attribute.  PUB_OK or PUB_WRITER_ERR.
+ */
+static int
+write_user_keys(struct pub *p, const char *name, const char *stored)
+{
+	const char *lines[SNAP_KEYS_MAX], *bad;
+	char *copy, *line, *save = NULL;
+	char canon[SSHKEY_LINE_MAX + 1], why[SSHKEY_WHY_MAX];
+	size_t n = 0;
+	int r = PUB_OK;
+
+	if (p->c->ssh_keys_attribute == NULL || *stored == '\0')
+		return PUB_OK;
+	copy = xstrdup(stored);
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (n == SNAP_KEYS_MAX)
+			bad = "more keys than a snapshot holds for one user";
+		else if (sshkey_check(line, strlen(line),
+		    p->c->ssh_keys_allow_options, canon, sizeof(canon), why,
+		    sizeof(why)) != 0)
+			bad = why;
+		else if (strcmp(canon, line) != 0)
+			bad = "not in canonical form";
+		else {
+			lines[n++] = line;
+			continue;
+		}
+		warn("not publishing an SSH key of %s stored in cache.db: %s",
+		    name, bad);
+	}
+	if (n > 0 && snap_writer_add_user_keys(p->w, name, lines, n) != 0)
+		r = PUB_WRITER_ERR;
+	free(copy);
+	return r;
+}
+
 /* Users (and their private groups), in okta_id order; each is kept in
  * p->users for the membership scan. */
 static int
@@ -246,7 +290,7 @@ write_users(struct pub *p)
 	 * private group (adopt.h). */
 	if (sqlite3_prepare_v2(p->db, "SELECT okta_id, name, uid, gid, gecos,"
 	    " home, shell, status, EXISTS (SELECT 1 FROM adoptions a"
-	    " WHERE a.okta_id = users.okta_id AND a.local_group)"
+	    " WHERE a.okta_id = users.okta_id AND a.local_group), ssh_keys"
 	    " FROM users ORDER BY okta_id", -1, &p->st, NULL) != SQLITE_OK)
 		return PUB_SQL_ERR;
 	st = p->st;
@@ -269,7 +313,8 @@ write_users(struct pub *p)
 		e->skip = drop_dep && u.status == OKTA_STATUS_DEPROVISIONED;
 		if (e->skip)
 			continue;
-		if (snap_writer_add_user(p->w, &u) != 0)
+		if (snap_writer_add_user(p->w, &u) != 0 ||
+		    write_user_keys(p, u.name, txt(st, 9)) != PUB_OK)
 			return PUB_WRITER_ERR;
 		p->pub_users++;
 		if (upg && !sqlite3_column_int(st, 8)) {

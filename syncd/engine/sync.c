@@ -79,6 +79,7 @@
 #include "plan.h"
 #include "publish.h"
 #include "sync.h"
+#include "userkeys.h"
 #include "xmalloc.h"
 
 /*
@@ -200,6 +201,7 @@ struct sync_ctx {
 	struct idalloc *ids;
 	struct adopt_set *adopt;          /* adoptions (adopt.h) */
 	sqlite3_stmt *ins_user, *ins_group, *ins_member, *ins_bad;
+	sqlite3_stmt *ins_keyrej, *del_keyrej;  /* s_keyrej (userkeys.h) */
 	const char *cur_group;          /* whose members are being fetched */
 	unsigned long fetched_users;
 	int failed;                     /* a callback hit a SQLite error */
@@ -390,6 +392,8 @@ config_fingerprint(const struct config *c)
 	h = fp_str(h, c->uid_attribute);
 	h = fp_str(h, c->gid_attribute);
 	h = fp_str(h, c->shell_attribute);
+	h = fp_str(h, c->ssh_keys_attribute);
+	h = fp_num(h, c->ssh_keys_allow_options);
 	h = fp_num(h, (long long)c->primary_group);
 	h = fp_num(h, c->primary_gid);
 	h = fp_num(h, c->group_types);
@@ -504,23 +508,77 @@ insert_bad(struct sync_ctx *x, const char *kind, const char *okta_id,
 	return 0;
 }
 
+/*
+ * The SSH keys of an accepted user (userkeys.h): their refusals go into
+ * s_keyrej, replacing those of an earlier fetch of the same user (seen:
+ * the user was staged before in this run).  0, or -1 (x->err).
+ */
+static int
+stage_key_rejects(struct sync_ctx *x, const char *okta_id,
+    const struct userkeys *k, int seen)
+{
+	size_t i;
+
+	if (seen) {
+		sqlite3_reset(x->del_keyrej);
+		bind_text(x->del_keyrej, 1, okta_id);
+		if (sqlite3_step(x->del_keyrej) != SQLITE_DONE)
+			return sql_fail(x, "staging SSH key refusals");
+	}
+	for (i = 0; i < k->nrejects; i++) {
+		sqlite3_reset(x->ins_keyrej);
+		bind_text(x->ins_keyrej, 1, okta_id);
+		sqlite3_bind_int64(x->ins_keyrej, 2, (long long)i);
+		bind_text(x->ins_keyrej, 3, k->rejects[i]);
+		if (sqlite3_step(x->ins_keyrej) != SQLITE_DONE)
+			return sql_fail(x, "staging SSH key refusals");
+	}
+	return 0;
+}
+
+/* Map the keys of an accepted user from item's profile into *k and stage
+ * their refusals (a rejected user's keys are not looked at, but refusals
+ * staged by an earlier fetch of them still go).  0, or -1 (x->err). */
+static int
+map_keys(struct sync_ctx *x, json_object *item, const char *okta_id,
+    int seen, int accepted, struct userkeys *k)
+{
+	json_object *profile = NULL;
+
+	memset(k, 0, sizeof(*k));
+	if (accepted && x->c->ssh_keys_attribute != NULL) {
+		if (!json_object_object_get_ex(item, "profile", &profile))
+			profile = NULL;
+		userkeys_map(x->c, profile, k);
+	}
+	if (!seen && k->nrejects == 0)
+		return 0;
+	return stage_key_rejects(x, okta_id, k, seen);
+}
+
 static int
 user_cb(void *ctx, json_object *item)
 {
 	struct sync_ctx *x = ctx;
 	struct mapped_user u;
+	struct userkeys k;
 	sqlite3_stmt *st = x->ins_user;
-	int r;
+	int r, seen;
 
 	if (stopped(x) || x->failed)
 		return 1;
 	x->fetched_users++;
 	r = map_user(x->c, item, &u);
 	note_time(x, u.last_updated);
+	seen = strset_has(&x->seen_users, u.okta_id);
 	if (r >= 0)
 		strset_add(&x->seen_users, u.okta_id);
 	if (r < 0)
 		return insert_bad(x, "user", u.okta_id, u.login, u.reason) ? 1 : 0;
+	if (map_keys(x, item, u.okta_id, seen, r == 1, &k) != 0) {
+		userkeys_free(&k);
+		return 1;
+	}
 	sqlite3_reset(st);
 	bind_text(st, 1, u.okta_id);
 	if (r == 1) {
@@ -548,7 +606,10 @@ user_cb(void *ctx, json_object *item)
 		sqlite3_bind_null(st, 13);
 	else
 		bind_text(st, 13, u.reason);
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	bind_text(st, 14, k.lines != NULL ? k.lines : "");
+	r = sqlite3_step(st);
+	userkeys_free(&k);
+	if (r != SQLITE_DONE) {
 		sql_fail(x, "staging a user");
 		return 1;
 	}
@@ -844,9 +905,9 @@ fetch_changes(struct sync_ctx *x, struct okta_client *oc)
 {
 	static const char restage_sql[] =
 	    "INSERT INTO s_users (okta_id, name, gecos, home, shell, status,"
-	    " login, email, first_name, last_name, last_updated)"
+	    " login, email, first_name, last_name, last_updated, ssh_keys)"
 	    " SELECT okta_id, name, gecos, home, shell, status, login, email,"
-	    " first_name, last_name, last_updated FROM main.users;"
+	    " first_name, last_name, last_updated, ssh_keys FROM main.users;"
 	    "INSERT INTO s_groups (okta_id, okta_name, name, last_updated,"
 	    " last_membership_updated) SELECT okta_id, okta_name, name,"
 	    " last_updated, last_membership_updated FROM main.groups;"
@@ -909,9 +970,14 @@ prepare_staging(struct sync_ctx *x)
 {
 	if (sqlite3_prepare_v2(x->db, "INSERT OR REPLACE INTO s_users (okta_id,"
 	    " name, gecos, home, shell, status, login, email, first_name,"
-	    " last_name, last_updated, uid_attr, reject) VALUES"
-	    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &x->ins_user,
+	    " last_name, last_updated, uid_attr, reject, ssh_keys) VALUES"
+	    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &x->ins_user,
 	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(x->db, "INSERT OR REPLACE INTO s_keyrej (okta_id,"
+	    " n, reason) VALUES (?, ?, ?)", -1, &x->ins_keyrej,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(x->db, "DELETE FROM s_keyrej WHERE okta_id = ?",
+	    -1, &x->del_keyrej, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(x->db, "INSERT OR REPLACE INTO s_groups (okta_id,"
 	    " okta_name, name, gid_attr, last_updated, last_membership_updated,"
 	    " reject) VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &x->ins_group,
@@ -1603,6 +1669,23 @@ load_rejected(struct sync_ctx *x)
 	return rc == 0 && step == SQLITE_DONE ? 0 : -1;
 }
 
+/* How many entries the last sync rejected: distinct ids, since a user
+ * kept with refused SSH keys has a row for each key.  -1 on error. */
+static long long
+rejected_entries(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	long long n = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(DISTINCT okta_id) FROM"
+	    " main.rejects", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 /*
  * Whether this run can be incremental (see the top of the file); when it
  * cannot, says why at info level (the daemon asked for an incremental
@@ -1625,7 +1708,7 @@ incremental_possible(struct sync_ctx *x, long long fingerprint)
 	}
 	/* The entries the last sync rejected are not in the cache: they are
 	 * fetched again by id (fetch_rejected). */
-	rejects = cache_count(x->db, "rejects");
+	rejects = rejected_entries(x->db);
 	if (rejects > REFETCH_MAX) {
 		info("a full sync: the last sync rejected %lld entries (more than "
 		    "%d to check again one by one)", rejects, REFETCH_MAX);
@@ -1992,6 +2075,8 @@ clean_up(struct run *r, okerr rc)
 	sqlite3_finalize(x->ins_group);
 	sqlite3_finalize(x->ins_member);
 	sqlite3_finalize(x->ins_bad);
+	sqlite3_finalize(x->ins_keyrej);
+	sqlite3_finalize(x->del_keyrej);
 	cache_close(x->db);
 	okta_client_free(r->oc);
 	oauth_free(r->oa);

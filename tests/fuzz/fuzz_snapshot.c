@@ -27,6 +27,7 @@
 
 #include "snapshot.h"
 #include "snapshot_format.h"
+#include "sshkey.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -43,6 +44,21 @@ count_gid(void *ctx, uint32_t gid)
 	if (gid == 0)
 		__builtin_trap();
 	(*(unsigned *)ctx)++;
+	return 0;
+}
+
+/* SSH key lines ('k', snapshot_keys.c): what the reader hands out is
+ * framed and printable, whatever the record holds. */
+static int
+check_key(void *ctx, const char *line, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > SSHKEY_LINE_MAX || ++*(unsigned *)ctx > SNAP_KEYS_MAX)
+		__builtin_trap();
+	for (i = 0; i < len; i++)
+		if (line[i] < 0x20 || line[i] > 0x7e)
+			__builtin_trap();
 	return 0;
 }
 
@@ -158,6 +174,8 @@ exercise(struct snap *s, const uint8_t *data, size_t size)
 		check(snap_getgrnam(s, names[i], &gr, small, sizeof(small)));
 		gids = 0;
 		check(snap_user_gids(s, names[i], count_gid, &gids));
+		gids = 0;
+		check(snap_user_keys(s, names[i], check_key, &gids));
 		/* Tombstones ('t', snapshot_tombstone.c): a found one names
 		 * the user it was looked up by, never UID 0. */
 		{

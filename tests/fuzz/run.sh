@@ -42,7 +42,7 @@ SYNCD_INC=$(sed -n 's/^SYNCD_LAYERS := //p' Makefile | sed 's/[^ ]*/-I&/g')
 CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fno-omit-frame-pointer \
  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
  -Icommon $SYNCD_INC -Itests/fuzz $(pkg-config --cflags $PKGS)"
-LIBS="$LIB/libokta_syncd.a $LIB/libokta_common.a $(pkg-config --libs $PKGS) -lcdb -lm"
+LIBS="$LIB/libokta_syncd.a $LIB/libokta_common.a $(pkg-config --libs $PKGS) -lcdb -lm -lresolv"
 clang $CFLAGS -fsanitize=fuzzer-no-link -c -o "$OUT/configs.o" tests/fuzz/configs.c
 rm -f "$OUT/libfuzzhelp.a"
 ar rcs "$OUT/libfuzzhelp.a" "$OUT/configs.o"
@@ -58,6 +58,13 @@ seed_snapshots() {
 	    'group eng 2000000100 alice,bob' 'group ops 2000000101 bob' \
 	    'tombstone carol 2000000003 2 1699990000 out%20of%20scope' \
 	    'group none 2000000102 -' | build/tests/mksnap "$d/gen-small.cdb" || true
+	# With SSH keys ('k' records), one of them forged with a LF.
+	printf '%s\n' 'user alice 2000000001 2000000001 ACTIVE - /home/alice /bin/bash' \
+	    'user bob 2000000002 2000000002 ACTIVE - /home/bob /bin/bash' \
+	    'key alice ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDsu3fCqJpfzuj7UZv/T6KA5HhfeXWKoaGEq3bo59u9k alice@laptop' \
+	    'key alice from="10.0.0.0/8",no-pty ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBPoIQM33u20JmRglebu+QAfDyKmhhBNFxPzYgjJMjGenUQvixwmj3RJz5IueIkiTs3SQ56Gj22j5LwDeNT9QNHo=' \
+	    'rawkey bob ssh-ed25519 AAAA%0Acommand="x" ssh-ed25519 AAAA' \
+	    'group eng 2000000100 alice,bob' | build/tests/mksnap "$d/gen-keys.cdb" || true
 }
 
 # ASan keeps freed memory in quarantine to catch use-after-free; the

@@ -271,7 +271,10 @@ def pam_page_names_statuses_codes_and_messages():
     st = open(os.path.join(ROOT, "common", "okta_status.c")).read()
     for name in set(re.findall(r'"([A-Z_]{4,})"', st)):
         assert name in body, "pam_okta.8 does not name the status %s" % name
-    src = open(os.path.join(ROOT, "pam", "pam_okta.c")).read()
+    # the decision and its messages are common/account.c's (shared with
+    # okta-sync-keys), the PAM codes pam_okta.c's
+    src = open(os.path.join(ROOT, "pam", "pam_okta.c")).read() + \
+        open(os.path.join(ROOT, "common", "account.c")).read()
     codes = set(re.findall(r"\b(PAM_(?:SUCCESS|IGNORE|[A-Z]+_[A-Z_]+))\b",
                            " ".join(re.findall(r"(?:set_verdict\(v, |\.rc = |return )(PAM_[A-Z_]+)", src))))
     assert "PAM_PERM_DENIED" in codes and "PAM_IGNORE" in codes, sorted(codes)

@@ -16,6 +16,19 @@
   `dpkg -r` then `dpkg --purge` leave nsswitch.conf and /etc/pam.d
   byte-identical to before.  Twice: with the minbase nsswitch.conf, and with
   Debian's systemd default ("passwd: files systemd").
+- SSH keys and homes (issue 10, Done-when 5): the package installs the key
+  program /usr/libexec/okta-sync/okta-sync-keys (root, 0755, as sshd
+  requires) and the sshd drop-in, shipped but not enabled, at
+  /usr/share/okta-sync/sshd_config.d/okta-sync.conf; in the chroot the
+  installed program, run as nobody, prints an Okta user's key from the
+  synced snapshot; Debian's common-session (the profile's pam_mkhomedir)
+  makes an Okta user's home at the first session, owned by the Okta UID
+  and primary GID, mode 0700.  An admin's unmodified copy of the drop-in
+  in /etc/ssh/sshd_config.d survives `dpkg -r` and goes with `--purge`;
+  an edited copy survives both.
+
+The .deb and .rpm are built in $OKTA_BUILD (default build/), so that a
+run against another build directory does not touch build/.
 
 Every chroot command runs in a private mount namespace (unshare -m) with
 /proc mounted inside it, so nothing outlives the command.
@@ -29,13 +42,16 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
-from oktatest import ROOT, case, main, run, tmpdir, Skip  # noqa: E402
+from oktatest import BUILD, ROOT, case, main, run, tmpdir, Skip  # noqa: E402
 
 VERSION = re.search(r"^VERSION\s*:=\s*(\S+)", open(os.path.join(ROOT, "Makefile")).read(), re.M).group(1)
-BUILD = os.path.join(ROOT, "build")
 DEB = os.path.join(BUILD, "okta-sync_%s_amd64.deb" % VERSION)
 RPM = os.path.join(BUILD, "okta-sync-%s-1.x86_64.rpm" % VERSION)
 UNIT = os.path.join(ROOT, "packaging", "systemd", "okta-syncd.service")
+KEYS = "/usr/libexec/okta-sync/okta-sync-keys"
+DROPIN_SHIPPED = "/usr/share/okta-sync/sshd_config.d/okta-sync.conf"
+DROPIN_ETC = "/etc/ssh/sshd_config.d/okta-sync.conf"
+DROPIN_SRC = os.path.join(ROOT, "packaging", "sshd", "okta-sync.conf")
 
 # The chroot: minbase plus the package's run-time dependencies (there is no
 # network in the chroot's dpkg, so they must be there before `dpkg -i`).
@@ -53,7 +69,8 @@ _built = {}
 def make(target):
     """Run `make TARGET` once per test run (the later cases reuse it)."""
     if target not in _built:
-        p = run(["make", "-s", "--no-print-directory", target], cwd=ROOT, timeout=600)
+        p = run(["make", "-s", "--no-print-directory", "BUILD=" + BUILD, target],
+                cwd=ROOT, timeout=600)
         _built[target] = p
     p = _built[target]
     assert p.returncode == 0, "make %s failed (%d):\n%s\n%s" % (
@@ -66,12 +83,15 @@ def make(target):
 def make_install_layout():
     d = tmpdir("okta-install-")
     try:
-        run(["make", "-s", "--no-print-directory", "install", "DESTDIR=" + d, "PREFIX=/usr"],
-            cwd=ROOT, check=True, timeout=600)
+        run(["make", "-s", "--no-print-directory", "BUILD=" + BUILD, "install", "DESTDIR=" + d,
+             "PREFIX=/usr"], cwd=ROOT, check=True, timeout=600)
         multiarch = run(["gcc", "-print-multiarch"], check=True).stdout.strip()
         want = {
             "usr/sbin/okta-sync": 0o755,
             "usr/sbin/okta-syncd": 0o755,
+            "usr/libexec/okta-sync/okta-sync-keys": 0o755,
+            "usr/libexec/okta-sync": 0o755,
+            "usr/share/okta-sync/sshd_config.d/okta-sync.conf": 0o644,
             "usr/lib/%s/libnss_okta.so.2" % multiarch: 0o644,
             "usr/lib/%s/security/pam_okta.so" % multiarch: 0o644,
             "etc/okta-sync/okta-sync.conf": 0o600,
@@ -97,14 +117,16 @@ def make_install_layout():
         conf = os.path.join(d, "etc/okta-sync/okta-sync.conf")
         with open(conf, "a") as f:
             f.write("# edited by the admin\n")
-        run(["make", "-s", "--no-print-directory", "install", "DESTDIR=" + d, "PREFIX=/usr"],
-            cwd=ROOT, check=True, timeout=600)
+        run(["make", "-s", "--no-print-directory", "BUILD=" + BUILD, "install", "DESTDIR=" + d,
+             "PREFIX=/usr"], cwd=ROOT, check=True, timeout=600)
         assert open(conf).read().endswith("# edited by the admin\n"), "make install overwrote the config"
         # PREFIX moves the programs; LIBDIR/PAMDIR are overridable (RPM)
         d2 = os.path.join(d, "local")
-        run(["make", "-s", "--no-print-directory", "install", "DESTDIR=" + d2, "PREFIX=/usr/local",
+        run(["make", "-s", "--no-print-directory", "BUILD=" + BUILD, "install", "DESTDIR=" + d2,
+             "PREFIX=/usr/local",
              "LIBDIR=/usr/lib64", "PAMDIR=/usr/lib64/security"], cwd=ROOT, check=True, timeout=600)
-        for rel in ("usr/local/sbin/okta-sync", "usr/lib64/libnss_okta.so.2",
+        for rel in ("usr/local/sbin/okta-sync", "usr/local/libexec/okta-sync/okta-sync-keys",
+                    "usr/lib64/libnss_okta.so.2",
                     "usr/lib64/security/pam_okta.so", "usr/local/share/man/man8/okta-sync.8"):
             assert os.path.exists(os.path.join(d2, rel)), "PREFIX/LIBDIR install lacks /%s" % rel
     finally:
@@ -343,6 +365,11 @@ def install_cycle(ch, expect_passwd, expect_group, sync_check=None):
     acct = ch.read("/etc/pam.d/common-account").decode()
     assert re.search(r"^account\s+\[success=ok user_unknown=ignore ignore=ignore default=bad\]\s+pam_okta\.so",
                      acct, re.M), acct
+    # homes at the first login, interactive sessions only (as Debian's own
+    # mkhomedir profile)
+    sess = ch.read("/etc/pam.d/common-session").decode()
+    assert re.search(r"^session\s+optional\s+pam_mkhomedir\.so\s+umask=0077\s*$", sess, re.M), sess
+    assert "pam_mkhomedir" not in ch.read("/etc/pam.d/common-session-noninteractive").decode()
     ch.sh("pam-auth-update --package")   # lists/applies profiles without complaint
     # installed files
     for p in ("/usr/sbin/okta-sync", "/usr/sbin/okta-syncd",
@@ -351,6 +378,10 @@ def install_cycle(ch, expect_passwd, expect_group, sync_check=None):
               "/lib/systemd/system/okta-syncd.service"):
         assert os.path.exists(ch.path(p)), "%s not installed" % p
     assert os.stat(ch.path("/etc/okta-sync/okta-sync.conf")).st_mode & 0o777 == 0o600
+    check_ssh_files(ch)
+    # The admin enables key login as README.md says: a copy in
+    # /etc/ssh/sshd_config.d (minbase has no sshd; the directory is made).
+    ch.sh("mkdir -p /etc/ssh/sshd_config.d && cp %s %s" % (DROPIN_SHIPPED, DROPIN_ETC))
     assert os.path.islink(ch.path("/etc/systemd/system/multi-user.target.wants/okta-syncd.service")), \
         "the unit is not enabled"
     # the programs and modules find every library they need in the chroot
@@ -361,17 +392,53 @@ def install_cycle(ch, expect_passwd, expect_group, sync_check=None):
         out = ch.sh("ldd %s" % p).stdout
         assert "not found" not in out, "%s in the chroot:\n%s" % (p, out)
     ch.sh("okta-sync --version")
+    out = ch.sh("ldd %s" % KEYS).stdout
+    assert "not found" not in out, "%s in the chroot:\n%s" % (KEYS, out)
+    ch.sh("%s --version" % KEYS)
     if sync_check:
         sync_check(ch)
     ch.sh("dpkg -r okta-sync")
     after_r = ch.hashes()
     assert after_r == before, "dpkg -r left changes: %s" % diff_hashes(before, after_r)
     assert not os.path.exists(ch.path("/usr/lib/x86_64-linux-gnu/libnss_okta.so.2"))
+    for p in (KEYS, DROPIN_SHIPPED):
+        assert not os.path.exists(ch.path(p)), "dpkg -r left %s" % p
+    # the admin's copy is not the package's: remove leaves it
+    assert os.path.exists(ch.path(DROPIN_ETC)), "dpkg -r removed the admin's %s" % DROPIN_ETC
     ch.sh("dpkg --purge okta-sync")
     after_p = ch.hashes()
     assert after_p == before, "dpkg --purge left changes: %s" % diff_hashes(before, after_p)
     assert not os.path.exists(ch.path("/var/lib/okta-sync")), "purge left /var/lib/okta-sync"
+    # an unmodified copy of the drop-in goes with the purge, so that sshd
+    # is not left pointing at a program that is gone
+    assert not os.path.exists(ch.path(DROPIN_ETC)), "dpkg --purge left %s" % DROPIN_ETC
+    assert not os.path.exists(ch.path("/usr/libexec/okta-sync")), "purge left /usr/libexec/okta-sync"
     assert "okta" not in ch.read("/var/lib/pam/seen").decode().split()
+
+
+def check_ssh_files(ch):
+    """The key program and the drop-in, as installed by dpkg: root-owned,
+    0755 and 0644, the program's directories root's and not writable by
+    group or others (sshd refuses the AuthorizedKeysCommand otherwise),
+    the drop-in the shipped text, and nothing in /etc/ssh (not enabled)."""
+    st = os.stat(ch.path(KEYS))
+    assert (st.st_uid, st.st_gid) == (0, 0), "%s owned by %d:%d" % (KEYS, st.st_uid, st.st_gid)
+    assert st.st_mode & 0o7777 == 0o755, "%s has mode %o, want 755" % (KEYS, st.st_mode & 0o7777)
+    d = os.path.dirname(KEYS)
+    while d != "/":
+        st = os.stat(ch.path(d))
+        assert st.st_uid == 0 and not st.st_mode & 0o022, \
+            "%s: owner %d, mode %o; sshd wants root and no group/other write" % (
+                d, st.st_uid, st.st_mode & 0o7777)
+        d = os.path.dirname(d)
+    st = os.stat(ch.path(DROPIN_SHIPPED))
+    assert st.st_uid == 0 and st.st_mode & 0o7777 == 0o644, "%s: %d %o" % (
+        DROPIN_SHIPPED, st.st_uid, st.st_mode & 0o7777)
+    text = ch.read(DROPIN_SHIPPED).decode()
+    assert text == open(DROPIN_SRC).read(), "the installed drop-in differs from packaging/sshd"
+    for line in ("AuthorizedKeysCommand %s %%u" % KEYS, "AuthorizedKeysCommandUser nobody"):
+        assert re.search(r"^%s$" % re.escape(line), text, re.M), "the drop-in lacks %r" % line
+    assert not os.path.exists(ch.path(DROPIN_ETC)), "the package enabled the sshd drop-in itself"
 
 
 def diff_hashes(a, b):
@@ -399,6 +466,21 @@ def check_debian_pam_stack(ch, active, suspended):
                 "exit %d, want %d\n%s%s%s" % (user, p.returncode, want, p.stdout, p.stderr, hint))
             if want:
                 assert "suspended" in (p.stdout + p.stderr).lower(), p.stdout + p.stderr
+        # Debian's common-session, with the profile's pam_mkhomedir: the
+        # first session makes the active user's home, owned by the Okta
+        # UID and primary GID, mode 0700.
+        user = active.split("@")[0]
+        pw = ch.sh("getent passwd %s" % user).stdout.strip().split(":")
+        uid, gid, home = int(pw[2]), int(pw[3]), pw[5]
+        assert not os.path.exists(ch.path(home)), "%s exists before the first session" % home
+        p = ch.sh("/usr/local/bin/pamtester okta-pkg-test %s open_session close_session" % user,
+                  check=False)
+        assert p.returncode == 0, "open_session through common-session: %s%s" % (p.stdout, p.stderr)
+        st = os.stat(ch.path(home))
+        assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (uid, gid, 0o700), \
+            "%s: owner %d:%d mode %o, want %d:%d 0700" % (
+                home, st.st_uid, st.st_gid, st.st_mode & 0o7777, uid, gid)
+        print("first session in the chroot made %s: %d:%d mode %o" % (home, uid, gid, 0o700))
     finally:
         os.unlink(ch.path("/usr/local/bin/pamtester"))
 
@@ -410,14 +492,21 @@ def sync_against_emulator(ch, pam_check=False):
     org = make_org(nusers=30, ngroups=4, seed=6, statuses=False)
     logins = [u["profile"]["login"] for u in org["users"]]
     suspended, active = logins[3], logins[0]
+    keydir = tmpdir("okta-pkg-key-")
+    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", os.path.join(keydir, "k")], check=True)
+    pubkey = open(os.path.join(keydir, "k.pub")).read().strip()
+    shutil.rmtree(keydir, ignore_errors=True)
     with Emulator(org) as emu:
         emu.set_status(suspended, "SUSPENDED")
+        emu.set_profile(active, sshPublicKey=[pubkey])
+        emu.set_profile(suspended, sshPublicKey=[pubkey])
         shutil.copy(emu.ca_file, ch.path("/etc/okta-sync/ca.pem"))
         conf = ch.read("/etc/okta-sync/okta-sync.conf").decode()
         assert "\n#domain = " in conf, "the shipped config has no commented domain line"
         conf = conf.replace("\n#domain = ", "\ndomain = %s\n#was: " % emu.domain, 1)
         conf = conf.replace("\n#ca_file =", "\nca_file = /etc/okta-sync/ca.pem\n#was:", 1)
-        conf = conf.replace("\n#strip_domain = example.com", "\nstrip_domain = example.com", 1)
+        conf = conf.replace("\n#strip_domain = example.com",
+                            "\nstrip_domain = example.com\nssh_keys_attribute = sshPublicKey", 1)
         ch.write("/etc/okta-sync/okta-sync.conf", conf.encode(), 0o600)
         ch.write("/etc/okta-sync/token", (emu.token + "\n").encode(), 0o600)
         ch.sh("okta-sync check-config")
@@ -436,6 +525,17 @@ def sync_against_emulator(ch, pam_check=False):
             gname = g["profile"]["name"].lower().replace(" ", "-")
             assert re.search(r"^%s:" % re.escape(gname), grp, re.M) or g["profile"]["name"] in grp, \
                 "getent group lacks %s" % g["profile"]["name"]
+        # The installed key program, as sshd runs it (as nobody), serves
+        # the active user's key and nothing for the suspended one.
+        for login, want in ((active, pubkey.split()[1]), (suspended, None)):
+            p = ch.sh("setpriv --reuid=nobody --regid=nogroup --clear-groups %s %s"
+                      % (KEYS, login.split("@")[0]), check=False)
+            assert p.returncode == 0, "%s as nobody: exit %d\n%s" % (KEYS, p.returncode, p.stderr)
+            if want:
+                assert want in p.stdout, "%s printed no key for %s:\n%s%s" % (
+                    KEYS, login, p.stdout, p.stderr)
+            else:
+                assert p.stdout == "", "%s printed keys for suspended %s:\n%s" % (KEYS, login, p.stdout)
         if pam_check:
             check_debian_pam_stack(ch, active, suspended)
     ch.write("/etc/okta-sync/token", b"", 0o600)
@@ -500,7 +600,8 @@ def chroot_nsswitch_with_systemd_line():
 @case
 def chroot_admin_edit_survives_removal():
     """An admin edits nsswitch.conf after the install: removal takes only
-    the word okta out again and keeps the edit."""
+    the word okta out again and keeps the edit.  An edited copy of the sshd
+    drop-in survives the purge."""
     if os.geteuid() != 0:
         raise Skip("needs root (chroot, mount namespaces)")
     make("deb")
@@ -511,10 +612,16 @@ def chroot_admin_edit_survives_removal():
         ch.sh("dpkg -i /tmp/okta-sync.deb")
         edited = ch.read("/etc/nsswitch.conf").decode() + "# added by the admin\n"
         ch.write("/etc/nsswitch.conf", edited.encode())
+        # an edited copy of the sshd drop-in is the admin's: purge keeps it
+        dropin = ch.read(DROPIN_SHIPPED) + b"# edited by the admin\n"
+        ch.sh("mkdir -p /etc/ssh/sshd_config.d")
+        ch.write(DROPIN_ETC, dropin)
         ch.sh("dpkg -r okta-sync")
         assert ch.read("/etc/nsswitch.conf").decode() == orig + "# added by the admin\n"
         ch.sh("dpkg --purge okta-sync")
         assert ch.read("/etc/nsswitch.conf").decode() == orig + "# added by the admin\n"
+        assert os.path.exists(ch.path(DROPIN_ETC)), "purge removed the admin's edited %s" % DROPIN_ETC
+        assert ch.read(DROPIN_ETC) == dropin, "purge changed the admin's edited %s" % DROPIN_ETC
     finally:
         ch.close()
 

@@ -21,6 +21,19 @@
  *       deny_recovery=0|1, deny_password_expired=0|1,
  *       tombstone=deny|ignore, allowed_groups=G1,G2; unset keys keep
  *       the defaults, as an empty [pam] section does)
+ *   key NAME LINE                            (one SSH public key of user
+ *       NAME: LINE is the rest of the line after NAME and the blanks
+ *       after it, its own spaces kept, %XX decoded; one `key` line per
+ *       key, in order; they go through snap_writer_add_user_keys, so
+ *       each must be canonical, as sshkey_check writes it, and NAME a
+ *       user; up to SNAP_KEYS_MAX a user.  Example:
+ *       key jane ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA... jane@laptop)
+ *   rawkey NAME LINE                         (the same, but written into
+ *       the 'k' record as it is, past the writer's checks, for the
+ *       readers' tests: "%0A" puts a LF into a line, any count goes.
+ *       All rawkey lines of NAME make one record; do not also give NAME
+ *       `key` lines.  With "rawkey NAME %" the record is NAME's 'k'
+ *       record with a count of 1 and no line at all.)
  *
  * STATUS is an Okta status name (ACTIVE, SUSPENDED, DEPROVISIONED, ...) or
  * its number.  In any field, "%XX" stands for the byte with hex code XX
@@ -53,6 +66,17 @@
 
 #include "snapshot.h"
 #include "snapshot_format.h"
+
+/* The key lines of one user (`key` or `rawkey`), in order. */
+struct key_ent {
+	char *name;
+	char **lines;
+	size_t n, cap;
+	int raw;
+};
+
+static struct key_ent *keys;
+static size_t nkeys, keys_cap;
 
 struct user_ent {
 	char *name;
@@ -196,6 +220,124 @@ patch_flags(const char *path, uint32_t flags)
 	close(fd);
 }
 
+/* Add one `key`/`rawkey` line: raw is the whole input line. */
+static void
+add_key_line(char *raw, int is_raw, long line)
+{
+	char *p = raw, *name, *k;
+	struct key_ent *e = NULL;
+	size_t i, len;
+
+	p += strspn(p, " \t");
+	p += strcspn(p, " \t");        /* "key" / "rawkey" */
+	p += strspn(p, " \t");
+	name = p;
+	p += strcspn(p, " \t\n");
+	if (p == name || *p == '\0' || *p == '\n')
+		die(line, "want %s NAME LINE", is_raw ? "rawkey" : "key");
+	*p++ = '\0';
+	p += strspn(p, " \t");
+	len = strlen(p);
+	if (len > 0 && p[len - 1] == '\n')
+		p[--len] = '\0';
+	if (*p == '\0')
+		die(line, "want %s NAME LINE", is_raw ? "rawkey" : "key");
+	/* "%" alone: the count without its line (rawkey only). */
+	k = strcmp(p, "%") == 0 && is_raw ? NULL : unescape(p);
+	for (i = 0; i < nkeys; i++)
+		if (strcmp(keys[i].name, name) == 0 && keys[i].raw == is_raw)
+			e = &keys[i];
+	if (e == NULL) {
+		if (nkeys == keys_cap) {
+			keys_cap = keys_cap ? keys_cap * 2 : 64;
+			keys = xrealloc(keys, keys_cap * sizeof(*keys));
+		}
+		e = &keys[nkeys++];
+		memset(e, 0, sizeof(*e));
+		e->raw = is_raw;
+		if ((e->name = strdup(name)) == NULL)
+			die(line, "out of memory");
+	}
+	if (e->n == e->cap) {
+		e->cap = e->cap ? e->cap * 2 : 4;
+		e->lines = xrealloc(e->lines, e->cap * sizeof(*e->lines));
+	}
+	e->lines[e->n] = NULL;
+	if (k != NULL && (e->lines[e->n] = strdup(k)) == NULL)
+		die(line, "out of memory");
+	e->n++;
+}
+
+/*
+ * Append the rawkey records to the finished file at path: copy its records
+ * in their order into a new cdb (so that every offset the meta record
+ * holds stays right), add the forged 'k' records after them, and rename
+ * the copy over path.
+ */
+static void
+add_raw_keys(const char *path)
+{
+	struct cdb c;
+	struct cdb_make cm;
+	unsigned pos;
+	unsigned char *v;
+	char tmp[4096], kb[300];
+	size_t i, j, len, vlen;
+	int in, out;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.raw", path) >= (int)sizeof(tmp) ||
+	    (in = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    cdb_init(&c, in) != 0 ||
+	    (out = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 ||
+	    cdb_make_start(&cm, out) != 0) {
+		fprintf(stderr, "mksnap: rawkey: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	cdb_seqinit(&pos, &c);
+	while (cdb_seqnext(&pos, &c) > 0)
+		if (cdb_make_add(&cm, cdb_getkey(&c), cdb_keylen(&c),
+		    cdb_getdata(&c), cdb_datalen(&c)) != 0)
+			goto fail;
+	for (i = 0; i < nkeys; i++) {
+		if (!keys[i].raw)
+			continue;
+		vlen = 4;
+		for (j = 0; j < keys[i].n; j++)
+			vlen += keys[i].lines[j] ? 2 + strlen(keys[i].lines[j]) : 0;
+		v = xrealloc(NULL, vlen);
+		snap_put32(v, (uint32_t)keys[i].n);
+		for (vlen = 4, j = 0; j < keys[i].n; j++) {
+			if (keys[i].lines[j] == NULL)
+				continue;
+			len = strlen(keys[i].lines[j]);
+			snap_put16(v + vlen, (uint16_t)len);
+			memcpy(v + vlen + 2, keys[i].lines[j], len);
+			vlen += 2 + len;
+		}
+		len = strlen(keys[i].name);
+		if (len + 1 > sizeof(kb))
+			goto fail;
+		kb[0] = SNAP_KEY_SSHKEY;
+		memcpy(kb + 1, keys[i].name, len);
+		if (cdb_make_add(&cm, kb, (unsigned)len + 1, v,
+		    (unsigned)vlen) != 0)
+			goto fail;
+		free(v);
+	}
+	if (cdb_make_finish(&cm) != 0 || fsync(out) != 0)
+		goto fail;
+	close(out);
+	cdb_free(&c);
+	close(in);
+	if (rename(tmp, path) != 0)
+		goto fail;
+	return;
+fail:
+	fprintf(stderr, "mksnap: rawkey: writing %s: %s\n", tmp, strerror(errno));
+	unlink(tmp);
+	exit(1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -227,6 +369,16 @@ main(int argc, char **argv)
 	}
 	while (getline(&line, &cap, stdin) > 0) {
 		lineno++;
+		/* A key line keeps its spaces: it is not split. */
+		m = line + strspn(line, " \t");
+		if (strncmp(m, "key", 3) == 0 && (m[3] == ' ' || m[3] == '\t')) {
+			add_key_line(line, 0, lineno);
+			continue;
+		}
+		if (strncmp(m, "rawkey", 6) == 0 && (m[6] == ' ' || m[6] == '\t')) {
+			add_key_line(line, 1, lineno);
+			continue;
+		}
 		n = split(line, f, 9);
 		if (n == 0 || f[0][0] == '#')
 			continue;
@@ -365,10 +517,19 @@ main(int argc, char **argv)
 		if (snap_writer_add_user_gids(w, users[i].name, users[i].gids,
 		    users[i].ngids) != 0)
 			die(lineno, "%s", snap_writer_error(w));
+	for (i = 0; i < nkeys; i++)
+		if (!keys[i].raw && snap_writer_add_user_keys(w, keys[i].name,
+		    (const char *const *)keys[i].lines, keys[i].n) != 0)
+			die(lineno, "%s", snap_writer_error(w));
 	if (snap_writer_commit(w, &meta, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mksnap: %s\n", err);
 		return 1;
 	}
+	for (i = 0; i < nkeys; i++)
+		if (keys[i].raw) {
+			add_raw_keys(tmp);
+			break;
+		}
 	if (flags != 0)
 		patch_flags(tmp, flags);
 	if (rename(tmp, argv[1]) != 0) {
@@ -382,6 +543,13 @@ main(int argc, char **argv)
 		free(users[i].gids);
 	}
 	free(users);
+	for (i = 0; i < nkeys; i++) {
+		for (n = 0; n < keys[i].n; n++)
+			free(keys[i].lines[n]);
+		free(keys[i].lines);
+		free(keys[i].name);
+	}
+	free(keys);
 	free(members);
 	free(line);
 	return 0;

@@ -6,8 +6,11 @@
  *   build/tests/snapdump SNAPSHOT
  *
  * Output: {"meta": {...}, "users": [{"name", "uid", "gid", "gecos", "dir",
- * "shell", "status", "gids": [...]}], "groups": [{"name", "gid",
- * "members": [...]}]}.  Exit 0, or 1 with a message on stderr.
+ * "shell", "status", "gids": [...], "keys": [...]}], "groups": [{"name",
+ * "gid", "members": [...]}]}.  "keys" holds the user's SSH public key
+ * lines (the 'k' record, as snap_user_keys hands them out: framing
+ * checked, not sshkey_check), [] when the user has none.  Exit 0, or 1
+ * with a message on stderr (also for a corrupt record).
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -18,6 +21,13 @@
 #include "snapshot.h"
 
 static char buf[1 << 22];
+
+static int
+add_key(void *ctx, const char *line, size_t len)
+{
+	json_object_array_add(ctx, json_object_new_string_len(line, (int)len));
+	return 0;
+}
 
 static int
 add_gid(void *ctx, uint32_t gid)
@@ -33,7 +43,7 @@ main(int argc, char **argv)
 	const struct snap_meta *m;
 	struct snap_pw pw;
 	struct snap_gr gr;
-	json_object *doc, *meta, *users, *groups, *o, *gids, *mem;
+	json_object *doc, *meta, *users, *groups, *o, *gids, *mem, *keys;
 	uint64_t pos;
 	int r;
 	size_t i;
@@ -75,6 +85,18 @@ main(int argc, char **argv)
 			return 1;
 		}
 		json_object_object_add(o, "gids", gids);
+		keys = json_object_new_array();
+		if (snap_user_keys(s, pw.name, add_key, keys) < 0) {
+			fprintf(stderr, "snapdump: SSH keys of %s: %s\n", pw.name,
+			    strerror(errno));
+			json_object_put(keys);
+			json_object_put(o);
+			json_object_put(users);
+			json_object_put(doc);
+			snap_close(s);
+			return 1;
+		}
+		json_object_object_add(o, "keys", keys);
 		json_object_array_add(users, o);
 	}
 	if (r < 0) {

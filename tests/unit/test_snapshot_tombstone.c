@@ -13,6 +13,7 @@
 #include <cdb.h>
 
 #include "testlib.h"
+#include "forge_snapshot.h"
 #include "snapshot.h"
 #include "snapshot_format.h"
 
@@ -126,31 +127,10 @@ TEST(writer_refuses)
 	ASSERT(write_snap(t, 1, err, sizeof(err)) == 0);
 }
 
-/* Write a snapshot whose only 't' record is key "t" + name -> v[0..vlen),
- * with cdb directly (the writer would refuse it). */
 static void
 forge(const char *name, const unsigned char *v, size_t vlen)
 {
-	unsigned char m[SNAP_META_LEN], key[64];
-	struct cdb_make cm;
-	FILE *f;
-	int fd;
-
-	f = fopen(path, "w+");
-	ASSERT(f != NULL);
-	if (f == NULL)
-		return;
-	fd = fileno(f);
-	ASSERT(cdb_make_start(&cm, fd) == 0);
-	key[0] = SNAP_KEY_TOMB;
-	memcpy(key + 1, name, strlen(name));
-	ASSERT(cdb_make_add(&cm, key, (unsigned)strlen(name) + 1, v, (unsigned)vlen) == 0);
-	memset(m, 0, sizeof(m));
-	memcpy(m, SNAP_MAGIC, SNAP_MAGIC_LEN);
-	snap_put32(m + 8, SNAP_FORMAT_VERSION);
-	ASSERT(cdb_make_add(&cm, "M", 1, m, sizeof(m)) == 0);
-	ASSERT(cdb_make_finish(&cm) == 0);
-	fclose(f);
+	forge_named_record(path, SNAP_KEY_TOMB, name, v, vlen);
 }
 
 /* A valid value for name with reason text why; returns its length. */
