@@ -650,6 +650,27 @@ config_group_type_filter(const struct config *c)
 	return f;
 }
 
+/* [sync] events (yes/no) and event_interval (a duration, 1 s to 1 h). */
+static void
+set_events(struct parse_state *st, const char *name, const char *value)
+{
+	struct config *c = st->c;
+	long long secs;
+	int b;
+
+	if (strcmp(name, "events") == 0) {
+		if (parse_bool(value, &b) != 0)
+			problem(st->problems, st->line, "[sync] events must be yes or no");
+		else
+			c->events = b;
+	} else if (snap_policy_parse_duration(value, &secs) != 0 ||
+	    secs < EVENT_INTERVAL_MIN || secs > EVENT_INTERVAL_MAX) {
+		problem(st->problems, st->line, "[sync] event_interval must be "
+		    "a duration between 1s and 1h (e.g. 30s or 1m)");
+	} else
+		c->event_interval = (long)secs;
+}
+
 static int
 handle_sync(struct parse_state *st, const char *name, const char *value)
 {
@@ -695,6 +716,9 @@ handle_sync(struct parse_state *st, const char *name, const char *value)
 			problem(st->problems, st->line, "[sync] tombstone_days must be a number of days between %d and %d (longer than any cache's lifetime, such as nscd's)", TOMBSTONE_DAYS_MIN, TOMBSTONE_DAYS_MAX);
 		else
 			c->tombstone_days = (long)n;
+	} else if (strcmp(name, "events") == 0 ||
+	    strcmp(name, "event_interval") == 0) {
+		set_events(st, name, value);
 	} else if (strcmp(name, "metrics_file") == 0) {
 		if (value[0] != '/')
 			problem(st->problems, st->line, "[sync] metrics_file must be an absolute path");
@@ -1038,6 +1062,8 @@ set_defaults(struct config *c)
 	c->max_concurrency = 4;
 	c->deprovisioned = DEPROVISIONED_KEEP;
 	c->tombstone_days = TOMBSTONE_DAYS_DEFAULT;
+	c->events = 1;
+	c->event_interval = EVENT_INTERVAL_DEFAULT;
 	c->uid_min = c->gid_min = DEFAULT_ID_MIN;
 	c->uid_max = c->gid_max = DEFAULT_ID_MAX;
 	c->home = xstrdup("/home/%u");

@@ -31,6 +31,10 @@ enum deprovisioned_policy {
 #define TOMBSTONE_DAYS_DEFAULT 30
 #define TOMBSTONE_DAYS_MIN 1
 #define TOMBSTONE_DAYS_MAX 3650
+/* [sync] event_interval, seconds. */
+#define EVENT_INTERVAL_DEFAULT 30
+#define EVENT_INTERVAL_MIN 1
+#define EVENT_INTERVAL_MAX 3600
 
 /* [pam], as okta-sync.conf(5) describes it.  line_*: where each key was
  * set (0: not set, the default applies), for check-config's messages. */
@@ -82,6 +86,8 @@ struct config {
 	enum deprovisioned_policy deprovisioned;
 	long tombstone_days;     /* how long a user who left stays a tombstone */
 	char *metrics_file;      /* Prometheus textfile, NULL: none */
+	int events;              /* follow Okta's System Log between syncs */
+	long event_interval;     /* seconds between two System Log polls */
 
 	/* [posix] */
 	uint32_t uid_min, uid_max, gid_min, gid_max;

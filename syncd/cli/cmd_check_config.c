@@ -87,6 +87,11 @@ print_summary(const struct config *c)
 		    "%u-%u\n", c->gid_min, c->gid_max, c->uid_min, c->uid_max);
 	printf("  groups          %s\n", c->ngroups ? "as listed in [sync] groups" : "every group the token can see");
 	printf("  schedule        %s\n", c->schedule ? c->schedule : "none (okta-syncd runs no scheduled sync)");
+	if (c->events)
+		printf("  events          yes: okta-syncd follows Okta's System Log "
+		    "every %lds between syncs\n", c->event_interval);
+	else
+		printf("  events          no (changes arrive with the scheduled syncs)\n");
 	printf("  pam policy      max_cache_age %s, stale_policy %s",
 	    c->pam.max_cache_age ? snap_policy_format_duration(
 	    c->pam.max_cache_age, d, sizeof(d)) : "0 (no limit)",

@@ -67,6 +67,13 @@
  *                           ("OK_ERR_..."), "sentence", "message"}]
  *   errors_readable         false when sync-errors.log exists but cannot be
  *                           read (errors is then empty)
+ *   events                  following the System Log (events.h):
+ *                           {"enabled", "interval_seconds",
+ *                           "cursor_age_seconds" (since the last poll; null:
+ *                           none yet), "seen", "applied", "last_event":
+ *                           null | {"uuid", "event_type", "published"},
+ *                           "latency_seconds" (the last applied event's
+ *                           published to its snapshot here; null: none)}
  */
 #include <errno.h>
 #include <stdio.h>
@@ -82,6 +89,7 @@
 #include "config.h"
 #include "cron.h"
 #include "error.h"
+#include "events.h"
 #include "names.h"
 #include "textout.h"
 #include "paths.h"
@@ -149,6 +157,9 @@ struct status {
 	char snap_replaced_msg[512];
 	int nscd;                       /* 1 caches users, 0 not, -1 unknown */
 	char nscd_msg[512];
+
+	/* Following the System Log (events.h). */
+	struct events_state ev;
 };
 
 static void
@@ -312,6 +323,7 @@ gather_cache(struct status *st)
 	st->cache_last_sync = cache_meta_get_int(db, "last_sync", 0);
 	st->tombstones = tomb_count(db, st->c, (long long)st->now);
 	gather_rejects(st, db);
+	(void)events_state_load(db, &st->ev);   /* zeroed when absent */
 	{
 		char *snap = xasprintf("%s/%s", st->c->cache_dir,
 		    OKTA_SNAPSHOT_NAME);
@@ -700,6 +712,36 @@ print_snapshot(const struct status *st)
 		    "publishes the snapshot again\n", st->cache_generation);
 }
 
+/* The Events block: following the System Log between syncs. */
+static void
+print_events(const struct status *st)
+{
+	const struct events_state *e = &st->ev;
+	char b1[64], esc[200];
+
+	if (!st->c->events)
+		printf(KEY "off ([sync] events = no)\n", "Events:");
+	else if (e->polled_at <= 0)
+		printf(KEY "following the System Log every %ld s; not polled "
+		    "yet\n", "Events:", st->c->event_interval);
+	else
+		printf(KEY "following the System Log every %ld s; last polled "
+		    "%s ago\n", "Events:", st->c->event_interval,
+		    human_span((long long)st->now - e->polled_at, b1, sizeof(b1)));
+	printf(SUBKEY "%llu seen, %llu applied\n", "events:", e->seen,
+	    e->applied);
+	if (e->last_uuid[0] != '\0') {
+		printf(SUBKEY "%s", "last applied:", names_escape(e->last_type,
+		    esc, sizeof(esc)));
+		printf(" %s", names_escape(e->last_uuid, esc, sizeof(esc)));
+		printf(", published %s\n", names_escape(e->last_published, esc,
+		    sizeof(esc)));
+	}
+	if (e->latency >= 0)
+		printf(SUBKEY "%.1f s from Okta to this host's snapshot\n",
+		    "latency:", e->latency);
+}
+
 /* The newest HUMAN_ERRORS entries of sync-errors.log. */
 static void
 print_errors(const struct status *st)
@@ -741,6 +783,7 @@ print_human(const struct status *st)
 	print_snapshot(st);
 	print_rejects(st);
 	print_errors(st);
+	print_events(st);
 }
 
 /* ---- JSON form ------------------------------------------------------- */
@@ -905,6 +948,34 @@ errors_json(const struct status *st)
 	return a;
 }
 
+static json_object *
+events_json(const struct status *st)
+{
+	const struct events_state *e = &st->ev;
+	json_object *o = json_object_new_object(), *last = NULL;
+
+	json_object_object_add(o, "enabled",
+	    json_object_new_boolean(st->c->events));
+	json_object_object_add(o, "interval_seconds",
+	    json_object_new_int64(st->c->event_interval));
+	json_object_object_add(o, "cursor_age_seconds", e->polled_at > 0 ?
+	    json_object_new_int64((long long)st->now - e->polled_at) : NULL);
+	json_object_object_add(o, "seen", json_object_new_int64((int64_t)e->seen));
+	json_object_object_add(o, "applied",
+	    json_object_new_int64((int64_t)e->applied));
+	if (e->last_uuid[0] != '\0') {
+		last = json_object_new_object();
+		json_object_object_add(last, "uuid", json_text(e->last_uuid));
+		json_object_object_add(last, "event_type", json_text(e->last_type));
+		json_object_object_add(last, "published",
+		    json_text(e->last_published));
+	}
+	json_object_object_add(o, "last_event", last);
+	json_object_object_add(o, "latency_seconds", e->latency >= 0 ?
+	    json_object_new_double(e->latency) : NULL);
+	return o;
+}
+
 /* The --json document; its keys, in this order, are the interface. */
 static void
 print_json(const struct status *st)
@@ -927,6 +998,7 @@ print_json(const struct status *st)
 	json_object_object_add(o, "errors", errors_json(st));
 	json_object_object_add(o, "errors_readable",
 	    json_object_new_boolean(st->errs_readable));
+	json_object_object_add(o, "events", events_json(st));
 
 	printf("%s\n", json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
@@ -969,6 +1041,7 @@ cmd_status(int argc, char **argv, const char *config_path)
 	config_problems_free(&problems);
 	st.config_path = path;
 	st.now = time(NULL);
+	st.ev.latency = -1;
 	gather(&st);
 	if (json)
 		print_json(&st);

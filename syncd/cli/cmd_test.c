@@ -365,17 +365,55 @@ show_rate_limit(struct okta_client *oc)
 		    rate->remaining, rate->limit);
 }
 
+/*
+ * The System Log, which okta-syncd follows between syncs ([sync] events):
+ * one event, newest first.  0, or 1 when it failed.  The rate-limit line
+ * comes before it, as the log has a bucket of its own.
+ */
+static int
+check_system_log(const struct checks *k)
+{
+	const char *how;
+	okerr rc;
+
+	if (!k->c->events) {
+		line(ST_SKIP, "system log", "not used ([sync] events = no)");
+		return 0;
+	}
+	rc = okta_get_page(k->oc, "/api/v1/logs?limit=1&sortOrder=DESCENDING",
+	    NULL, NULL, NULL, NULL);
+	if (rc == OK_ERR_FORBIDDEN) {
+		how = k->oa != NULL ? "add okta.logs.read to [okta] scopes and "
+		    "grant it to the app in Okta (Applications > the app > Okta API "
+		    "Scopes)" : "the token's administrator needs a role that may "
+		    "read the System Log (read-only administrator or above)";
+		line(ST_FAIL, "system log", "%ld %s: this host may not read Okta's "
+		    "System Log, so okta-syncd can only revoke access at scheduled "
+		    "syncs; %s, or set [sync] events = no",
+		    okta_last_http_status(k->oc), okta_last_error_code(k->oc), how);
+		return 1;
+	}
+	if (rc != OK_SUCCESS) {
+		request_failed("system log", k->oc, rc);
+		return 1;
+	}
+	line(ST_OK, "system log", "readable: okta-syncd follows it between "
+	    "syncs ([sync] events, every %ld s)", k->c->event_interval);
+	return 0;
+}
+
 /* Runs the checks; returns the exit code.  oa: auth = oauth, else NULL. */
 static int
 run_checks(struct okta_client *oc, const struct config *c, struct oauth *oa)
 {
 	static const char *const ssws_names[] = {
 		"DNS", "TCP", "TLS", "token", "list users", "list groups",
-		"list members", "rate limit",
+		"list members", "rate limit", "system log",
 	};
 	static const char *const oauth_names[] = {
 		"key file", "DNS", "TCP", "TLS", "assertion", "scopes", "DPoP",
 		"token", "list users", "list groups", "list members", "rate limit",
+		"system log",
 	};
 	struct checks k;
 
@@ -392,7 +430,7 @@ run_checks(struct okta_client *oc, const struct config *c, struct oauth *oa)
 	if (check_users(&k) != 0 || check_groups(&k) != 0)
 		return 1;
 	show_rate_limit(oc);
-	return 0;
+	return check_system_log(&k);
 }
 
 static void
@@ -402,7 +440,8 @@ usage(void)
 	    "Check, one step at a time, that this host can reach Okta and that\n"
 	    "the API token may read everything a sync needs: DNS, TCP, TLS,\n"
 	    "the token, listing users, groups and group members; then show how\n"
-	    "much of the rate limit is left.  With [okta] auth = oauth, also\n"
+	    "much of the rate limit is left, and that the System Log can be read\n"
+	    "(with [sync] events = yes).  With [okta] auth = oauth, also\n"
 	    "that the key file loads, Okta accepts the client assertion, the\n"
 	    "scopes it grants and whether the app requires DPoP.  Exit 0 when\n"
 	    "every check passes.\n");

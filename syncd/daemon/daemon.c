@@ -14,6 +14,11 @@
  * SIGTERM sets the flag that sync_run() polls (sync_opts.stop), so a sync
  * under way is abandoned; the engine's transaction leaves the cache and the
  * snapshot as they were.  SIGHUP is handled between syncs.
+ *
+ * With [sync] events, the loop also wakes every event_interval between
+ * syncs to poll Okta's System Log (events.h), which applies what it
+ * learns through sync_run: the same lock, never at the same time as a
+ * sync (the loop runs one thing at a time), and watched like a sync.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +36,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
+#include "events.h"
 #include "log.h"
 #include "paths.h"
 #include "snapshot.h"
@@ -71,6 +77,8 @@ struct daemon {
 	double last_duration;
 	struct sync_result last_ok;    /* of the last successful sync */
 	unsigned long errors_total, syncs_total;
+	struct events *events;         /* the System Log follower, or NULL */
+	time_t next_poll;              /* -1: events off */
 };
 
 /* Handed to sync_run(); set by the helper thread on SIGTERM/SIGINT. */
@@ -294,6 +302,44 @@ out:
 	free(path);
 }
 
+/* One gauge or counter; NaN stands for "not known yet". */
+static void
+metric(FILE *f, const char *name, const char *type, const char *help,
+    double v, int known)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	if (known)
+		fprintf(f, "%s %.15g\n", name, v);
+	else
+		fprintf(f, "%s NaN\n", name);
+}
+
+/* Following the System Log (events.h), as of the last poll. */
+static void
+metrics_events(FILE *f, const struct daemon *d)
+{
+	const struct events_state *s = events_state_of(d->events);
+	long long pub = s != NULL ? okta_log_time_ms(s->last_published) : -1;
+	time_t now = time(NULL);
+
+	metric(f, "okta_sync_events_enabled", "gauge", "Whether okta-syncd "
+	    "follows Okta's System Log between syncs.", d->cfg->events, 1);
+	metric(f, "okta_sync_events_cursor_age_seconds", "gauge", "Seconds "
+	    "since the System Log was last polled.", s != NULL ?
+	    (double)(now - s->polled_at) : 0, s != NULL && s->polled_at > 0);
+	metric(f, "okta_sync_events_seen_total", "counter", "System Log "
+	    "events seen.", s != NULL ? (double)s->seen : 0, 1);
+	metric(f, "okta_sync_events_applied_total", "counter", "System Log "
+	    "events applied (SUCCESS, of a type that matters).", s != NULL ?
+	    (double)s->applied : 0, 1);
+	metric(f, "okta_sync_event_latency_seconds", "gauge", "From the last "
+	    "applied event's published time to its snapshot here.",
+	    s != NULL ? s->latency : 0, s != NULL && s->latency >= 0);
+	metric(f, "okta_sync_last_event_published_timestamp_seconds", "gauge",
+	    "When the last applied event was published in Okta.",
+	    (double)pub / 1000.0, pub >= 0);
+}
+
 /*
  * Write [sync] metrics_file for node_exporter's textfile collector: to a
  * temporary name the collector ignores (it reads only *.prom), then renamed
@@ -356,6 +402,7 @@ write_metrics(const struct daemon *d)
 	    "# TYPE okta_sync_errors_total counter\n"
 	    "okta_sync_errors_total %lu\n", d->errors_total);
 	metrics_snapshot(f, d->cfg);
+	metrics_events(f, d);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		goto out;
 	if (fclose(f) != 0) {
@@ -509,6 +556,13 @@ plan_from(struct daemon *d, time_t now)
 	d->next_full = daemon_next(&d->sched, 1, now);
 }
 
+/* When the next System Log poll is due: -1 with [sync] events off. */
+static void
+plan_poll(struct daemon *d, time_t now)
+{
+	d->next_poll = d->cfg->events ? now + d->cfg->event_interval : -1;
+}
+
 /* The longest back-off: the time between two scheduled syncs. */
 static long
 backoff_cap(const struct daemon *d)
@@ -653,6 +707,9 @@ reload(struct daemon *d)
 	d->cfg = nc;
 	d->sched = s;
 	plan_from(d, time(NULL));
+	/* The follower's client was made for the old config. */
+	events_drop_client(d->events);
+	plan_poll(d, time(NULL));
 	info("reloaded the configuration from %s", d->cfg->path);
 out:
 	config_problems_free(&probs);
@@ -758,6 +815,7 @@ start_schedule(struct daemon *d)
 	time_t now = time(NULL);
 
 	plan_from(d, now);
+	plan_poll(d, now);
 	d->retry_at = now;
 	log_plan(d);
 	notify("READY=1");
@@ -795,8 +853,30 @@ sync_due(struct daemon *d, time_t now, int *full)
 	return run;
 }
 
+/* One System Log poll (events.h), watched like a sync: it may run one. */
+static void
+poll_events(struct daemon *d)
+{
+	struct timespec t0, t1;
+
+	if (d->events == NULL)
+		d->events = events_new();
+	mono_now(&t0);
+	pthread_mutex_lock(&d->mu);
+	d->sync_started = t0;
+	pthread_mutex_unlock(&d->mu);
+	(void)events_poll(d->events, d->cfg, &stop_flag);
+	mono_now(&t1);
+	pthread_mutex_lock(&d->mu);
+	memset(&d->sync_started, 0, sizeof(d->sync_started));
+	d->loop_beat = t1;
+	pthread_mutex_unlock(&d->mu);
+	plan_poll(d, time(NULL));
+	write_metrics(d);
+}
+
 /* The loop: wait for the next due time or event, sync when due, until
- * told to stop. */
+ * told to stop; between syncs, poll the System Log when that is due. */
 static void
 serve(struct daemon *d)
 {
@@ -806,15 +886,18 @@ serve(struct daemon *d)
 
 	for (;;) {
 		due = earliest(earliest(d->next_inc, d->next_full), d->retry_at);
-		ev = wait_for(d, due);
+		ev = wait_for(d, earliest(due, d->next_poll));
 		if (ev == EV_STOP)
 			break;
 		if (ev == EV_RELOAD) {
 			reload(d);
 			continue;
 		}
-		if (!sync_due(d, time(NULL), &full))
+		if (!sync_due(d, time(NULL), &full)) {
+			if (d->next_poll != -1 && d->next_poll <= time(NULL))
+				poll_events(d);
 			continue;
+		}
 		/* After SIGTERM the sync returns early; wait_for then stops. */
 		run_one(d, full);
 		/* A sync that outlasted a fire time does not run twice. */
@@ -835,7 +918,7 @@ daemon_run(const struct daemon_opts *o)
 	memset(&d, 0, sizeof(d));
 	d.config_path = o->config_path;
 	d.interval = o->interval;
-	d.next_inc = d.next_full = d.retry_at = -1;
+	d.next_inc = d.next_full = d.retry_at = d.next_poll = -1;
 
 	/* Before anything else, so that an early SIGTERM waits for us. */
 	if (block_signals() != 0)
@@ -868,6 +951,7 @@ daemon_run(const struct daemon_opts *o)
 out:
 	pthread_cond_destroy(&d.cv);
 	pthread_mutex_destroy(&d.mu);
+	events_free(d.events);
 	config_free(d.cfg);
 	return rc;
 }

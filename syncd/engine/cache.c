@@ -107,6 +107,23 @@ static const char schema_v4[] =
     "ALTER TABLE users ADD COLUMN ssh_keys TEXT NOT NULL DEFAULT '';";
 
 /*
+ * Version 5: where okta-syncd follows the System Log (events.h).  One row
+ * at most: the polling cursor (the next link, as Okta sent it), when it
+ * was last polled, the counters, the last event applied and the
+ * revocation latency measured for it.  IF NOT EXISTS: a file an admin
+ * (or a test) marked older than it is keeps the table it already has.
+ */
+static const char schema_v5[] =
+    "CREATE TABLE IF NOT EXISTS events_state ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " cursor TEXT,"
+    " polled_at INTEGER,"
+    " seen INTEGER NOT NULL DEFAULT 0,"
+    " applied INTEGER NOT NULL DEFAULT 0,"
+    " last_uuid TEXT, last_type TEXT, last_published TEXT,"
+    " latency REAL);";
+
+/*
  * One migration step: brings a file at version (index) to index + 1.  Add
  * a version by appending its SQL here; each runs in its own transaction
  * together with the user_version bump.
@@ -116,6 +133,7 @@ static const char *const migrations[CACHE_SCHEMA_VERSION] = {
 	schema_v2,    /* 1 -> 2: adoptions (migration of local users) */
 	schema_v3,    /* 2 -> 3: tombstones (users who left the host) */
 	schema_v4,    /* 3 -> 4: users.ssh_keys (SSH public keys) */
+	schema_v5,    /* 4 -> 5: events_state (the System Log cursor) */
 };
 
 char *

@@ -58,6 +58,16 @@
  *       line ended by '\n'; '' when none.  Published as 'k' records.
  *   rejects rows of kind 'key': an SSH key refused (okta_name is then the
  *       user's Linux name); the user itself is kept.
+ *
+ * Version 5 adds (see events.h):
+ *   events_state(id PK = 1, cursor, polled_at, seen, applied, last_uuid,
+ *                last_type, last_published, latency)
+ *       okta-syncd's place in Okta's System Log: the next link to poll
+ *       (validated again before use), polled_at the epoch s of the last
+ *       successful poll, the events seen and applied, the last event
+ *       applied and its revocation latency (seconds from its published
+ *       to the snapshot published here).  sync_runs.mode 'events' marks
+ *       the runs events started.
  */
 #ifndef OKTA_CACHE_H
 #define OKTA_CACHE_H
@@ -68,7 +78,7 @@
 
 #include "error.h"
 
-#define CACHE_SCHEMA_VERSION 4
+#define CACHE_SCHEMA_VERSION 5
 
 enum cache_mode {
 	CACHE_READ_WRITE,   /* create dir and file when missing; migrate */

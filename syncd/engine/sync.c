@@ -76,6 +76,7 @@
 #include "map.h"
 #include "oauth.h"
 #include "okta.h"
+#include "okta_logs.h"
 #include "plan.h"
 #include "publish.h"
 #include "sync.h"
@@ -282,35 +283,15 @@ stopped(const struct sync_ctx *x)
 
 /* ---- Watermarks ------------------------------------------------------- */
 
-/*
- * An Okta timestamp ("2026-11-28T14:03:20.000Z", UTC, fraction optional)
- * as epoch seconds (the fraction dropped), or -1 when s is anything else.
- */
+/* An Okta timestamp ("2026-11-28T14:03:20.000Z", UTC, fraction optional)
+ * as epoch seconds (the fraction dropped), or -1 when s is anything else:
+ * the System Log's parser, so that both read Okta's times alike. */
 static long long
 okta_time(const char *s)
 {
-	struct tm tm;
-	int y, mo, d, h, mi, se, n = 0;
-	const char *p;
+	long long ms = okta_log_time_ms(s);
 
-	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h,
-	    &mi, &se, &n) != 6 || n != 19)
-		return -1;
-	p = s + n;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	if (strcmp(p, "Z") != 0 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
-	    h > 23 || mi > 59 || se > 60)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	return (long long)timegm(&tm);
+	return ms < 0 ? -1 : ms / 1000;
 }
 
 static void
@@ -854,6 +835,21 @@ fetch_by_id(struct sync_ctx *x, struct okta_client *oc, char **ids, size_t n,
 	return rc;
 }
 
+/* The statement that stages a user's groups as memberships (of groups
+ * staged already), for the refetches by id. */
+static okerr
+prepare_ins_ugroup(struct sync_ctx *x)
+{
+	if (sqlite3_prepare_v2(x->db, "INSERT OR IGNORE INTO s_members"
+	    " (group_id, user_id) SELECT ?1, ?2 WHERE EXISTS"
+	    " (SELECT 1 FROM s_groups WHERE okta_id = ?1)", -1, &x->ins_ugroup,
+	    NULL) != SQLITE_OK) {
+		sql_fail(x, "preparing the staging statements");
+		return OK_ERR_CACHE;
+	}
+	return OK_SUCCESS;
+}
+
 /*
  * Incremental: the entries the last sync rejected are not in the cache,
  * yet a full sync would judge them again (a local account removed since,
@@ -872,13 +868,8 @@ fetch_rejected(struct sync_ctx *x, struct okta_client *oc)
 		rc = fetch_by_id(x, oc, x->rej_users, x->nrej_users, 0);
 	if (rc != OK_SUCCESS)
 		return rc;
-	if (sqlite3_prepare_v2(x->db, "INSERT OR IGNORE INTO s_members"
-	    " (group_id, user_id) SELECT ?1, ?2 WHERE EXISTS"
-	    " (SELECT 1 FROM s_groups WHERE okta_id = ?1)", -1, &x->ins_ugroup,
-	    NULL) != SQLITE_OK) {
-		sql_fail(x, "preparing the staging statements");
+	if (prepare_ins_ugroup(x) != OK_SUCCESS)
 		return OK_ERR_CACHE;
-	}
 	for (i = 0; i < x->nrej_users && rc == OK_SUCCESS; i++) {
 		/* Not returned: deleted in Okta, or no longer visible. */
 		if (!strset_has(&x->seen_users, x->rej_users[i]))
@@ -895,13 +886,11 @@ fetch_rejected(struct sync_ctx *x, struct okta_client *oc)
 
 /*
  * Incremental: fill the staging tables from the cache (accepted entries
- * and their memberships: what the last sync made of Okta), then fetch the
- * users and groups changed since the watermark over them.  The groups
- * whose members must be listed again end up in x->changed.  The caller
- * holds the TEMP transaction.
+ * and their memberships: what the last sync made of Okta).  0, or -1
+ * (x->err).
  */
-static okerr
-fetch_changes(struct sync_ctx *x, struct okta_client *oc)
+static int
+restage_cache(struct sync_ctx *x)
 {
 	static const char restage_sql[] =
 	    "INSERT INTO s_users (okta_id, name, gecos, home, shell, status,"
@@ -913,30 +902,33 @@ fetch_changes(struct sync_ctx *x, struct okta_client *oc)
 	    " last_updated, last_membership_updated FROM main.groups;"
 	    "INSERT INTO s_members (group_id, user_id)"
 	    " SELECT group_id, user_id FROM main.memberships;";
-	char since[40], *filter, *types;
 	sqlite3_stmt *st = NULL;
-	okerr rc;
 
 	if (exec(x, restage_sql) != 0)
-		return OK_ERR_CACHE;
+		return -1;
 	/* The cached users count as seen (a member may name them); the
 	 * cached groups as found (for the [sync] groups warning). */
 	if (sqlite3_prepare_v2(x->db, "SELECT okta_id FROM main.users", -1,
-	    &st, NULL) != SQLITE_OK) {
-		sql_fail(x, "reading the cached users");
-		return OK_ERR_CACHE;
-	}
+	    &st, NULL) != SQLITE_OK)
+		return sql_fail(x, "reading the cached users");
 	while (sqlite3_step(st) == SQLITE_ROW)
 		strset_add(&x->seen_users, (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	if (sqlite3_prepare_v2(x->db, "SELECT okta_name FROM main.groups", -1,
-	    &st, NULL) != SQLITE_OK) {
-		sql_fail(x, "reading the cached groups");
-		return OK_ERR_CACHE;
-	}
+	    &st, NULL) != SQLITE_OK)
+		return sql_fail(x, "reading the cached groups");
 	while (sqlite3_step(st) == SQLITE_ROW)
 		(void)group_selected(x, (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Incremental: the users and groups changed since the watermark. */
+static okerr
+fetch_changed_since(struct sync_ctx *x, struct okta_client *oc)
+{
+	char since[40], *filter, *types;
+	okerr rc;
 
 	format_okta_time(x->prev_since - OVERLAP_SECONDS, since, sizeof(since));
 	debug("incremental sync: entries changed after %s", since);
@@ -961,6 +953,138 @@ fetch_changes(struct sync_ctx *x, struct okta_client *oc)
 	if (rc == OK_SUCCESS && x->nrej_users + x->nrej_groups > 0)
 		rc = fetch_rejected(x, oc);
 	return rc;
+}
+
+/* A 403 or 404 for an entry an event named: said, and skipped. */
+static int
+unreadable(struct okta_client *oc, okerr rc, const char *what, const char *id)
+{
+	if (rc != OK_ERR_NOT_FOUND && rc != OK_ERR_FORBIDDEN)
+		return 0;
+	warn("events: the %s %s cannot be read (%ld: %s); skipped", what, id,
+	    okta_last_http_status(oc), rc == OK_ERR_NOT_FOUND ? "not found or "
+	    "not visible to the token" : "the token may not read it");
+	return 1;
+}
+
+/* Event-driven: a group by id.  Found, group_cb restages it and queues
+ * its members; gone (404), it leaves the staging tables. */
+static okerr
+fetch_target_group(struct sync_ctx *x, struct okta_client *oc, const char *id)
+{
+	char path[128];
+	okerr rc;
+
+	snprintf(path, sizeof(path), "/api/v1/groups/%s", id);
+	rc = okta_get_object(oc, path, group_cb, x);
+	if (rc == OK_ERR_NOT_FOUND && unstage_group(x, id, 1) != 0)
+		return OK_ERR_CACHE;
+	return unreadable(oc, rc, "group", id) ? OK_SUCCESS : rc;
+}
+
+/* Event-driven: a user by id and, when refresh (its memberships changed,
+ * or the cache does not know it), the synced groups it is in now. */
+static okerr
+fetch_target_user(struct sync_ctx *x, struct okta_client *oc, const char *id,
+    int refresh)
+{
+	char path[128];
+	sqlite3_stmt *st = NULL;
+	okerr rc;
+
+	refresh = refresh || !strset_has(&x->seen_users, id);
+	snprintf(path, sizeof(path), "/api/v1/users/%s", id);
+	rc = okta_get_object(oc, path, user_cb, x);
+	if (rc != OK_SUCCESS)
+		return unreadable(oc, rc, "user", id) ? OK_SUCCESS : rc;
+	if (!refresh || !strset_has(&x->seen_users, id))
+		return OK_SUCCESS;
+	if (sqlite3_prepare_v2(x->db, "DELETE FROM s_members WHERE user_id = ?",
+	    -1, &st, NULL) != SQLITE_OK)
+		return sql_fail(x, "staging a user's groups"), OK_ERR_CACHE;
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st) == SQLITE_DONE ? OK_SUCCESS : OK_ERR_CACHE;
+	sqlite3_finalize(st);
+	if (rc != OK_SUCCESS)
+		return sql_fail(x, "staging a user's groups"), rc;
+	x->cur_user = id;
+	rc = okta_list_user_groups(oc, id, user_group_cb, x);
+	x->cur_user = NULL;
+	return rc;
+}
+
+/*
+ * Event-driven: what the last sync rejected and this run did not fetch
+ * again stays rejected (an incremental sync fetches them all again; an
+ * event-driven one only what the events name), so that the next
+ * incremental sync still knows to look at them.  0, or -1 (x->err).
+ */
+static int
+carry_rejects(struct sync_ctx *x, const struct sync_targets *t)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int rc = 0;
+
+	if (exec(x, "CREATE TEMP TABLE IF NOT EXISTS s_targets (okta_id TEXT"
+	    " PRIMARY KEY) WITHOUT ROWID; DELETE FROM s_targets;") != 0)
+		return -1;
+	if (sqlite3_prepare_v2(x->db, "INSERT OR IGNORE INTO s_targets"
+	    " (okta_id) VALUES (?)", -1, &st, NULL) != SQLITE_OK)
+		return sql_fail(x, "staging the events' targets");
+	for (i = 0; i < t->nusers + t->ngroups && rc == 0; i++) {
+		sqlite3_reset(st);
+		bind_text(st, 1, i < t->nusers ? t->users[i] :
+		    t->groups[i - t->nusers]);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = sql_fail(x, "staging the events' targets");
+	}
+	sqlite3_finalize(st);
+	if (rc != 0)
+		return rc;
+	return exec(x, "INSERT INTO s_bad (kind, okta_id, okta_name, reason)"
+	    " SELECT kind, okta_id, okta_name, reason FROM main.rejects"
+	    " WHERE okta_id NOT IN (SELECT okta_id FROM s_targets)");
+}
+
+/* Event-driven: the groups, then the users the events named (sync.h). */
+static okerr
+fetch_targets(struct sync_ctx *x, struct okta_client *oc)
+{
+	const struct sync_targets *t = x->opts->targets;
+	okerr rc = OK_SUCCESS;
+	size_t i;
+
+	if (prepare_ins_ugroup(x) != OK_SUCCESS)
+		return OK_ERR_CACHE;
+	for (i = 0; i < t->ngroups && rc == OK_SUCCESS && !x->failed; i++)
+		if (okta_valid_id(t->groups[i]))
+			rc = fetch_target_group(x, oc, t->groups[i]);
+	for (i = 0; i < t->nusers && rc == OK_SUCCESS && !x->failed; i++)
+		if (okta_valid_id(t->users[i]))
+			rc = fetch_target_user(x, oc, t->users[i],
+			    t->refresh != NULL && t->refresh[i]);
+	sqlite3_finalize(x->ins_ugroup);
+	x->ins_ugroup = NULL;
+	if (rc == OK_SUCCESS && !x->failed && carry_rejects(x, t) != 0)
+		return OK_ERR_CACHE;
+	return rc;
+}
+
+/*
+ * Incremental: fill the staging tables from the cache, then fetch over
+ * them what changed: the entries changed since the watermark, or those
+ * an event-driven run names.  The groups whose members must be listed
+ * again end up in x->changed.  The caller holds the TEMP transaction.
+ */
+static okerr
+fetch_changes(struct sync_ctx *x, struct okta_client *oc)
+{
+	if (restage_cache(x) != 0)
+		return OK_ERR_CACHE;
+	if (x->opts->targets != NULL)
+		return fetch_targets(x, oc);
+	return fetch_changed_since(x, oc);
 }
 
 /* The statements the listing callbacks stage entries with.  0, or -1
@@ -1583,7 +1707,8 @@ record_run(struct sync_ctx *x, time_t started, const struct plan_counts *pc,
 		return sql_fail(x, "recording the run");
 	sqlite3_bind_int64(st, 1, (long long)started);
 	sqlite3_bind_int64(st, 2, (long long)time(NULL));
-	bind_text(st, 3, x->incremental ? "incremental" : "full");
+	bind_text(st, 3, !x->incremental ? "full" : x->opts->targets != NULL ?
+	    "events" : "incremental");
 	sqlite3_bind_int64(st, 4, (long long)pc->users.added);
 	sqlite3_bind_int64(st, 5, (long long)pc->users.modified);
 	sqlite3_bind_int64(st, 6, (long long)pc->users.removed);
@@ -1855,36 +1980,74 @@ open_cache(struct run *r)
 	return OK_SUCCESS;
 }
 
-/* The Okta client: it takes the secret (the token is wiped here at once),
- * the proxy, and the run's manners. */
+/*
+ * A client for c with the secret (token, wiped here at once; or oa, which
+ * the client takes), the proxy and the run's manners.  OK_SUCCESS with
+ * *out, or the error with a sentence in err.
+ */
 static okerr
-start_client(struct run *r)
+client_setup(const struct config *c, char **token, struct oauth **oa,
+    volatile sig_atomic_t *stop, struct okta_client **out, char *err,
+    size_t errlen)
 {
-	const struct config *c = r->x.c;
-	char err[512];
+	struct okta_client *oc = okta_client_new(c, *token);
 
-	r->oc = okta_client_new(c, r->token);
-	if (r->token != NULL)
-		explicit_bzero(r->token, strlen(r->token));
-	free(r->token);
-	r->token = NULL;
-	if (r->oc != NULL && r->oa != NULL) {
-		oauth_attach(r->oa, r->oc);
-		r->oa = NULL;
+	if (*token != NULL)
+		explicit_bzero(*token, strlen(*token));
+	free(*token);
+	*token = NULL;
+	if (oc != NULL && *oa != NULL) {
+		oauth_attach(*oa, oc);
+		*oa = NULL;
 	}
-	if (r->oc == NULL)
-		return run_fail(r, OK_ERR_INTERNAL,
-		    "cannot initialise the HTTP client");
-	if (okta_client_set_proxy(r->oc, c, err, sizeof(err)) != 0)
-		return run_fail(r, OK_ERR_CONFIG, err);
+	if (oc == NULL) {
+		snprintf(err, errlen, "cannot initialise the HTTP client");
+		return OK_ERR_INTERNAL;
+	}
+	if (okta_client_set_proxy(oc, c, err, errlen) != 0) {
+		okta_client_free(oc);
+		return OK_ERR_CONFIG;
+	}
 	/*
 	 * Rate-limit manners: keep [sync] rate_limit_reserve of each limit
 	 * free for the org's other integrations.  The client sends one
 	 * request at a time on one connection, so max_concurrency is an
 	 * upper bound this never exceeds.
 	 */
-	okta_set_reserve(r->oc, c->rate_limit_reserve);
-	okta_set_stop(r->oc, r->x.opts->stop);
+	okta_set_reserve(oc, c->rate_limit_reserve);
+	okta_set_stop(oc, stop);
+	*out = oc;
+	return OK_SUCCESS;
+}
+
+okerr
+sync_client_new(const struct config *c, volatile sig_atomic_t *stop,
+    struct okta_client **out, char *err, size_t errlen)
+{
+	struct oauth *oa = NULL;
+	char *token = NULL;
+
+	*out = NULL;
+	if (c->auth_oauth)
+		oa = oauth_new(c, err, errlen);
+	else
+		token = config_read_token(c, err, errlen);
+	if (token == NULL && oa == NULL)
+		return OK_ERR_TOKEN_FILE;
+	return client_setup(c, &token, &oa, stop, out, err, errlen);
+}
+
+/* The Okta client for the run (client_setup), and its progress lines. */
+static okerr
+start_client(struct run *r)
+{
+	char err[512];
+	okerr rc;
+
+	rc = client_setup(r->x.c, &r->token, &r->oa, r->x.opts->stop, &r->oc,
+	    err, sizeof(err));
+	if (rc != OK_SUCCESS)
+		return run_fail(r, rc, err);
 	if (r->x.opts->progress) {
 		/* In place only on a terminal, and not when debug lines
 		 * would be written into the middle of the line. */
@@ -1907,7 +2070,9 @@ fetch_from_okta(struct run *r)
 	r->res->requests = okta_stats(r->oc)->requests;
 	if (rc != OK_SUCCESS)
 		return rc;
-	r->since = new_watermark(&r->x, r->oc);
+	/* An event-driven run saw only what the events named. */
+	r->since = r->x.incremental && r->x.opts->targets != NULL ?
+	    r->x.prev_since : new_watermark(&r->x, r->oc);
 	debug("fetched %lu users in %.3f s, %lu requests", r->x.fetched_users,
 	    now_mono() - r->t0, r->res->requests);
 	return OK_SUCCESS;
@@ -2100,6 +2265,25 @@ clean_up(struct run *r, okerr rc)
 }
 
 /*
+ * An event-driven run that changes nothing applies and publishes nothing:
+ * an event about an entry outside the scope leaves the host as it was,
+ * down to the snapshot's generation.
+ */
+static int
+events_unchanged(struct run *r)
+{
+	const struct plan_counts *pc = &r->pc;
+
+	if (r->x.opts->targets == NULL || !r->x.incremental ||
+	    pc->users.added + pc->users.modified + pc->users.removed +
+	    pc->groups.added + pc->groups.modified + pc->groups.removed +
+	    pc->memberships_added + pc->memberships_removed > 0)
+		return 0;
+	r->res->unchanged = 1;
+	return 1;
+}
+
+/*
  * The phases in order; each returns OK_SUCCESS to go on, or the run's
  * result with res->message set.  A dry run stops after showing its plan.
  */
@@ -2128,7 +2312,7 @@ sync_run(const struct config *c, const struct sync_opts *opts,
 		if (r.refused != NULL)
 			rc = run_fail(&r, OK_ERR_REFUSED, r.refused);
 	}
-	if (rc == OK_SUCCESS && !opts->dry_run) {
+	if (rc == OK_SUCCESS && !opts->dry_run && !events_unchanged(&r)) {
 		rc = apply_plan(&r);
 		if (rc == OK_SUCCESS)
 			rc = publish_applied(&r);

@@ -28,6 +28,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1259,6 +1260,127 @@ okerr
 okta_probe(struct okta_client *oc, const char *path_and_query)
 {
 	return okta_get_page(oc, path_and_query, NULL, NULL, NULL, NULL);
+}
+
+/* --- one object, and polling requests (the System Log) ---------------- */
+
+/* The body of oc->resp as one JSON object, handed to fn.  OK_ERR_PROTOCOL
+ * for anything else (truncated, trailing bytes, another type). */
+static okerr
+ingest_object(struct okta_client *oc, const char *where, okta_item_fn fn,
+    void *ctx)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *o = NULL;
+	okerr rc = OK_ERR_PROTOCOL;
+	size_t end;
+
+	if (tok == NULL) {
+		set_error(oc, "out of memory parsing JSON");
+		return OK_ERR_INTERNAL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	if (oc->resp.len > 0 && oc->resp.len <= INT_MAX)
+		o = json_tokener_parse_ex(tok, oc->resp.body, (int)oc->resp.len);
+	if (o != NULL && json_tokener_get_error(tok) == json_tokener_success &&
+	    json_object_is_type(o, json_type_object)) {
+		for (end = json_tokener_get_parse_end(tok); end < oc->resp.len &&
+		    strchr(" \t\r\n", oc->resp.body[end]) != NULL &&
+		    oc->resp.body[end] != '\0'; end++)
+			;
+		if (end == oc->resp.len)
+			rc = OK_SUCCESS;
+	}
+	if (rc != OK_SUCCESS)
+		set_error(oc, "GET %s: the answer is not one JSON object", where);
+	else if (fn != NULL && fn(ctx, o) != 0)
+		rc = OK_ERR_INTERRUPTED;
+	json_object_put(o);
+	json_tokener_free(tok);
+	return rc;
+}
+
+okerr
+okta_get_object(struct okta_client *oc, const char *path, okta_item_fn fn,
+    void *ctx)
+{
+	char where[OKTA_URL_MAX / 16];
+	char *url;
+	okerr rc;
+
+	if (path == NULL || path[0] != '/') {
+		set_error(oc, "internal error: a path must start with /");
+		return OK_ERR_INTERNAL;
+	}
+	url = xasprintf("%s%s", oc->base, path);
+	url_for_message(oc, url, where, sizeof(where));
+	rc = get_with_retries(oc, url);
+	if (rc == OK_SUCCESS)
+		rc = ingest_object(oc, where, fn, ctx);
+	drop_body(oc);
+	free(url);
+	return rc;
+}
+
+/* The next link of the page just fetched, checked as list_all checks
+ * one, into next.  OK_SUCCESS or OK_ERR_PROTOCOL (said). */
+static okerr
+poll_next(struct okta_client *oc, const char *where, char *next,
+    size_t nextlen)
+{
+	char shown[256];
+
+	if (oc->resp.h.link_bad || !oc->resp.h.has_next) {
+		set_error(oc, "GET %s: %s", where, oc->resp.h.link_bad ?
+		    "a malformed or ambiguous Link header" : "no rel=\"next\" "
+		    "link, which a polling request always has");
+		return OK_ERR_PROTOCOL;
+	}
+	if (!next_is_same_origin(oc, oc->resp.h.next) ||
+	    strlen(oc->resp.h.next) >= nextlen) {
+		okta_sanitize(shown, sizeof(shown), oc->resp.h.next,
+		    strlen(oc->resp.h.next));
+		set_error(oc, "GET %s: the next link %s is not https on %s; "
+		    "not following it", where, shown, oc->domain);
+		return OK_ERR_PROTOCOL;
+	}
+	memcpy(next, oc->resp.h.next, strlen(oc->resp.h.next) + 1);
+	return OK_SUCCESS;
+}
+
+int
+okta_url_is_ours(const struct okta_client *oc, const char *url)
+{
+	return url != NULL && next_is_same_origin(oc, url);
+}
+
+okerr
+okta_poll_page(struct okta_client *oc, const char *url_or_path,
+    okta_item_fn fn, void *ctx, unsigned long *count, char *next,
+    size_t nextlen)
+{
+	char where[OKTA_URL_MAX / 16];
+	char *url;
+	okerr rc;
+
+	if (count != NULL)
+		*count = 0;
+	oc->last_error[0] = '\0';
+	if (url_or_path != NULL && url_or_path[0] == '/')
+		url = xasprintf("%s%s", oc->base, url_or_path);
+	else if (url_or_path != NULL && next_is_same_origin(oc, url_or_path))
+		url = xstrdup(url_or_path);
+	else {
+		set_error(oc, "a stored System Log cursor that is not https on "
+		    "%s; not following it", oc->domain);
+		return OK_ERR_PROTOCOL;
+	}
+	url_for_message(oc, url, where, sizeof(where));
+	rc = fetch_page(oc, url, fn, ctx, count);
+	if (rc == OK_SUCCESS)
+		rc = poll_next(oc, where, next, nextlen);
+	free(url);
+	return rc;
 }
 
 /* --- connection checks for `okta-sync test` ---------------------------- */

@@ -154,6 +154,31 @@ void okta_set_stop(struct okta_client *oc, volatile sig_atomic_t *stop);
 okerr okta_get_page(struct okta_client *oc, const char *path_and_query,
     okta_item_fn fn, void *ctx, unsigned long *count, int *has_next);
 
+/*
+ * One GET of `path` (e.g. "/api/v1/users/00u1"), whose answer must be one
+ * JSON object: fn (may be NULL) gets it, borrowed.  Retries and errors as
+ * for the listings: OK_ERR_NOT_FOUND for 404, OK_ERR_FORBIDDEN for 403.
+ */
+okerr okta_get_object(struct okta_client *oc, const char *path,
+    okta_item_fn fn, void *ctx);
+
+/*
+ * One page of a polling request (the System Log): url_or_path is either a
+ * path starting with '/' (the first request) or a next link stored
+ * earlier, which must be https on the configured host (as every next link
+ * followed).  Each element goes to fn (*count: how many).  The page's
+ * rel="next" link, which a polling request always carries, checked the
+ * same way, goes into next (nextlen bytes); none, or one elsewhere, is
+ * OK_ERR_PROTOCOL.  The request counts against its own rate-limit bucket
+ * (the path after /api/v1/: "logs"), with the reserve of okta_set_reserve.
+ */
+okerr okta_poll_page(struct okta_client *oc, const char *url_or_path,
+    okta_item_fn fn, void *ctx, unsigned long *count, char *next,
+    size_t nextlen);
+/* 1 when url is one a next link may be: https on exactly the configured
+ * host and port, without user info; else 0. */
+int okta_url_is_ours(const struct okta_client *oc, const char *url);
+
 /* The server's clock (Date header, epoch seconds) at the first response
  * this client received, -1 when none came with a Date.  The incremental
  * sync measures its watermark with it (sync.c). */

@@ -11,9 +11,19 @@ shared/reference/okta-recorded describe it:
   GET /api/v1/groups                ?limit ?after ?filter ?search ?q
   GET /api/v1/groups/{id}
   GET /api/v1/groups/{id}/users     ?limit ?after
+  GET /api/v1/logs                  ?since ?until ?after ?filter ?q ?limit
+                                    ?sortOrder (the System Log)
   POST /oauth2/v1/token             client credentials, private_key_jwt, DPoP
                                     (the OAuth section; Bearer/DPoP tokens
                                     are then accepted on the API too)
+  POST /oauth2/v1/token             also the Direct Authentication grants
+                                    (password, mfa-otp, mfa-oob, otp) and
+                                    device_code, for native apps
+  POST /oauth2/v1/challenge         Okta Verify push (number matching)
+  POST /oauth2/v1/device/authorize  the Device Authorization grant
+  GET  /oauth2/v1/keys              the JWKS of the ID tokens' RS256 key(s)
+  GET  /.well-known/openid-configuration
+                                    (the Direct Authentication section)
 
 - SSWS tokens: the full token, plus group-scoped tokens that see only the
   members of their groups (and only those groups).
@@ -23,13 +33,28 @@ shared/reference/okta-recorded describe it:
 - DEPROVISIONED users are left out of /users unless filter or search is set.
 - Filters: `attr op "value"` with eq/gt/ge/lt/le/sw/pr, `and`, `or`,
   parentheses; timestamps compare at one-second resolution.
-- Rate limits per bucket (users, groups): lower-case x-rate-limit-limit,
+- Rate limits per bucket (users, groups, logs): lower-case x-rate-limit-limit,
   -remaining, -reset (epoch seconds) on every API response; 429 E0000047.
 - Okta error bodies (errorCode, errorSummary, errorLink, errorId,
   errorCauses).  gzip when Accept-Encoding allows it.  HTTP/1.1 keep-alive.
+- System Log: every control-port change logs the LogEvent Okta would
+  (Store.emit; published by the emulator's clock, set_clock_skew
+  included), visible to /api/v1/logs after set_event_lag seconds.  A
+  request without until (ascending) is a polling request, ordered by the
+  time the event became visible: rel="next" always, its opaque after
+  cursor past the last event returned or at "now" on an empty page.  With
+  until (or DESCENDING) a bounded request over published [since, until),
+  rel="next" only while more match.  limit 100 by default, 0..1000;
+  since defaults to 7 days before until; filter on eventType, target.id,
+  outcome.result, ... (a target.* clause holds when one target matches);
+  q keywords; bad parameters answer 400 E0000001 with an errorCause.  Its
+  own rate-limit bucket, "logs" (60 a minute by default); OAuth tokens
+  need okta.logs.read.
 - Injected faults: 500, slow, reset, truncated, content_type, link_loop,
   429, 401, 403, and truncated_json, short_page, link_joined, link_foreign,
   link_http (see tests/lib/emulator.py, Emulator.fault).
+  The OAuth endpoints take only a fault that names their path (500, 429,
+  reset, slow); a fault without a path is left for the API.
 
 A second listener (plain HTTP on 127.0.0.1) is the control interface:
 POST /<operation> with a JSON object of arguments, answering
@@ -41,7 +66,8 @@ Usage:
                    --cert CERT.pem --key KEY.pem
                    --token TOKEN --port-file FILE [--port N] [--control-port N]
                    [--host 127.0.0.1] [--rate-limit-users 600]
-                   [--rate-limit-groups 500] [--rate-window 60]
+                   [--rate-limit-groups 500] [--rate-limit-logs 60]
+                   [--rate-window 60]
                    [--domain HOST:PORT] [--watch-pid PID] [--verbose]
 When both listeners are up it writes FILE atomically:
 {"port": N, "control_port": M, "pid": P}.
@@ -51,6 +77,8 @@ import base64
 import bisect
 import gzip
 import hashlib
+import hmac
+import math
 import json
 import os
 import re
@@ -67,6 +95,7 @@ import time
 import calendar
 import traceback
 import urllib.parse
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_LIMIT = 200
@@ -79,16 +108,51 @@ FAULT_KINDS = ("500", "slow", "reset", "truncated", "truncated_json", "content_t
                "link_foreign", "link_http")
 ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 FORBIDDEN = "forbidden"      # scope of a valid token whose admin lacks read rights
+LOGS_MAX_LIMIT = 1000
+LOGS_DEFAULT_LIMIT = 100
+LOGS_DEFAULT_WINDOW = 7 * 86400    # since defaults to 7 days before until
+LOG_FILTER_ATTRS = ("eventType", "uuid", "published", "severity", "legacyEventType",
+                    "displayMessage", "outcome.result", "outcome.reason", "actor.id",
+                    "actor.type", "actor.alternateId", "actor.displayName",
+                    "target.id", "target.type", "target.alternateId",
+                    "target.displayName", "transaction.id", "client.ipAddress")
+# The admin every control-port change is logged as.
+EVENT_ACTOR = {"id": "00uemuadmin000000001", "type": "User",
+               "alternateId": "admin@okta-emulator.example",
+               "displayName": "Emulator Admin", "detailEntry": None}
+# eventType -> (displayMessage, legacyEventType), as Okta logs them.
+EVENT_TEXT = {
+    "user.lifecycle.create": ("Create Okta user", "core.user.config.user_creation.success"),
+    "user.lifecycle.activate": ("Activate Okta user", "core.user.config.user_activated"),
+    "user.lifecycle.reactivate": ("Reactivate Okta user", "core.user.config.user_reactivated"),
+    "user.lifecycle.deactivate": ("Deactivate Okta user", "core.user.config.user_deactivated"),
+    "user.lifecycle.suspend": ("Suspend Okta user", "core.user.config.user_status.suspended"),
+    "user.lifecycle.unsuspend": ("Unsuspend Okta user", "core.user.config.user_status.unsuspended"),
+    "user.lifecycle.delete": ("Delete Okta user", "core.user.config.user_deleted"),
+    "user.account.lock": ("Max sign in attempts exceeded", "core.user_auth.account_locked"),
+    "user.account.unlock": ("Unlock user account", "core.user.config.user_unlocked"),
+    "user.account.unlock_by_admin": ("Unlock user account by admin", "core.user.config.user_unlocked"),
+    "user.account.update_profile": ("Update user profile for Okta", "core.user.config.profile_update.success"),
+    "user.account.reset_password": ("Reset Okta user password", "core.user.config.password_reset"),
+    "user.account.expire_password": ("Expire Okta user password", "core.user.config.password_expired"),
+    "group.user_membership.add": ("Add user to group membership", "core.user_group_member.user_add"),
+    "group.user_membership.remove": ("Remove user from group membership", "core.user_group_member.user_remove"),
+    "group.lifecycle.create": ("Create Okta group", "core.user_group.created"),
+    "group.lifecycle.delete": ("Delete Okta group", "core.user_group.deleted"),
+    "group.profile.update": ("Update group profile", "core.user_group.profile_updated"),
+}
 
 
 class ApiError(Exception):
-    """An Okta error answer: HTTP status, errorCode, errorSummary."""
+    """An Okta error answer: HTTP status, errorCode, errorSummary, and the
+    errorSummary strings of its errorCauses."""
 
-    def __init__(self, status, code, summary):
+    def __init__(self, status, code, summary, causes=()):
         Exception.__init__(self, summary)
         self.status = status
         self.code = code
         self.summary = summary
+        self.causes = list(causes)
 
 
 def err_invalid_token():
@@ -121,12 +185,18 @@ def error_body(e):
         "errorSummary": e.summary,
         "errorLink": e.code,
         "errorId": "oae" + "".join(secrets.choice(ALNUM) for _ in range(22)),
-        "errorCauses": [],
+        "errorCauses": [{"errorSummary": c} for c in getattr(e, "causes", ())],
     }, separators=(",", ":")).encode()
 
 
 def now_iso():
     return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+
+
+def iso_ms(t):
+    """Okta's published format: UTC, milliseconds, "Z"."""
+    ms = int(t * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000)
 
 
 _TS_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
@@ -165,7 +235,7 @@ def parse_ts(s):
 
 _TOK_RE = re.compile(r'\s*(?:(\()|(\))|"((?:[^"\\]|\\.)*)"|([A-Za-z_][A-Za-z0-9_.]*)|(-?\d+))')
 TS_ATTRS = ("lastUpdated", "created", "activated", "statusChanged", "lastLogin",
-            "passwordChanged", "lastMembershipUpdated")
+            "passwordChanged", "lastMembershipUpdated", "published")
 USER_FILTER_ATTRS = ("status", "lastUpdated", "id", "profile.login", "profile.email",
                      "profile.firstName", "profile.lastName", "created",
                      "activated", "statusChanged", "type.id")
@@ -326,6 +396,10 @@ class Store:
         self.ucache = {}         # uid -> serialized JSON (with _links)
         self.gcache = {}
         self.tokens = {}         # token -> None (full rights) or frozenset(gids)
+        self.events = []         # the System Log, in the order made (emit())
+        self.event_seq = 0
+        self.event_lag = 0.0     # set_event_lag: seconds before an event shows
+        self.clock = time.time   # main() makes it follow set_clock_skew
         # The org's dicts become the store's own (no copies: a 100,000-user
         # org must load in seconds).
         users = self.users
@@ -409,6 +483,118 @@ class Store:
         self.groups[gid]["lastMembershipUpdated"] = now_iso()
         self.gcache.pop(gid, None)
 
+    # -- the System Log (served by ApiHandler.logs)
+    def user_target(self, uid):
+        p = self.users[uid]["profile"]
+        name = " ".join(x for x in (p.get("firstName"), p.get("lastName")) if isinstance(x, str))
+        return {"id": uid, "type": "User", "alternateId": p.get("login"),
+                "displayName": name or p.get("login"), "detailEntry": None}
+
+    def group_target(self, gid):
+        name = self.groups[gid]["profile"].get("name")
+        return {"id": gid, "type": "UserGroup", "alternateId": name,
+                "displayName": name, "detailEntry": None}
+
+    def emit(self, event_type, targets, outcome="SUCCESS", reason=None):
+        """Append one LogEvent, published now by the emulator's clock.  It
+        is persisted (visible to /api/v1/logs) event_lag seconds later."""
+        now = self.clock()
+        self.event_seq += 1
+        msg, legacy = EVENT_TEXT.get(event_type, (event_type, None))
+        ev = {
+            "actor": dict(EVENT_ACTOR),
+            "client": {"userAgent": {"rawUserAgent": "okta-emulator-control/1.0",
+                                     "os": "Unknown", "browser": "UNKNOWN"},
+                       "zone": None, "device": "Unknown", "id": None,
+                       "ipAddress": "127.0.0.1",
+                       "geographicalContext": None},
+            "authenticationContext": {"authenticationProvider": None, "credentialProvider": None,
+                                      "credentialType": None, "issuer": None,
+                                      "interface": None, "authenticationStep": 0,
+                                      "externalSessionId": "trs" + secrets.token_urlsafe(16)},
+            "displayMessage": msg,
+            "eventType": event_type,
+            "outcome": {"result": outcome, "reason": reason},
+            "published": iso_ms(now),
+            "securityContext": {"asNumber": None, "asOrg": None, "isp": None,
+                                "domain": None, "isProxy": None},
+            "severity": "INFO" if outcome == "SUCCESS" else "WARN",
+            "debugContext": {"debugData": {"requestId": secrets.token_hex(16),
+                                           "requestUri": "/api/v1/emulator/control",
+                                           "url": "/api/v1/emulator/control"}},
+            "legacyEventType": legacy,
+            "transaction": {"type": "WEB", "id": secrets.token_urlsafe(20), "detail": {}},
+            "uuid": str(uuid.uuid4()),
+            "version": "0",
+            "request": {"ipChain": [{"ip": "127.0.0.1", "geographicalContext": None,
+                                     "version": "V4", "source": None}]},
+            "target": list(targets),
+        }
+        # Internal keys (stripped when served): seq, published and
+        # persisted time in microseconds, and the event's JSON.
+        pub_us = int(now * 1000) * 1000
+        self.events.append({"seq": self.event_seq, "pub": pub_us,
+                            "vis": int((now + self.event_lag) * 1e6), "ev": ev,
+                            "json": json.dumps(ev, separators=(",", ":"), ensure_ascii=False).encode()})
+        return ev
+
+    def status_event(self, old, new):
+        """The eventType Okta logs for a status change (None: no change)."""
+        if old == new:
+            return None
+        if new == "SUSPENDED":
+            return "user.lifecycle.suspend"
+        if old == "SUSPENDED" and new == "ACTIVE":
+            return "user.lifecycle.unsuspend"
+        if new == "DEPROVISIONED":
+            return "user.lifecycle.deactivate"
+        if new == "LOCKED_OUT":
+            return "user.account.lock"
+        if old == "LOCKED_OUT" and new == "ACTIVE":
+            return "user.account.unlock"
+        if new == "PASSWORD_EXPIRED":
+            return "user.account.expire_password"
+        if new == "RECOVERY":
+            return "user.account.reset_password"
+        if new in ("ACTIVE", "PROVISIONED") and old in ("STAGED", "DEPROVISIONED"):
+            return "user.lifecycle.activate"
+        return "user.lifecycle.reactivate"
+
+    def add_event(self, event_type, targets, outcome="SUCCESS", reason=None):
+        """An arbitrary event.  targets: [[type, login_or_id_or_name], ...];
+        a User or UserGroup that exists becomes its full target, anything
+        else is taken as an id as given (unknown or out-of-scope ids)."""
+        out = []
+        for t in targets or ():
+            if isinstance(t, dict):
+                out.append(t)
+                continue
+            typ, ref = t[0], t[1]
+            if typ == "User":
+                try:
+                    out.append(self.user_target(self.uid_of(ref)))
+                    continue
+                except KeyError:
+                    pass
+            if typ == "UserGroup":
+                try:
+                    out.append(self.group_target(self.gid_of(ref)))
+                    continue
+                except KeyError:
+                    pass
+            out.append({"id": ref, "type": typ, "alternateId": "unknown",
+                        "displayName": "unknown", "detailEntry": None})
+        return self.emit(str(event_type), out, str(outcome), reason)["uuid"]
+
+    def touch_users(self, logins, event_type="user.account.update_profile"):
+        """Bump each user's lastUpdated and log one event naming it (a burst
+        of events in one control call)."""
+        uids = [self.uid_of(l) for l in logins]
+        for uid in uids:
+            self.touch_user(uid)
+            self.emit(event_type, [self.user_target(uid)])
+        return len(uids)
+
     # -- control operations (self.lock held)
     def add_token(self, token=None, groups=None, forbidden=False):
         token = token or "00" + "".join(secrets.choice(ALNUM + "-_") for _ in range(40))
@@ -452,6 +638,9 @@ class Store:
         bisect.insort(self.user_ids, uid)
         self.login_idx[login] = uid
         self.user_groups[uid] = set()
+        self.emit("user.lifecycle.create", [self.user_target(uid)])
+        if status in ("ACTIVE", "PROVISIONED"):
+            self.emit("user.lifecycle.activate", [self.user_target(uid)])
         for g in groups or ():
             self.add_member(g, uid)
         return uid
@@ -462,12 +651,15 @@ class Store:
         uid = self.uid_of(login)
         u = self.users[uid]
         now = now_iso()
+        event_type = self.status_event(u["status"], status)
         if u["status"] != status:
             u["status"] = status
             u["statusChanged"] = now
             if status == "ACTIVE" and u.get("activated") is None:
                 u["activated"] = now
         self.touch_user(uid)
+        if event_type:
+            self.emit(event_type, [self.user_target(uid)])
         return uid
 
     def set_profile(self, login, attrs):
@@ -482,6 +674,7 @@ class Store:
             self.login_idx[p["login"]] = uid
         u["profile"] = p
         self.touch_user(uid)
+        self.emit("user.account.update_profile", [self.user_target(uid)])
         return uid
 
     def set_user(self, login, attrs):
@@ -489,10 +682,12 @@ class Store:
         uid = self.uid_of(login)
         self.users[uid].update(attrs)
         self.ucache.pop(uid, None)
+        self.emit("user.account.update_profile", [self.user_target(uid)])
         return uid
 
     def delete_user(self, login):
         uid = self.uid_of(login)
+        target = self.user_target(uid)
         for gid in list(self.user_groups.get(uid, ())):
             self.member_set[gid].discard(uid)
             ms = self.members[gid]
@@ -506,6 +701,7 @@ class Store:
         i = bisect.bisect_left(self.user_ids, uid)
         del self.user_ids[i]
         self.ucache.pop(uid, None)
+        self.emit("user.lifecycle.delete", [target])
         return uid
 
     def add_group(self, name, description=None, type="OKTA_GROUP", id=None):
@@ -521,6 +717,7 @@ class Store:
         self.name_idx[name] = gid
         self.members[gid] = []
         self.member_set[gid] = set()
+        self.emit("group.lifecycle.create", [self.group_target(gid)])
         return gid
 
     def set_group(self, name, attrs):
@@ -536,10 +733,12 @@ class Store:
         g["profile"] = p
         g["lastUpdated"] = now_iso()
         self.gcache.pop(gid, None)
+        self.emit("group.profile.update", [self.group_target(gid)])
         return gid
 
     def delete_group(self, name):
         gid = self.gid_of(name)
+        target = self.group_target(gid)
         for uid in self.members.pop(gid):
             self.user_groups[uid].discard(gid)
         del self.member_set[gid]
@@ -547,6 +746,7 @@ class Store:
         del self.name_idx[g["profile"]["name"]]
         del self.group_ids[bisect.bisect_left(self.group_ids, gid)]
         self.gcache.pop(gid, None)
+        self.emit("group.lifecycle.delete", [target])
         return gid
 
     def add_member(self, group, login):
@@ -557,6 +757,7 @@ class Store:
             bisect.insort(self.members[gid], uid)
             self.user_groups[uid].add(gid)
             self.touch_group_members(gid)
+            self.emit("group.user_membership.add", [self.user_target(uid), self.group_target(gid)])
         return gid
 
     def remove_member(self, group, login):
@@ -568,6 +769,7 @@ class Store:
             del ms[bisect.bisect_left(ms, uid)]
             self.user_groups[uid].discard(gid)
             self.touch_group_members(gid)
+            self.emit("group.user_membership.remove", [self.user_target(uid), self.group_target(gid)])
         return gid
 
     def get_user(self, login):
@@ -644,6 +846,24 @@ def decode_cursor(s):
     return raw[5:].decode("utf-8", "replace")
 
 
+def encode_log_cursor(kind, pos):
+    """System Log cursor: the kind (p: polling, ordered by persisted time;
+    b: bounded, by published) and the position (microseconds, sequence)."""
+    return base64.urlsafe_b64encode(("emu1l:%s:%d:%d" % (kind, pos[0], pos[1])).encode()).decode().rstrip("=")
+
+
+def decode_log_cursor(s, kind):
+    try:
+        raw = base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)).decode("ascii")
+        tag, k, t, seq = raw.split(":")
+        if tag != "emu1l" or k != kind:
+            raise ValueError(raw)
+        return (int(t), int(seq))
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise ApiError(400, "E0000001", "Api validation failed: after",
+                       ["after: The 'after' cursor is not valid for this query."])
+
+
 # ---------------------------------------------------------------- rate limits, faults, log
 
 class Bucket:
@@ -668,8 +888,9 @@ class Runtime:
     """Rate-limit buckets, pending faults, the request log and counters.
     Guarded by Store.lock."""
 
-    def __init__(self, users_limit, groups_limit, window):
-        self.buckets = {"users": Bucket(users_limit, window), "groups": Bucket(groups_limit, window)}
+    def __init__(self, users_limit, groups_limit, window, logs_limit=60):
+        self.buckets = {"users": Bucket(users_limit, window), "groups": Bucket(groups_limit, window),
+                        "logs": Bucket(logs_limit, window)}
         self.faults = []
         self.log = []
         self.min_remaining = None
@@ -677,9 +898,12 @@ class Runtime:
         self.early = 0           # requests that came before an announced reset
         self.skew = 0.0          # seconds added to Date and x-rate-limit-reset
 
-    def take_fault(self, path):
+    def take_fault(self, path, explicit=False):
+        """explicit: only a fault that names (part of) this path applies
+        (the OAuth endpoints: a fault meant for the API is not eaten by a
+        token request)."""
         for f in self.faults:
-            if f["path"] is None or f["path"] in path:
+            if (f["path"] is None and not explicit) or (f["path"] is not None and f["path"] in path):
                 f["count"] -= 1
                 if f["count"] <= 0:
                     self.faults.remove(f)
@@ -731,12 +955,17 @@ class ApiHandler(BaseHTTPRequestHandler):
         raw = self.path
         split = urllib.parse.urlsplit(raw)
         path = split.path
-        bucket_name = "groups" if path.startswith("/api/v1/groups") else "users"
+        if path.startswith("/api/v1/groups"):
+            bucket_name = "groups"
+        elif path.startswith("/api/v1/logs"):
+            bucket_name = "logs"      # Okta's System Log has its own, small bucket
+        else:
+            bucket_name = "users"
         with st.lock:
             entry = [method, raw, 0]
             rt.log.append(entry)
             b = rt.buckets[bucket_name]
-            if path != OAUTH_TOKEN_PATH and time.time() + rt.skew < b.blocked_until:
+            if path != OAUTH_TOKEN_PATH and path not in DA_PATHS and time.time() + rt.skew < b.blocked_until:
                 # Too early after a 429: refused again, and no pending
                 # fault is used up by it.
                 rt.early += 1
@@ -745,11 +974,28 @@ class ApiHandler(BaseHTTPRequestHandler):
                 fault = None
             else:
                 early = None
-                fault = rt.take_fault(raw)
+                fault = rt.take_fault(raw, explicit=path == OAUTH_TOKEN_PATH or path in DA_PATHS)
         kind = fault["kind"] if fault else None
         self.fault_target = fault.get("target") if fault else None
+        if kind in ("slow", "reset", "500", "429") and (path == OAUTH_TOKEN_PATH or path in DA_PATHS):
+            # Okta failing at sign-in (a broker must not take it for a refusal)
+            if kind == "slow":
+                time.sleep(fault.get("delay") or 3.0)
+            elif kind == "reset":
+                self.drop()
+                with st.lock:
+                    entry[2] = 0
+                return
+            else:
+                e = err_internal() if kind == "500" else err_rate()
+                rl = None if kind == "500" else (600, 0, int(time.time() + rt.skew) + int(fault.get("delay") or 2))
+                self.send_api(entry, e.status, error_body(e), rl, [])
+                return
         if path == OAUTH_TOKEN_PATH:
             self.serve_oauth_token(entry)
+            return
+        if path in DA_PATHS:
+            self.serve_direct(entry, path)
             return
         try:
             if early is not None:
@@ -883,6 +1129,8 @@ class ApiHandler(BaseHTTPRequestHandler):
         def visible_group(gid):
             return scope is None or gid in scope
 
+        if parts == ["logs"]:
+            return self.logs(qv, raw, split)
         if parts[0] == "users":
             if len(parts) == 1:
                 flt = qv.get("filter")
@@ -977,7 +1225,110 @@ class ApiHandler(BaseHTTPRequestHandler):
             links.append('<%s%s?%s>; rel="next"' % (base, split.path, qs))
         return body, links
 
-    def send_api(self, entry, status, body, rl, links, ctype=JSON_CT, truncate=False):
+    def logs(self, qv, raw, split):
+        """GET /api/v1/logs.  Without until (and ascending) a polling
+        request: events in the order Okta persisted them (published plus
+        the event lag), and a rel="next" link always, whose cursor stands
+        after the last event returned, or at "now" when none matched, so
+        following it yields only events that arrive later.  With until (or
+        DESCENDING) a bounded request over published: a next link only
+        while more events match."""
+        st = self.server.store
+        now_us = int(st.clock() * 1e6)
+
+        def bad(param, cause):
+            return ApiError(400, "E0000001", "Api validation failed: " + param,
+                            ["%s: %s" % (param, cause)])
+        lim = qv.get("limit")
+        limit = LOGS_DEFAULT_LIMIT
+        if lim not in (None, ""):
+            try:
+                limit = int(lim)
+            except ValueError:
+                raise bad("limit", "The limit must be an integer between 0 and 1000.")
+            if not 0 <= limit <= LOGS_MAX_LIMIT:
+                raise bad("limit", "The limit must be an integer between 0 and 1000.")
+        order = qv.get("sortOrder") or "ASCENDING"
+        if order not in ("ASCENDING", "DESCENDING"):
+            raise bad("sortOrder", "The sortOrder must be ASCENDING or DESCENDING.")
+
+        def ts(name):
+            v = qv.get(name)
+            if v is None or v == "":
+                return None
+            t = parse_ts(v)
+            if t is None:
+                raise bad(name, "The date format in your query is not recognized. "
+                                "Please enter dates using ISO 8601 string format.")
+            return int(round(t * 1e6))
+        since, until = ts("since"), ts("until")
+        if since is not None and since > now_us:
+            raise bad("since", "The 'since' date must not be in the future.")
+        if since is not None and until is not None and since >= until:
+            raise bad("until", "The 'until' date must be later than the 'since' date.")
+        preds = []
+        if qv.get("filter") is not None:
+            f = compile_filter(qv["filter"], LOG_FILTER_ATTRS)
+            if "target." in qv["filter"]:
+                # target is an array: a clause on target.x holds when some
+                # one target satisfies it.
+                preds.append(lambda e: any(f(dict(e["ev"], target=t))
+                                           for t in (e["ev"]["target"] or [{}])))
+            else:
+                preds.append(lambda e: f(e["ev"]))
+        if qv.get("q"):
+            words = qv["q"].split()
+            if len(words) > 10 or any(len(w) > 40 for w in words):
+                raise bad("q", "At most 10 keywords of at most 40 characters each.")
+            low = [w.lower() for w in words]
+            preds.append(lambda e: all(w in e["json"].decode("utf-8", "replace").lower() for w in low))
+        polling = until is None and order == "ASCENDING"
+        kind = "p" if polling else "b"
+        cursor = None
+        if qv.get("after"):
+            cursor = decode_log_cursor(qv["after"], kind)
+        if polling:
+            key = lambda e: (e["vis"], e["seq"])
+            start = (since if since is not None else now_us - LOGS_DEFAULT_WINDOW * 1000000, -1)
+            if cursor is not None and cursor > start:
+                start = cursor
+            cand = sorted((e for e in st.events
+                           if e["vis"] <= now_us and key(e) > start and all(p(e) for p in preds)),
+                          key=key)
+            got = cand[:limit]
+            if got:
+                nxt = key(got[-1])
+            elif limit == 0:
+                nxt = start
+            else:
+                # Nothing (more) persisted yet: the cursor moves to now,
+                # past every event visible so far.
+                nxt = max(start, (now_us, st.event_seq))
+            more = True
+        else:
+            key = lambda e: (e["pub"], e["seq"])
+            hi = until if until is not None else now_us
+            lo = since if since is not None else hi - LOGS_DEFAULT_WINDOW * 1000000
+            desc = order == "DESCENDING"
+
+            def inside(e):
+                if cursor is not None and (key(e) >= cursor if desc else key(e) <= cursor):
+                    return False
+                return lo <= e["pub"] < hi and e["vis"] <= now_us and all(p(e) for p in preds)
+            cand = sorted((e for e in st.events if inside(e)), key=key, reverse=desc)
+            got = cand[:limit]
+            more = len(cand) > len(got) and bool(got)
+            nxt = key(got[-1]) if got else None
+        body = b"[" + b",".join(e["json"] for e in got) + b"]"
+        links = ['<%s%s>; rel="self"' % (st.base, raw)]
+        if more:
+            rest = [(k, v) for k, v in urllib.parse.parse_qsl(split.query, keep_blank_values=True)
+                    if k != "after"]
+            qs = urllib.parse.urlencode(rest + [("after", encode_log_cursor(kind, nxt))])
+            links.append('<%s%s?%s>; rel="next"' % (st.base, split.path, qs))
+        return body, links
+
+    def send_api(self, entry, status, body, rl, links, ctype=JSON_CT, truncate=False, cache=None):
         use_gzip = accepts_gzip(self.headers.get("Accept-Encoding") or "")
         if use_gzip and body:
             body = gzip.compress(body, compresslevel=1, mtime=0)
@@ -987,9 +1338,12 @@ class ApiHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Encoding", "gzip")
         self.send_header("Vary", "Accept-Encoding")
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-cache, no-store")
-        self.send_header("Expires", "0")
-        self.send_header("Pragma", "no-cache")
+        if cache:
+            self.send_header("Cache-Control", cache)     # the JWKS: cacheable
+        else:
+            self.send_header("Cache-Control", "no-cache, no-store")
+            self.send_header("Expires", "0")
+            self.send_header("Pragma", "no-cache")
         for l in links:
             self.send_header("Link", l)
         for k, v in getattr(self, "extra_headers", ()):
@@ -1275,6 +1629,8 @@ def _oauth_grant(self, oa):
             self.req_body.decode("ascii"), keep_blank_values=True, strict_parsing=False).items()}
     except (UnicodeDecodeError, ValueError):
         raise OAuthError(400, "invalid_request", "The request body is not a form.")
+    if form.get("grant_type") in DA_GRANTS:
+        return da_token(self, da_state(st), form)     # Direct Authentication section
     if form.get("grant_type") != "client_credentials":
         raise OAuthError(400, "unsupported_grant_type", "The authorization grant type is not supported.")
     if form.get("client_assertion_type") != JWT_BEARER:
@@ -1353,6 +1709,7 @@ def _serve_oauth_token(self, entry):
                 extra.append(("DPoP-Nonce", oa.as_nonce))
         except OAuthError as e:
             out, status = {"error": e.error, "error_description": e.description}, e.status
+            out.update(getattr(e, "extra", None) or {})     # mfa_required's mfa_token
             extra += e.headers
             oa.event("token_refused:" + e.error)
             oa.refusals.append((e.error, e.description))
@@ -1401,7 +1758,12 @@ def _oauth_auth(self, h):
     elif scheme != "Bearer":
         raise refuse("invalid_token", "The access token is not DPoP bound.")
     t["uses"] += 1
-    need = "okta.groups.read" if split.path.startswith("/api/v1/groups") else "okta.users.read"
+    if split.path.startswith("/api/v1/groups"):
+        need = "okta.groups.read"
+    elif split.path.startswith("/api/v1/logs"):
+        need = "okta.logs.read"
+    else:
+        need = "okta.users.read"
     if need not in t["scopes"]:
         raise refuse("insufficient_scope", "The access token provided does not contain the required scopes.", 403)
     oa.api_calls += 1
@@ -1451,6 +1813,586 @@ def oauth_control(op, st, a):
     raise ValueError("unknown operation %r" % (op,))
 
 
+# ---------------------------------------------------------------- Direct Authentication
+#
+# The org authorization server's user sign-in side (issue 11): the Direct
+# Authentication grants on POST /oauth2/v1/token (password, mfa-otp,
+# mfa-oob, urn:okta:params:oauth:grant-type:otp) and the Device
+# Authorization grant, POST /oauth2/v1/challenge (Okta Verify push, with
+# number matching), POST /oauth2/v1/device/authorize, GET /oauth2/v1/keys
+# (the JWKS, cacheable) and GET /.well-known/openid-configuration.  Native
+# apps are registered with auth_add_app (client_id, optional
+# client_secret, mfa_required).  Each success returns an RS256 ID token
+# signed by an RSA key made (with the openssl command, on first use) by
+# this process; auth_forge_next makes the next one broken on purpose.
+# Passwords, TOTP secrets (RFC 6238: SHA1, 30 s, 6 digits, +-1 step) and
+# Okta Verify push enrolments are per user; pushes are answered through
+# the control port (push_respond), device codes approved there
+# (device_approve).  Errors are those of Okta's OAuth error table
+# (shared/reference/okta-auth/oauth2-error-codes.json): note that its
+# per-user rate limit answers 429 with error "invalid_grant".  Ten bad
+# passwords in a row lock the user (LOCKED_OUT, user.account.lock).
+
+DA_PASSWORD = "password"
+DA_MFA_OTP = "http://auth0.com/oauth/grant-type/mfa-otp"
+DA_MFA_OOB = "http://auth0.com/oauth/grant-type/mfa-oob"
+DA_OTP = "urn:okta:params:oauth:grant-type:otp"
+DA_DEVICE = "urn:ietf:params:oauth:grant-type:device_code"
+DA_GRANTS = (DA_PASSWORD, DA_MFA_OTP, DA_MFA_OOB, DA_OTP, DA_DEVICE)
+DA_PATHS = ("/oauth2/v1/challenge", "/oauth2/v1/device/authorize", "/oauth2/v1/keys",
+            "/.well-known/openid-configuration")
+DA_OPS = ("set_password", "enroll_totp", "enroll_push", "push_respond", "device_approve",
+          "device_deny")
+FORGE_KINDS = ("bad_signature", "wrong_aud", "expired", "unknown_kid", "alg_none",
+               "other_sub", "wrong_iss")
+USER_CODE_CHARS = "BCDFGHJKLMNPQRSTVWXZ"
+DA_DEFAULTS = {
+    "user_rate_limit": 4,        # token/challenge requests per user per window
+    "rate_window": 1.0,          # seconds (Okta: 4 a second per user)
+    "lockout_threshold": 10,     # bad passwords in a row -> LOCKED_OUT
+    "oob_expires_in": 300,       # a push challenge's life
+    "oob_interval": 5,           # its polling interval (slow_down when faster)
+    "device_expires_in": 600,
+    "device_interval": 5,
+    "mfa_token_lifetime": 300,
+    "id_token_lifetime": 3600,
+    "jwks_max_age": 86400,       # Cache-Control max-age of /oauth2/v1/keys
+}
+
+
+class DAError(OAuthError):
+    """An OAuth error answer with extra body members (mfa_token)."""
+
+    def __init__(self, status, error, description, headers=(), extra=None):
+        OAuthError.__init__(self, status, error, description, headers)
+        self.extra = extra or {}
+
+
+def err_creds():
+    return DAError(400, "invalid_grant", "The credentials provided were invalid.")
+
+
+def err_da_expired(what):
+    return DAError(403, "access_denied", "'%s' has expired. Use a new '%s' and try again." % (what, what))
+
+
+def err_not_enrolled():
+    return DAError(403, "access_denied", "The required authenticator cannot be used. Check if it is "
+                   "required by policy and the user is enrolled in the authenticator and try again.")
+
+
+def err_slow_down():
+    return DAError(400, "slow_down", "Slow down the polling frequency. Please try again later.")
+
+
+def totp_code(secret_b32, step):
+    """RFC 6238 (HOTP of RFC 4226 over the 30 s step): SHA1, 6 digits."""
+    key = base64.b32decode(secret_b32.upper() + "=" * (-len(secret_b32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    off = mac[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+def _openssl_run(args, data=None):
+    p = subprocess.run(["openssl"] + args, input=data, capture_output=True, timeout=60)
+    if p.returncode != 0:
+        raise RuntimeError("openssl %s: %s" % (args[0], p.stderr.decode(errors="replace").strip()))
+    return p.stdout
+
+
+class SigningKey:
+    """An RSA 2048 key (PEM kept in memory), its public JWK and RFC 7638 kid."""
+
+    def __init__(self):
+        self.pem = _openssl_run(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
+        mod = _openssl_run(["rsa", "-noout", "-modulus"], self.pem).decode().strip()
+        n = b64url(bytes.fromhex(mod.split("=", 1)[1]))
+        canon = json.dumps({"e": "AQAB", "kty": "RSA", "n": n}, separators=(",", ":"), sort_keys=True)
+        self.kid = b64url(hashlib.sha256(canon.encode()).digest())
+        self.jwk = {"kty": "RSA", "alg": "RS256", "kid": self.kid, "use": "sig", "e": "AQAB", "n": n}
+
+    def sign(self, data):
+        with tempfile.TemporaryDirectory(prefix="emu-idt-") as d:
+            kp = os.path.join(d, "k.pem")
+            with open(os.open(kp, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
+                f.write(self.pem)
+            return _openssl_run(["dgst", "-sha256", "-sign", kp], data)
+
+
+class DAState:
+    """Apps, per-user credentials, MFA transactions, device codes, keys (under Store.lock)."""
+
+    def __init__(self):
+        self.settings = dict(DA_DEFAULTS)
+        self.keys = []          # published in the JWKS; the last one signs
+        self.rogue = None       # never published (forged unknown_kid)
+        self.apps = {}          # client_id -> {"secret", "mfa_required"}
+        self.users = {}         # uid -> credentials and failure count
+        self.mfa_tokens = {}    # mfa_token -> {"uid", "client_id", "scope", "expires", "auth_time"}
+        self.oobs = {}          # oob_code -> push transaction
+        self.devices = {}       # device_code -> device transaction
+        self.user_codes = {}    # user_code -> device_code
+        self.recent = {}        # user key -> monotonic times of recent requests
+        self.counts = {}        # user key -> {"token": n, "challenge": n}
+        self.forge = []         # pending forgeries: (kind, other uid)
+        self.issued = []        # ID tokens, access tokens, mfa tokens, oob and device codes
+        self.received = []      # passwords and OTPs received
+        self.events = []        # [what, outcome, login]
+
+    def signer(self):
+        if not self.keys:
+            self.keys.append(SigningKey())
+        return self.keys[-1]
+
+    def user(self, uid):
+        return self.users.setdefault(uid, {"password": None, "totp": None, "push": False,
+                                           "number_matching": False, "mfa": None, "failures": 0})
+
+    def count(self, key, what):
+        c = self.counts.setdefault(key, {"token": 0, "challenge": 0})
+        c[what] += 1
+
+    def rate(self, key):
+        """Okta's per-user limit: user_rate_limit requests per rate_window."""
+        now = time.monotonic()
+        win = float(self.settings["rate_window"])
+        q = [t for t in self.recent.get(key, ()) if now - t < win]
+        q.append(now)
+        self.recent[key] = q
+        limit = int(self.settings["user_rate_limit"])
+        if len(q) > limit:
+            raise DAError(429, "invalid_grant", "API call exceeded rate limit due to too many requests.",
+                          [("x-rate-limit-limit", str(limit)), ("x-rate-limit-remaining", "0"),
+                           ("x-rate-limit-reset", str(int(time.time() + win + 0.999)))])
+
+    def mfa(self, tok, cid):
+        m = self.mfa_tokens.get(tok or "")
+        if m is None or time.time() >= m["expires"]:
+            self.mfa_tokens.pop(tok or "", None)
+            raise err_da_expired("mfa_token")
+        if m["client_id"] != cid:
+            raise DAError(401, "invalid_client", "The client_id '%s' does not match the client_id in the "
+                          "original request '%s'. Use the original client id and try again." % (cid, m["client_id"]))
+        return m
+
+
+def da_state(st):
+    if getattr(st, "da", None) is None:
+        st.da = DAState()
+    return st.da
+
+
+def _da_form(self):
+    try:
+        return {k: v[-1] for k, v in urllib.parse.parse_qs(
+            self.req_body.decode("ascii"), keep_blank_values=True).items()}
+    except (UnicodeDecodeError, ValueError):
+        raise DAError(400, "invalid_request", "The request body is not a form.")
+
+
+def _da_client(self, da, form):
+    """Client authentication of a native app: client_id (+ client_secret by
+    POST or HTTP Basic when the app has one).  Returns (client_id, app)."""
+    cid, secret = form.get("client_id"), form.get("client_secret")
+    h = self.headers.get("Authorization") or ""
+    if h.startswith("Basic "):
+        try:
+            cid, _, secret = base64.b64decode(h[6:].strip()).decode().partition(":")
+            cid, secret = urllib.parse.unquote(cid), urllib.parse.unquote(secret)
+        except (ValueError, UnicodeDecodeError):
+            raise DAError(401, "invalid_client", "Found Authentication header but was not valid client credentials.")
+    if not cid:
+        raise DAError(401, "invalid_client", "No client credentials found.")
+    app = da.apps.get(cid)
+    if app is None:
+        raise DAError(401, "invalid_client", "Invalid value for 'client_id' parameter.")
+    if app["secret"] is not None and not hmac.compare_digest((secret or "").encode(), app["secret"].encode()):
+        raise DAError(401, "invalid_client", "The client secret supplied for a confidential client is invalid.")
+    return cid, app
+
+
+def _da_issue(st, da, uid, cid, scope, amr, auth_time):
+    """The token response: an opaque access token and an RS256 ID token
+    (or the forgery auth_forge_next asked for)."""
+    now = int(time.time())
+    p = st.users[uid]["profile"]
+    name = " ".join(x for x in (p.get("firstName"), p.get("lastName")) if isinstance(x, str))
+    claims = {"sub": uid, "name": name, "email": p.get("email"), "ver": 1, "iss": st.base,
+              "aud": cid, "iat": now, "exp": now + int(da.settings["id_token_lifetime"]),
+              "jti": "ID." + secrets.token_urlsafe(32), "amr": list(amr),
+              "idp": "00oemuorg0000000001", "preferred_username": p.get("login"),
+              "auth_time": int(auth_time)}
+    kind, other = da.forge.pop(0) if da.forge else (None, None)
+    key = da.signer()
+    hdr = {"kid": key.kid, "alg": "RS256"}
+    if kind == "wrong_aud":
+        claims["aud"] = "0oaforgedaudience0001"
+    elif kind == "expired":
+        claims.update(iat=now - 7200, exp=now - 3600, auth_time=now - 7200)
+    elif kind == "other_sub":
+        claims["sub"] = other
+    elif kind == "wrong_iss":
+        claims["iss"] = "https://forged.okta-emulator.invalid"
+    elif kind == "unknown_kid":
+        if da.rogue is None:
+            da.rogue = SigningKey()
+        key = da.rogue
+        hdr["kid"] = key.kid
+    elif kind == "alg_none":
+        hdr = {"alg": "none"}
+    signing = b64url(json.dumps(hdr, separators=(",", ":")).encode()) + "." + \
+        b64url(json.dumps(claims, separators=(",", ":")).encode())
+    sig = b"" if kind == "alg_none" else key.sign(signing.encode())
+    if kind == "bad_signature":
+        sig = sig[:-1] + bytes([sig[-1] ^ 0x01])
+    id_token = signing + "." + b64url(sig)
+    access = secrets.token_urlsafe(48)
+    da.issued += [id_token, access]
+    return {"token_type": "Bearer", "expires_in": 3600, "access_token": access,
+            "scope": scope, "id_token": id_token}
+
+
+def _da_user_ok(st, uid):
+    """Only an ACTIVE user signs in; anyone else gets Okta's invalid_grant."""
+    if uid not in st.users or st.users[uid]["status"] != "ACTIVE":
+        raise err_creds()
+
+
+def _da_mfa_needed(app, au):
+    return au["mfa"] if au["mfa"] is not None else app["mfa_required"]
+
+
+def _da_poll(obj, now):
+    """slow_down when polled faster than the transaction's interval."""
+    last = obj["last_poll"]
+    obj["last_poll"] = now
+    if last is not None and now - last < obj["interval"]:
+        raise err_slow_down()
+
+
+def da_token(self, da, form):
+    st = self.server.store
+    gt = form["grant_type"]
+    cid, app = _da_client(self, da, form)
+    now = time.time()
+    if gt == DA_DEVICE:
+        d = da.devices.get(form.get("device_code") or "")
+        if d is None or d["client_id"] != cid:
+            raise DAError(400, "invalid_grant", "The device code is invalid or has expired.")
+        if d["uid"]:
+            da.count(d["uid"], "token")
+        if now >= d["expires"]:
+            raise DAError(400, "expired_token", "The device code has expired.")
+        if d["state"] == "pending":
+            _da_poll(d, now)
+            raise DAError(400, "authorization_pending", "The device authorization is pending. Please try again later.")
+        del da.devices[form["device_code"]]
+        da.user_codes.pop(d["user_code"], None)
+        if d["state"] == "denied":
+            raise DAError(400, "access_denied", "The resource owner or authorization server denied the request.")
+        _da_user_ok(st, d["uid"])
+        return _da_issue(st, da, d["uid"], cid, d["scope"], ["pwd"], d["approved_at"])
+    if gt in (DA_PASSWORD, DA_OTP):
+        scope = form.get("scope") or ""
+        login = form.get("username" if gt == DA_PASSWORD else "login_hint") or ""
+        secret = form.get("password" if gt == DA_PASSWORD else "otp")
+        if secret is not None:
+            da.received.append(secret)
+        try:
+            uid = st.uid_of(login) if login else None
+        except KeyError:
+            uid = None
+        key = uid or "login:" + login.lower()
+        da.count(key, "token")
+        da.rate(key)
+        if "openid" not in scope.split():
+            raise DAError(400, "invalid_scope", "Requests for ID tokens or access tokens with OpenID "
+                          "scopes require the 'openid' scope.")
+        if not login or secret is None:
+            raise DAError(400, "invalid_request", "The '%s' parameter is required." % (
+                ("username" if not login else "password") if gt == DA_PASSWORD else
+                ("login_hint" if not login else "otp")))
+        if uid is None:
+            raise err_creds()
+        au = da.user(uid)
+        status = st.users[uid]["status"]
+        if gt == DA_OTP:
+            _da_user_ok(st, uid)
+            if not au["totp"] or not _da_totp_ok(au["totp"], secret):
+                raise DAError(400, "invalid_grant", "The 'otp' provided is either empty or incorrect. "
+                              "Use the correct OTP and try again.")
+            return _da_issue(st, da, uid, cid, scope, ["otp"], now)
+        if status not in ("ACTIVE", "PASSWORD_EXPIRED"):
+            raise err_creds()       # LOCKED_OUT, SUSPENDED, DEPROVISIONED, ...: no failure counted
+        if au["password"] is None or not hmac.compare_digest(secret.encode(), au["password"].encode()):
+            au["failures"] += 1
+            if au["failures"] >= int(da.settings["lockout_threshold"]):
+                au["failures"] = 0
+                st.set_status(uid, "LOCKED_OUT")     # logs user.account.lock
+            raise err_creds()
+        au["failures"] = 0
+        if status == "PASSWORD_EXPIRED":
+            raise DAError(400, "invalid_grant", "Password has expired.")
+        if _da_mfa_needed(app, au):
+            tok = secrets.token_urlsafe(24)
+            da.mfa_tokens[tok] = {"uid": uid, "client_id": cid, "scope": scope, "auth_time": now,
+                                  "expires": now + float(da.settings["mfa_token_lifetime"])}
+            da.issued.append(tok)
+            raise DAError(403, "mfa_required", "Verify with an additional authenticator to complete "
+                          "the sign-in process.", extra={"mfa_token": tok})
+        return _da_issue(st, da, uid, cid, scope, ["pwd"], now)
+    # mfa-otp, mfa-oob: the second factor of an mfa_required transaction
+    tok = form.get("mfa_token") or ""
+    m = da.mfa(tok, cid)
+    uid = m["uid"]
+    da.count(uid, "token")
+    da.rate(uid)
+    _da_user_ok(st, uid)
+    au = da.user(uid)
+    if gt == DA_MFA_OTP:
+        otp = form.get("otp") or ""
+        da.received.append(otp)
+        if not au["totp"]:
+            raise err_not_enrolled()
+        if not _da_totp_ok(au["totp"], otp):
+            raise DAError(400, "invalid_grant", "The 'otp' provided is either empty or incorrect. "
+                          "Use the correct OTP and try again.")
+        del da.mfa_tokens[tok]
+        return _da_issue(st, da, uid, cid, m["scope"], ["pwd", "otp", "mfa"], m["auth_time"])
+    code = form.get("oob_code") or ""
+    o = da.oobs.get(code)
+    if o is None or o["mfa_token"] != tok:
+        raise DAError(400, "invalid_request", "The 'oob_code' and the 'mfa_token' provided are not "
+                      "associated with each other. Review the values and try again.")
+    if now >= o["expires"]:
+        del da.oobs[code]
+        raise err_da_expired("oob_code")
+    if o["state"] == "pending":
+        _da_poll(o, now)
+        raise DAError(400, "authorization_pending", "No user response received on the out-of-band "
+                      "authenticator yet. Continue polling to wait for a response.")
+    del da.oobs[code]
+    if o["state"] == "rejected":
+        raise DAError(400, "invalid_grant", "User rejected out-of-band authentication prompt.")
+    del da.mfa_tokens[tok]
+    return _da_issue(st, da, uid, cid, m["scope"], ["pwd", "swk", "mfa"], m["auth_time"])
+
+
+def _da_totp_ok(secret, otp):
+    step = int(time.time()) // 30
+    return isinstance(otp, str) and len(otp) == 6 and any(
+        hmac.compare_digest(otp, totp_code(secret, step + d)) for d in (-1, 0, 1))
+
+
+def da_challenge(self, da, form):
+    cid, app = _da_client(self, da, form)
+    st = self.server.store
+    tok = form.get("mfa_token") or ""
+    m = da.mfa(tok, cid)
+    uid = m["uid"]
+    da.count(uid, "challenge")
+    da.rate(uid)
+    _da_user_ok(st, uid)
+    types = (form.get("challenge_types_supported") or "").split()
+    for t in types:
+        if t not in (DA_MFA_OTP, DA_MFA_OOB):
+            raise DAError(400, "invalid_request", "%s is not supported as a 'challenge_type'. "
+                          "Try again with another value." % t)
+    hint = form.get("channel_hint") or ""
+    if hint not in ("", "push", "sms", "voice"):
+        raise DAError(400, "invalid_request", "'%s' is not supported as a 'channel_hint'. "
+                      "Try again with another value." % hint)
+    au = da.user(uid)
+    if DA_MFA_OOB in types and hint in ("", "push") and au["push"]:
+        now = time.time()
+        code = secrets.token_urlsafe(26)
+        o = {"uid": uid, "mfa_token": tok, "state": "pending", "last_poll": None,
+             "expires": now + float(da.settings["oob_expires_in"]),
+             "interval": float(da.settings["oob_interval"]),
+             "binding_code": ("%02d" % secrets.randbelow(100)) if au["number_matching"] else None}
+        da.oobs[code] = o
+        da.issued.append(code)
+        out = {"challenge_type": DA_MFA_OOB, "oob_code": code, "channel": "push",
+               "binding_method": "transfer" if o["binding_code"] else "none",
+               "expires_in": int(math.ceil(float(da.settings["oob_expires_in"]))),
+               "interval": int(math.ceil(o["interval"]))}
+        if o["binding_code"]:
+            out["binding_code"] = o["binding_code"]
+        return out
+    if DA_MFA_OTP in types and hint == "" and au["totp"]:
+        return {"challenge_type": DA_MFA_OTP}
+    raise err_not_enrolled()
+
+
+def da_device_authorize(self, da, form):
+    cid, app = _da_client(self, da, form)
+    st = self.server.store
+    scope = form.get("scope") or ""
+    if not scope.split():
+        raise DAError(400, "invalid_scope", "No scopes were requested.")
+    if "openid" not in scope.split():
+        raise DAError(400, "invalid_scope", "Requests for ID tokens or access tokens with OpenID "
+                      "scopes require the 'openid' scope.")
+    dc = str(uuid.uuid4())
+    while True:
+        uc = "".join(secrets.choice(USER_CODE_CHARS) for _ in range(8))
+        if uc not in da.user_codes:
+            break
+    life = float(da.settings["device_expires_in"])
+    da.devices[dc] = {"user_code": uc, "client_id": cid, "scope": scope, "state": "pending",
+                      "uid": None, "last_poll": None, "expires": time.time() + life,
+                      "interval": float(da.settings["device_interval"]), "approved_at": None}
+    da.user_codes[uc] = dc
+    da.issued.append(dc)
+    return {"device_code": dc, "user_code": uc, "verification_uri": st.base + "/activate",
+            "verification_uri_complete": st.base + "/activate?user_code=" + uc,
+            "expires_in": int(math.ceil(life)),
+            "interval": int(math.ceil(float(da.settings["device_interval"])))}
+
+
+def _serve_direct(self, entry, path):
+    st = self.server.store
+    cache = None
+    extra = []
+    with st.lock:
+        da = da_state(st)
+        try:
+            if path == "/oauth2/v1/keys" or path == "/.well-known/openid-configuration":
+                if self.command != "GET":
+                    raise DAError(405, "invalid_request", "The endpoint takes GET.")
+                if path == "/oauth2/v1/keys":
+                    da.signer()
+                    out = {"keys": [k.jwk for k in da.keys]}
+                    cache = "max-age=%d, must-revalidate" % int(da.settings["jwks_max_age"])
+                else:
+                    b = st.base
+                    out = {"issuer": b, "authorization_endpoint": b + "/oauth2/v1/authorize",
+                           "token_endpoint": b + OAUTH_TOKEN_PATH, "jwks_uri": b + "/oauth2/v1/keys",
+                           "userinfo_endpoint": b + "/oauth2/v1/userinfo",
+                           "device_authorization_endpoint": b + "/oauth2/v1/device/authorize",
+                           "response_types_supported": ["code", "id_token", "code id_token"],
+                           "grant_types_supported": ["authorization_code", "refresh_token", "password",
+                                                     DA_DEVICE, DA_OTP, DA_MFA_OTP, DA_MFA_OOB],
+                           "subject_types_supported": ["public"],
+                           "id_token_signing_alg_values_supported": ["RS256"],
+                           "scopes_supported": ["openid", "email", "profile", "offline_access", "groups"],
+                           "token_endpoint_auth_methods_supported": [
+                               "client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+                           "claims_supported": ["iss", "sub", "aud", "iat", "exp", "auth_time", "amr",
+                                                "preferred_username", "name", "email", "jti"]}
+            else:
+                if self.command != "POST":
+                    raise DAError(405, "invalid_request", "The endpoint takes POST.")
+                form = _da_form(self)
+                if path == "/oauth2/v1/challenge":
+                    out = da_challenge(self, da, form)
+                else:
+                    out = da_device_authorize(self, da, form)
+            status = 200
+        except OAuthError as e:
+            out, status = {"error": e.error, "error_description": e.description}, e.status
+            out.update(getattr(e, "extra", None) or {})
+            extra += e.headers
+            da.events.append([path, e.error, None])
+    self.extra_headers = extra
+    self.send_api(entry, status, json.dumps(out).encode(), None, [], ctype="application/json",
+                  cache=cache)
+
+
+ApiHandler.serve_direct = _serve_direct
+
+
+def da_control(op, st, a):
+    """Control ops of the Direct Authentication section."""
+    da = da_state(st)
+    if op == "auth_add_app":
+        da.apps[a["client_id"]] = {"secret": a.get("client_secret"),
+                                   "mfa_required": bool(a.get("mfa_required"))}
+        return None
+    if op == "auth_settings":
+        for k, v in (a.get("settings") or {}).items():
+            if k not in DA_DEFAULTS:
+                raise ValueError("unknown setting %r (known: %s)" % (k, ", ".join(DA_DEFAULTS)))
+            da.settings[k] = float(v)
+        return dict(da.settings)
+    if op == "auth_forge_next":
+        kind = a["kind"]
+        if kind not in FORGE_KINDS:
+            raise ValueError("unknown forgery %r (known: %s)" % (kind, ", ".join(FORGE_KINDS)))
+        other = st.uid_of(a["other"]) if kind == "other_sub" else None
+        da.forge.append((kind, other))
+        return None
+    if op == "auth_rotate_key":
+        da.signer()
+        da.keys.append(SigningKey())
+        return da.keys[-1].kid
+    if op == "auth_counts":
+        if a.get("login") is None:
+            return {k: dict(v) for k, v in da.counts.items()}
+        try:
+            key = st.uid_of(a["login"])
+        except KeyError:
+            key = "login:" + a["login"].lower()
+        return dict(da.counts.get(key, {"token": 0, "challenge": 0}))
+    if op == "auth_reset_counts":
+        da.counts = {}
+        return None
+    if op == "auth_secrets":
+        return {"issued": list(da.issued), "received": list(da.received)}
+    if op == "auth_failures":
+        return da.user(st.uid_of(a["login"]))["failures"]
+    if op == "auth_require_mfa":
+        r = a.get("required", True)
+        da.user(st.uid_of(a["login"]))["mfa"] = None if r is None else bool(r)
+        return None
+    if op == "set_password":
+        da.user(st.uid_of(a["login"]))["password"] = str(a["password"])
+        return None
+    if op == "enroll_totp":
+        secret = base64.b32encode(secrets.token_bytes(20)).decode().rstrip("=")
+        da.user(st.uid_of(a["login"]))["totp"] = secret
+        return secret
+    if op == "enroll_push":
+        au = da.user(st.uid_of(a["login"]))
+        au["push"] = bool(a.get("enrolled", True))
+        au["number_matching"] = bool(a.get("number_matching"))
+        return None
+    if op == "push_respond":
+        uid = st.uid_of(a["login"])
+        now = time.time()
+        pend = [o for o in da.oobs.values() if o["uid"] == uid and o["state"] == "pending"
+                and now < o["expires"]]
+        if not pend:
+            raise KeyError("no pending push for %r" % (a["login"],))
+        o = pend[-1]
+        action = a["action"]
+        if action not in ("approve", "reject"):
+            raise ValueError("action must be approve or reject")
+        code = a.get("code")
+        if action == "approve" and o["binding_code"] is not None and (
+                code is None or str(code) != o["binding_code"]):
+            action = "reject"       # the wrong number tapped: Okta Verify denies
+        o["state"] = "approved" if action == "approve" else "rejected"
+        return o["state"]
+    if op in ("device_approve", "device_deny"):
+        dc = da.user_codes.get(str(a["user_code"]).upper().replace("-", ""))
+        d = da.devices.get(dc or "")
+        if d is None or time.time() >= d["expires"]:
+            raise KeyError("no such pending user_code %r" % (a["user_code"],))
+        if op == "device_deny":
+            d["state"] = "denied"
+            return None
+        uid = st.uid_of(a["login"])
+        if st.users[uid]["status"] != "ACTIVE":
+            raise ValueError("user %r is not ACTIVE" % (a["login"],))
+        d.update(state="approved", uid=uid, approved_at=time.time())
+        return uid
+    if op == "auth_events":
+        return list(da.events)
+    raise ValueError("unknown operation %r" % (op,))
+
+
+
 # ---------------------------------------------------------------- control
 
 class Control:
@@ -1460,6 +2402,8 @@ class Control:
     def run(op, st, rt, a):
         if op.startswith("oauth_"):
             return oauth_control(op, st, a)
+        if op.startswith("auth_") or op in DA_OPS:
+            return da_control(op, st, a)
         if op == "add_token":
             return st.add_token(a.get("token"), a.get("groups"), bool(a.get("forbidden")))
         if op == "revoke_token":
@@ -1530,6 +2474,16 @@ class Control:
         if op == "set_clock_skew":
             rt.skew = float(a.get("seconds", 0))
             return None
+        if op == "events":
+            return [e["ev"] for e in st.events]
+        if op == "set_event_lag":
+            st.event_lag = float(a.get("seconds", 0))
+            return None
+        if op == "add_event":
+            return st.add_event(a["event_type"], a.get("targets") or [], a.get("outcome", "SUCCESS"),
+                                a.get("reason"))
+        if op == "touch_users":
+            return st.touch_users(a["logins"], a.get("event_type") or "user.account.update_profile")
         if op == "ping":
             return "pong"
         raise ValueError("unknown operation %r" % (op,))
@@ -1594,6 +2548,7 @@ def main(argv=None):
     ap.add_argument("--domain", help="host[:port] for links (default localhost:PORT)")
     ap.add_argument("--rate-limit-users", type=int, default=600)
     ap.add_argument("--rate-limit-groups", type=int, default=500)
+    ap.add_argument("--rate-limit-logs", type=int, default=60)
     ap.add_argument("--rate-window", type=float, default=60.0)
     ap.add_argument("--watch-pid", type=int, help="exit when this process is gone")
     ap.add_argument("--verbose", action="store_true")
@@ -1609,11 +2564,12 @@ def main(argv=None):
             org = json.load(f)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)
-    rt = Runtime(args.rate_limit_users, args.rate_limit_groups, args.rate_window)
+    rt = Runtime(args.rate_limit_users, args.rate_limit_groups, args.rate_window, args.rate_limit_logs)
     api = ApiServer((args.host, args.port), ctx, None, rt, args.verbose)
     port = api.server_address[1]
     domain = args.domain or "localhost:%d" % port
     store = Store(org, "https://" + domain)
+    store.clock = lambda: time.time() + rt.skew
     del org
     api.store = store
     for t in args.token:

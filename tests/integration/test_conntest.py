@@ -16,7 +16,7 @@ from emulator import Emulator, make_org  # noqa: E402
 from oktaconf import write_config  # noqa: E402
 
 CHECKS = ["DNS", "TCP", "TLS", "token", "list users", "list groups",
-          "list members", "rate limit"]
+          "list members", "rate limit", "system log"]
 
 _emu = None
 _tmps = []
@@ -89,6 +89,7 @@ def good_token():
     assert any(p.startswith("/api/v1/users?limit=1") for p in paths), paths
     assert any(p.startswith("/api/v1/groups?limit=1") for p in paths), paths
     assert any(re.match(r"/api/v1/groups/\w+/users\?limit=1", p) for p in paths), paths
+    assert any(p.startswith("/api/v1/logs?limit=1") for p in paths), paths
 
 
 @case
@@ -143,6 +144,29 @@ def groups_forbidden():
     assert lines["list groups"][0] == "FAIL", explain(out, err)
     assert "403 E0000006" in lines["list groups"][1], lines["list groups"]
     assert lines["list members"][0] == "skip" and lines["rate limit"][0] == "skip"
+
+
+@case
+def system_log_forbidden():
+    """[sync] events (the default) needs the System Log: a token that may
+    not read it fails on that line, saying what to do; with events = no
+    the line is skipped and the run passes."""
+    emu = emulator()
+    conf = write_config(scratch(), emu)
+    emu.clear_faults()
+    emu.fault("403", path="/api/v1/logs")
+    try:
+        rc, lines, out, err = okta_test(conf, secrets=[emu.token])
+        assert rc == 1, "exit %d" % rc + explain(out, err)
+        assert lines["list members"][0] == "ok" and lines["rate limit"][0] == "ok", explain(out, err)
+        assert lines["system log"][0] == "FAIL", explain(out, err)
+        assert "403 E0000006" in lines["system log"][1], lines["system log"]
+        assert "set [sync] events = no" in lines["system log"][1], lines["system log"]
+        conf = write_config(scratch(), emu, sync={"events": "no"})
+        rc, lines, out, err = okta_test(conf, secrets=[emu.token])
+        assert rc == 0 and lines["system log"][0] == "skip", "exit %d" % rc + explain(out, err)
+    finally:
+        emu.clear_faults()
 
 
 @case

@@ -17,7 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
-from oktatest import case, main  # noqa: E402
+from oktatest import case, main, wait_until  # noqa: E402
 from emulator import (Emulator, make_org, make_hostile_org, HOSTILE_USERS,  # noqa: E402
                       HOSTILE_GROUPS, find_user, find_group)
 
@@ -816,9 +816,1033 @@ def orphan_exits_when_test_dies():
     shutil.rmtree(tmp, ignore_errors=True)
 
 
+# ---------------------------------------------------------------- System Log
+
+LOG_ORG = make_org(nusers=30, ngroups=3, seed=21)
+ISO_MS = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"
+
+
+def log_emu(**kw):
+    """A fresh emulator for System Log cases (its log starts empty)."""
+    kw.setdefault("logs_rate_limit", 100000)
+    return Emulator(LOG_ORG, rate_limit=100000, **kw)
+
+
+def iso_at(t):
+    ms = int(round(t * 1000))       # t from parse_iso() is a whole ms: no float truncation
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000)
+
+
+def logs(c, path, expect=200):
+    """GET a System Log page: (events, next path or None, response)."""
+    r, data = c.json(path, expect=expect)
+    return data, next_link(c.e, r), r
+
+
+def check_error_causes(r, body, param):
+    """Okta's 400 for a bad parameter: E0000001, one errorCause naming it."""
+    assert r.status == 400, (r.status, body)
+    assert r.getheader("Content-Type") == "application/json;charset=UTF-8"
+    d = json.loads(body)
+    assert set(d) == {"errorCode", "errorSummary", "errorLink", "errorId", "errorCauses"}, d
+    assert d["errorCode"] == "E0000001" and d["errorLink"] == "E0000001", d
+    assert d["errorSummary"] == "Api validation failed: " + param, d
+    assert len(d["errorCauses"]) == 1 and d["errorCauses"][0]["errorSummary"].startswith(param + ": "), d
+    return d
+
+
+def login_of(i):
+    return LOG_ORG["users"][i]["profile"]["login"]
+
+
+@case
+def logs_polling_next_link_always():
+    """A request without until is a polling request: rel="next" on every
+    page, also an empty one; following it returns only newer events; the
+    request log shows the after= cursor a client followed."""
+    with log_emu() as e:
+        c = Client(e)
+        try:
+            path = "/api/v1/logs?sortOrder=ASCENDING&limit=2"
+            evs, nxt, r = logs(c, path)
+            assert evs == [], evs
+            links = r.headers.get_all("Link")
+            assert links[0] == '<%s%s>; rel="self"' % (e.base_url, path), links
+            assert nxt and "after=" in nxt and "limit=2" in nxt, links
+            assert r.getheader("x-rate-limit-limit") == "100000"
+            # an empty page again: still a next link, the cursor moves on
+            evs, nxt2, _ = logs(c, nxt)
+            assert evs == [] and nxt2 and "after=" in nxt2
+            a, b, d = login_of(0), login_of(1), login_of(2)
+            e.set_status(a, "SUSPENDED")
+            e.set_status(b, "SUSPENDED")
+            e.set_status(d, "SUSPENDED")
+            evs, nxt3, _ = logs(c, nxt2)
+            assert [x["target"][0]["alternateId"] for x in evs] == [a, b], evs   # limit=2, in order
+            evs, nxt4, _ = logs(c, nxt3)
+            assert [x["target"][0]["alternateId"] for x in evs] == [d], evs
+            evs, nxt5, _ = logs(c, nxt4)
+            assert evs == [] and nxt5, "nothing new, yet a next link"
+            e.set_status(a, "ACTIVE")
+            e.reset_requests()
+            evs, nxt6, _ = logs(c, nxt5)
+            assert [x["eventType"] for x in evs] == ["user.lifecycle.unsuspend"], evs
+            assert e.requests() == [("GET", nxt5, 200)], e.requests()
+            cursor = nxt5.split("after=")[1].split("&")[0]
+            assert not any(ch in cursor for ch in ":-") and "00u" not in cursor, cursor  # opaque
+            # the whole log from the start (no since: the last 7 days)
+            evs, _, _ = logs(c, "/api/v1/logs?limit=1000")
+            assert [x["uuid"] for x in evs] == [x["uuid"] for x in e.events()]
+            assert len(evs) == 4
+            # since = a moment after all of that: empty, a cursor at "now",
+            # and only later events come through it
+            t = parse_iso(evs[-1]["published"])
+            wait_until(lambda: time.time() > t + 0.01, timeout=5, what="the clock to pass the last event")
+            evs, nxt7, _ = logs(c, "/api/v1/logs?since=%s" % iso_at(t + 0.005))
+            assert evs == [] and nxt7, evs
+            e.set_status(b, "ACTIVE")
+            evs, _, _ = logs(c, nxt7)
+            assert [(x["eventType"], x["target"][0]["alternateId"]) for x in evs] == \
+                [("user.lifecycle.unsuspend", b)], evs
+        finally:
+            c.close()
+
+
+def parse_iso(s):
+    import calendar
+    return calendar.timegm(time.strptime(s[:19], "%Y-%m-%dT%H:%M:%S")) + int(s[20:23]) / 1000.0
+
+
+@case
+def logs_bounded_since_until_limit_filter():
+    """With until: a bounded request over published, a next link only
+    while more match; limit default 100, at most 1000; DESCENDING; the
+    filter (eventType eq ... or ..., target.id eq ...) and q."""
+    with log_emu() as e:
+        c = Client(e)
+        try:
+            t0 = time.time() - 1
+            n = e.touch_users([u["profile"]["login"] for u in LOG_ORG["users"]])   # 30 events
+            assert n == 30
+            suspended = login_of(5)
+            e.set_status(suspended, "SUSPENDED")
+            g = LOG_ORG["groups"][0]
+            newbie = e.add_user("log.newbie@example.com", groups=[g["profile"]["name"]])
+            all_ev = e.events()
+            assert len(all_ev) == 34, [x["eventType"] for x in all_ev]
+            t1 = parse_iso(all_ev[-1]["published"]) + 0.001
+            wait_until(lambda: time.time() > t1, timeout=5, what="the clock to pass the events")
+            rng = "since=%s&until=%s" % (iso_at(t0), iso_at(t1))
+            evs, nxt, r = logs(c, "/api/v1/logs?" + rng)
+            assert len(evs) == 34 and nxt is None, (len(evs), r.headers.get_all("Link"))
+            assert [x["uuid"] for x in evs] == [x["uuid"] for x in all_ev]
+            # paging a bounded request: next only while more match
+            got, path, pages = [], "/api/v1/logs?%s&limit=10" % rng, 0
+            while path:
+                evs, path, _ = logs(c, path)
+                got += evs
+                pages += 1
+            assert pages == 4 and [x["uuid"] for x in got] == [x["uuid"] for x in all_ev], pages
+            # DESCENDING
+            evs, _, _ = logs(c, "/api/v1/logs?%s&sortOrder=DESCENDING&limit=3" % rng)
+            assert [x["uuid"] for x in evs] == [x["uuid"] for x in all_ev[::-1][:3]]
+            # until excludes: until = the suspend's published drops it and what follows
+            cut = all_ev[30]["published"]
+            evs, _, _ = logs(c, "/api/v1/logs?since=%s&until=%s" % (iso_at(t0), cut))
+            assert all(x["eventType"] == "user.account.update_profile" for x in evs) and len(evs) == 30
+            # filter: eventType eq ... or eventType eq ...
+            flt = q('eventType eq "user.lifecycle.suspend" or eventType eq "group.user_membership.add"')
+            evs, nxt, _ = logs(c, "/api/v1/logs?filter=" + flt)
+            assert [x["eventType"] for x in evs] == ["user.lifecycle.suspend",
+                                                     "group.user_membership.add"], evs
+            assert nxt, "a polling request with a filter still has its next link"
+            # target.id: any target of the event
+            evs, _, _ = logs(c, "/api/v1/logs?filter=" + q('target.id eq "%s"' % g["id"]))
+            assert [x["eventType"] for x in evs] == ["group.user_membership.add"], evs
+            flt = q('eventType eq "user.lifecycle.create" and target.id eq "%s"' % newbie)
+            evs, _, _ = logs(c, "/api/v1/logs?filter=" + flt)
+            assert len(evs) == 1 and evs[0]["target"][0]["id"] == newbie, evs
+            evs, _, _ = logs(c, "/api/v1/logs?filter=" + q('outcome.result eq "FAILURE"'))
+            assert evs == []
+            r, body = c.get("/api/v1/logs?filter=" + q('eventType eq'))
+            check_error(r, body, 400, "E0000031")
+            # q: case-insensitive keywords
+            evs, _, _ = logs(c, "/api/v1/logs?q=" + q("SUSPEND " + suspended.upper()))
+            assert [x["eventType"] for x in evs] == ["user.lifecycle.suspend"], evs
+            # limit: default 100, up to 1000
+            e.touch_users([u["profile"]["login"] for u in LOG_ORG["users"]] * 3)    # 90 more
+            evs, nxt, _ = logs(c, "/api/v1/logs")
+            assert len(evs) == 100 and nxt
+            evs, _, _ = logs(c, "/api/v1/logs?limit=1000")
+            assert len(evs) == 124, len(evs)
+            evs, nxt, _ = logs(c, "/api/v1/logs?limit=0")
+            assert evs == [] and nxt
+            evs, _, _ = logs(c, nxt.replace("limit=0", "limit=100"))
+            assert len(evs) == 100, "limit=0 does not move the cursor past anything"
+        finally:
+            c.close()
+
+
+@case
+def logs_bad_parameters():
+    """Okta's 400 E0000001 with an errorCause for a since that is not ISO
+    8601, a since in the future, until before since, a limit out of range,
+    a bad sortOrder, a forged or foreign after cursor."""
+    with log_emu() as e:
+        c = Client(e)
+        try:
+            e.set_status(login_of(0), "SUSPENDED")
+            future = iso_at(time.time() + 3600)
+            for path, param in (("/api/v1/logs?since=yesterday", "since"),
+                                ("/api/v1/logs?since=2026-13-01T00:00:00Z", "since"),
+                                ("/api/v1/logs?since=1700000000", "since"),
+                                ("/api/v1/logs?until=soon", "until"),
+                                ("/api/v1/logs?since=" + future, "since"),
+                                ("/api/v1/logs?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z", "until"),
+                                ("/api/v1/logs?limit=1001", "limit"),
+                                ("/api/v1/logs?limit=-1", "limit"),
+                                ("/api/v1/logs?limit=ten", "limit"),
+                                ("/api/v1/logs?sortOrder=UP", "sortOrder"),
+                                ("/api/v1/logs?after=bm90LWEtY3Vyc29y", "after")):
+                r, body = c.get(path)
+                check_error_causes(r, body, param)
+            assert "ISO 8601" in json.dumps(check_error_causes(*c.get("/api/v1/logs?since=x"), "since"))
+            # a polling cursor is not a bounded request's cursor
+            _, nxt, _ = logs(c, "/api/v1/logs")
+            after = nxt.split("after=")[1].split("&")[0]
+            r, body = c.get("/api/v1/logs?until=%s&after=%s" % (iso_at(time.time()), after))
+            check_error_causes(r, body, "after")
+            # offsets are ISO 8601 too
+            evs, _, _ = logs(c, "/api/v1/logs?since=" + q(time.strftime("%Y-%m-%dT%H:%M:%S+01:00",
+                                                                      time.gmtime(time.time() + 3600 - 600))))
+            assert len(evs) == 1
+            r, body = c.get("/api/v1/logs", token="00nottherighttoken00000000000000000000000")
+            check_error(r, body, 401, "E0000011")
+        finally:
+            c.close()
+
+
+@case
+def logs_rate_limit_bucket():
+    """/api/v1/logs has its own bucket (default 60 a minute): its 429 is
+    Okta's E0000047 and leaves the users bucket alone."""
+    with Emulator(LOG_ORG) as e:
+        c = Client(e)
+        try:
+            r, _ = c.get("/api/v1/logs")
+            assert r.getheader("x-rate-limit-limit") == "60" and r.getheader("x-rate-limit-remaining") == "59"
+            e.set_rate_limit(3, 60, bucket="logs")
+            seen = []
+            for _ in range(3):
+                r, _ = c.get("/api/v1/logs")
+                assert r.status == 200
+                seen.append(r.getheader("x-rate-limit-remaining"))
+                assert int(r.getheader("x-rate-limit-reset")) >= email_date(r.getheader("Date"))
+            assert seen == ["2", "1", "0"], seen
+            r, body = c.get("/api/v1/logs")
+            check_error(r, body, 429, "E0000047")
+            assert r.getheader("x-rate-limit-limit") == "3" and r.getheader("x-rate-limit-remaining") == "0"
+            r, _ = c.get("/api/v1/users?limit=1")
+            assert r.status == 200 and r.getheader("x-rate-limit-limit") == "600"
+            assert r.getheader("x-rate-limit-remaining") == "599", "the users bucket is separate"
+            assert e.count_429() == 1
+        finally:
+            c.close()
+
+
+def shape_ok(ev):
+    """A LogEvent as Okta's OpenAPI document (LogEvent, LogActor,
+    LogTarget, LogOutcome, LogSeverity) describes it."""
+    import re
+    for k in ("uuid", "published", "eventType", "version", "severity", "displayMessage",
+              "actor", "client", "outcome", "target", "transaction", "debugContext",
+              "legacyEventType", "authenticationContext", "securityContext", "request"):
+        assert k in ev, (k, ev)
+    assert re.match(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", ev["uuid"]), ev["uuid"]
+    assert re.match(ISO_MS, ev["published"]), ev["published"]
+    assert ev["version"] == "0" and ev["severity"] in ("DEBUG", "ERROR", "INFO", "WARN")
+    assert ev["outcome"]["result"] in ("SUCCESS", "FAILURE", "SKIPPED", "ALLOW", "DENY", "CHALLENGE")
+    a = ev["actor"]
+    assert a["type"] == "User" and a["id"].startswith("00u") and "@" in a["alternateId"] and a["displayName"]
+    assert isinstance(ev["target"], list)
+    for t in ev["target"]:
+        assert set(t) >= {"id", "type", "alternateId", "displayName"}, t
+    assert ev["transaction"]["type"] == "WEB" and ev["transaction"]["id"]
+    assert isinstance(ev["debugContext"]["debugData"], dict)
+
+
+@case
+def logs_events_for_control_changes():
+    """Every control-port change logs the event Okta would, with the User
+    (and UserGroup) targets; published follows the emulator's clock."""
+    with log_emu() as e:
+        c = Client(e)
+        try:
+            u = LOG_ORG["users"][3]
+            login, uid = u["profile"]["login"], u["id"]
+            g = [x for x in LOG_ORG["groups"] if uid not in x["members"]][0]
+            gname, gid = g["profile"]["name"], g["id"]
+            ops = [
+                (lambda: e.set_status(login, "SUSPENDED"), [("user.lifecycle.suspend", [("User", uid)])]),
+                (lambda: e.set_status(login, "SUSPENDED"), []),         # no change, no event
+                (lambda: e.set_status(login, "ACTIVE"), [("user.lifecycle.unsuspend", [("User", uid)])]),
+                (lambda: e.set_status(login, "LOCKED_OUT"), [("user.account.lock", [("User", uid)])]),
+                (lambda: e.set_status(login, "ACTIVE"), [("user.account.unlock", [("User", uid)])]),
+                (lambda: e.set_status(login, "DEPROVISIONED"), [("user.lifecycle.deactivate", [("User", uid)])]),
+                (lambda: e.set_status(login, "ACTIVE"), [("user.lifecycle.activate", [("User", uid)])]),
+                (lambda: e.set_profile(login, department="Ops"), [("user.account.update_profile", [("User", uid)])]),
+                (lambda: e.set_user(login, lastUpdated="2020-01-01T00:00:00.000Z"),
+                 [("user.account.update_profile", [("User", uid)])]),
+                (lambda: e.add_member(gname, login),
+                 [("group.user_membership.add", [("User", uid), ("UserGroup", gid)])]),
+                (lambda: e.add_member(gname, login), []),
+                (lambda: e.remove_member(gname, login),
+                 [("group.user_membership.remove", [("User", uid), ("UserGroup", gid)])]),
+                (lambda: e.set_group(gname, description="changed"), [("group.profile.update", [("UserGroup", gid)])]),
+                (lambda: e.delete_user(login), [("user.lifecycle.delete", [("User", uid)])]),
+            ]
+            seen = 0
+            for op, want in ops:
+                op()
+                evs = e.events()[seen:]
+                seen += len(evs)
+                assert [(x["eventType"], [(t["type"], t["id"]) for t in x["target"]]) for x in evs] == want, \
+                    (want, evs)
+                for x in evs:
+                    shape_ok(x)
+                    assert x["outcome"] == {"result": "SUCCESS", "reason": None}
+            evs = e.events()
+            assert evs[0]["target"][0]["alternateId"] == login
+            name = "%s %s" % (u["profile"]["firstName"], u["profile"]["lastName"])
+            assert evs[0]["target"][0]["displayName"] == name
+            assert evs[-1]["target"][0]["alternateId"] == login, "a deleted user's event still names them"
+            newid = e.add_user("log.person@example.com", groups=[gname])
+            gid2 = e.add_group("Log Team")
+            e.delete_group("Log Team")
+            tail = [(x["eventType"], [t["id"] for t in x["target"]]) for x in e.events()[seen:]]
+            assert tail == [("user.lifecycle.create", [newid]), ("user.lifecycle.activate", [newid]),
+                            ("group.user_membership.add", [newid, gid]),
+                            ("group.lifecycle.create", [gid2]), ("group.lifecycle.delete", [gid2])], tail
+            e.add_user("staged@example.com", status="STAGED")
+            assert [x["eventType"] for x in e.events()[-1:]] == ["user.lifecycle.create"]
+            # what /api/v1/logs serves is what events() holds, uuid unique
+            served, _, _ = logs(c, "/api/v1/logs?limit=1000")
+            assert served == e.events()
+            assert len({x["uuid"] for x in served}) == len(served)
+            # published by the emulator's clock, skew included
+            e.set_clock_skew(3600)
+            before = time.time()
+            e.set_status(login_of(4), "SUSPENDED")
+            pub = parse_iso(e.events()[-1]["published"])
+            assert before + 3600 - 1 <= pub <= time.time() + 3600 + 1, (before, pub)
+        finally:
+            c.close()
+
+
+@case
+def logs_add_event_and_touch_users():
+    """add_event logs an arbitrary event (unknown ids, FAILURE);
+    touch_users makes a burst of 500 events in one call and bumps those
+    users' lastUpdated so an incremental sync sees them."""
+    org = make_org(nusers=520, ngroups=2, seed=5)
+    with Emulator(org, logs_rate_limit=1000) as e:
+        c = Client(e)
+        try:
+            uid = e.add_event("user.lifecycle.suspend", [("User", "00unosuchuser0000001")])
+            ev = e.events()[-1]
+            assert ev["uuid"] == uid and ev["target"][0]["id"] == "00unosuchuser0000001", ev
+            assert ev["target"][0]["type"] == "User"
+            known = org["users"][0]
+            e.add_event("user.lifecycle.suspend", [("User", known["profile"]["login"])],
+                        outcome="FAILURE", reason="INSUFFICIENT_PERMISSIONS")
+            ev = e.events()[-1]
+            assert ev["target"][0]["id"] == known["id"] and ev["target"][0]["alternateId"] == known["profile"]["login"]
+            assert ev["outcome"] == {"result": "FAILURE", "reason": "INSUFFICIENT_PERMISSIONS"}
+            shape_ok(ev)
+            mark = max(u["lastUpdated"] for u in org["users"])
+            wait_until(lambda: time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()) > mark, timeout=5,
+                       what="a new second")
+            logins = [u["profile"]["login"] for u in org["users"][:500]]
+            e.reset_requests()
+            assert e.touch_users(logins) == 500
+            evs = e.events()[2:]
+            assert len(evs) == 500
+            assert [x["target"][0]["alternateId"] for x in evs] == logins
+            assert {x["eventType"] for x in evs} == {"user.account.update_profile"}
+            items, _ = crawl(c, "/api/v1/users?filter=" + q('lastUpdated gt "%s"' % mark))
+            assert sorted(x["id"] for x in items) == sorted(u["id"] for u in org["users"][:500])
+            got, _, _ = logs(c, "/api/v1/logs?limit=1000&filter=" + q('eventType eq "user.account.update_profile"'))
+            assert len(got) == 500
+            e.touch_users(logins[:2], event_type="user.account.reset_password")
+            assert [x["eventType"] for x in e.events()[-2:]] == ["user.account.reset_password"] * 2
+        finally:
+            c.close()
+
+
+@case
+def logs_event_lag():
+    """set_event_lag: an event reaches /api/v1/logs only `lag` seconds
+    after its published, and a polling cursor taken in between still
+    yields it (polling follows the time Okta persisted the event)."""
+    lag = 2.0
+    with log_emu() as e:
+        c = Client(e)
+        try:
+            e.set_event_lag(lag)
+            e.set_status(login_of(0), "SUSPENDED")
+            held = e.events()
+            assert len(held) == 1
+            pub = parse_iso(held[0]["published"])
+            _, nxt, _ = logs(c, "/api/v1/logs?since=%s" % iso_at(pub - 60))
+            st = {"next": nxt}
+
+            def shows():
+                evs, n2, _ = logs(c, st["next"])
+                st["at"] = time.time()
+                st["next"] = n2
+                st["events"] = evs
+                return evs
+            wait_until(shows, timeout=lag + 30, interval=0.1, what="the lagging event to show")
+            assert st["at"] >= pub + lag, "the event showed before its lag was over"
+            assert [x["uuid"] for x in st["events"]] == [held[0]["uuid"]]
+            # a long lag hides an event from polling and bounded requests
+            # alike; events() has it
+            e.set_event_lag(3600)
+            e.set_status(login_of(2), "SUSPENDED")
+            assert e.events()[-1]["target"][0]["alternateId"] == login_of(2)
+            evs, nxt, _ = logs(c, st["next"])
+            assert evs == [], evs
+            evs, _, _ = logs(c, "/api/v1/logs?since=%s&until=%s" % (iso_at(pub - 60), iso_at(time.time())))
+            assert [x["target"][0]["alternateId"] for x in evs] == [login_of(0)], evs
+            # without lag an event shows at once
+            e.set_event_lag(0)
+            e.set_status(login_of(1), "SUSPENDED")
+            evs, _, _ = logs(c, nxt)
+            assert [x["target"][0]["alternateId"] for x in evs] == [login_of(1)], evs
+        finally:
+            c.close()
+
+
+def rs256_token(e, scopes, granted):
+    """An access token for a new RS256 service app (no DPoP) granted
+    `granted`, asking for `scopes`; signed with the openssl command."""
+    import base64
+    import secrets as pysecrets
+    import subprocess
+    import urllib.parse
+    key = os.path.join(e.tmpdir, "app-%s.key" % pysecrets.token_hex(4))
+    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                    "-out", key], check=True, capture_output=True)
+    pub = subprocess.run(["openssl", "pkey", "-in", key, "-pubout"], check=True,
+                         capture_output=True, text=True).stdout
+    cid = "0oa" + pysecrets.token_hex(8)
+    e.oauth_add_app(cid, pub, scopes=granted, dpop_required=False)
+
+    def b64(d):
+        return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+    now = int(time.time())
+    signing = b64({"alg": "RS256", "typ": "JWT"}) + "." + b64(
+        {"iss": cid, "sub": cid, "aud": e.base_url + "/oauth2/v1/token", "iat": now,
+         "exp": now + 60, "jti": pysecrets.token_hex(16)})
+    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key], input=signing.encode(),
+                         check=True, capture_output=True).stdout
+    jwt = signing + "." + base64.urlsafe_b64encode(sig).rstrip(b"=").decode()
+    form = urllib.parse.urlencode({
+        "grant_type": "client_credentials", "scope": " ".join(scopes),
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": jwt})
+    ctx = ssl.create_default_context(cafile=e.ca_file)
+    conn = http.client.HTTPSConnection("localhost", e.port, context=ctx, timeout=30)
+    try:
+        conn.request("POST", "/oauth2/v1/token", body=form,
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        r = conn.getresponse()
+        d = json.loads(r.read())
+        assert r.status == 200, d
+        return d["access_token"]
+    finally:
+        conn.close()
+
+
+@case
+def logs_oauth_needs_logs_scope():
+    """An OAuth access token reads the System Log only with okta.logs.read
+    (403 E0000006 otherwise), as Okta's listLogEvents requires."""
+    with log_emu() as e:
+        c = Client(e)
+        try:
+            e.set_status(login_of(0), "SUSPENDED")
+            with_logs = rs256_token(e, ["okta.users.read", "okta.logs.read"],
+                                    ["okta.users.read", "okta.groups.read", "okta.logs.read"])
+            without = rs256_token(e, ["okta.users.read", "okta.groups.read"],
+                                  ["okta.users.read", "okta.groups.read"])
+            r, body = c.get("/api/v1/logs", headers={"Authorization": "Bearer " + with_logs})
+            assert r.status == 200 and len(json.loads(body)) == 1, (r.status, body)
+            r, body = c.get("/api/v1/logs", headers={"Authorization": "Bearer " + without})
+            check_error(r, body, 403, "E0000006")
+            r, body = c.get("/api/v1/users?limit=1", headers={"Authorization": "Bearer " + without})
+            assert r.status == 200, (r.status, body)
+        finally:
+            c.close()
+
+
+
+# ---------------------------------------------------------------- Direct Authentication (issue 11)
+#
+# The org authorization server's sign-in side, driven over HTTPS with
+# urllib as a broker would: the password, mfa-otp, mfa-oob and device_code
+# grants, /challenge (push, number matching), /device/authorize, /keys and
+# ID tokens verified with the JWKS by the openssl command.
+
+TOKEN = "/oauth2/v1/token"
+CHALLENGE = "/oauth2/v1/challenge"
+G_MFA_OTP = "http://auth0.com/oauth/grant-type/mfa-otp"
+G_MFA_OOB = "http://auth0.com/oauth/grant-type/mfa-oob"
+G_DEVICE = "urn:ietf:params:oauth:grant-type:device_code"
+APP = "0oanativeapp0000001"
+MFA_APP = "0oanativemfa0000001"
+BAD_CREDS = ("invalid_grant", "The credentials provided were invalid.")
+_da = None
+_da_n = [0]
+
+
+def da_emu():
+    """One emulator for the Direct Authentication cases: two native apps
+    (APP: no MFA; MFA_APP: MFA for everyone), polling intervals of 0 and
+    the per-user rate limit out of the way (the rate-limit case sets it)."""
+    global _da
+    if _da is None:
+        _da = Emulator(make_org(nusers=3, ngroups=1, seed=11))
+        _da.auth_add_app(APP)
+        _da.auth_add_app(MFA_APP, mfa_required=True)
+        _da.auth_settings(**DA_TEST_SETTINGS)
+    return _da
+
+
+DA_TEST_SETTINGS = dict(user_rate_limit=100000, rate_window=1, oob_interval=0, device_interval=0,
+                        oob_expires_in=300, device_expires_in=600)
+
+
+def da_user(e, password="Corr3ct horse!", **kw):
+    """A fresh ACTIVE user with a password; returns (login, id)."""
+    _da_n[0] += 1
+    login = "da.user%d@example.com" % _da_n[0]
+    uid = e.add_user(login, **kw)
+    if password is not None:
+        e.set_password(login, password)
+    return login, uid
+
+
+def da_req(e, path, form=None, headers=None):
+    """POST a form (or GET when form is None) with urllib; returns
+    (status, JSON body, headers)."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+    ctx = ssl.create_default_context(cafile=e.ca_file)
+    h = {"Accept": "application/json"}
+    data = None
+    if form is not None:
+        data = urllib.parse.urlencode(form).encode()
+        h["Content-Type"] = "application/x-www-form-urlencoded"
+    h.update(headers or {})
+    req = urllib.request.Request(e.base_url + path, data=data, headers=h,
+                                 method="GET" if form is None else "POST")
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
+            return r.status, json.loads(r.read()), r.headers
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read()), err.headers
+
+
+def password_grant(e, login, password, client_id=APP, scope="openid profile", **extra):
+    form = {"grant_type": "password", "client_id": client_id, "username": login,
+            "password": password, "scope": scope}
+    form.update(extra)
+    return da_req(e, TOKEN, form)
+
+
+def check_oauth_error(got, status, error, description=None):
+    st, body, _ = got
+    assert st == status and body.get("error") == error, (st, body)
+    if description is not None:
+        assert body.get("error_description") == description, body
+    return body
+
+
+def b64d(s):
+    import base64
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def _der(tag, body):
+    n = len(body)
+    ln = bytes([n]) if n < 128 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag]) + ln + body
+
+
+def _der_int(b):
+    b = b.lstrip(b"\0") or b"\0"
+    return _der(2, b"\0" + b if b[0] & 0x80 else b)
+
+
+def jwk_to_pem(jwk):
+    """PEM SubjectPublicKeyInfo of an RSA JWK (n, e)."""
+    import base64
+    rsa = _der(0x30, _der_int(b64d(jwk["n"])) + _der_int(b64d(jwk["e"])))
+    spki = _der(0x30, _der(0x30, _der(6, bytes.fromhex("2a864886f70d010101")) + b"\x05\x00")
+                + _der(3, b"\0" + rsa))
+    return "-----BEGIN PUBLIC KEY-----\n%s\n-----END PUBLIC KEY-----\n" % base64.encodebytes(spki).decode().strip()
+
+
+def jwks(e):
+    st, body, h = da_req(e, "/oauth2/v1/keys")
+    assert st == 200, (st, body)
+    return body["keys"], h
+
+
+def verify_id_token(e, tok):
+    """(header, claims, signature_ok): the signature checked by `openssl
+    dgst -sha256 -verify` with the JWKS key the header's kid names
+    (False when there is no such key or alg is not RS256)."""
+    import subprocess
+    import tempfile
+    parts = tok.split(".")
+    assert len(parts) == 3, tok
+    hdr, claims = json.loads(b64d(parts[0])), json.loads(b64d(parts[1]))
+    keys, _ = jwks(e)
+    key = [k for k in keys if k.get("kid") == hdr.get("kid")]
+    if hdr.get("alg") != "RS256" or not key:
+        return hdr, claims, False
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "pub.pem"), "w") as f:
+            f.write(jwk_to_pem(key[0]))
+        with open(os.path.join(d, "sig"), "wb") as f:
+            f.write(b64d(parts[2]))
+        p = subprocess.run(["openssl", "dgst", "-sha256", "-verify", os.path.join(d, "pub.pem"),
+                            "-signature", os.path.join(d, "sig")],
+                           input=(parts[0] + "." + parts[1]).encode(), capture_output=True)
+    return hdr, claims, p.returncode == 0
+
+
+def check_good_id_token(e, tok, uid, login, client_id=APP):
+    hdr, c, ok = verify_id_token(e, tok)
+    assert ok, ("signature does not verify with the JWKS", hdr)
+    assert hdr["alg"] == "RS256", hdr
+    now = time.time()
+    assert c["iss"] == e.base_url and c["aud"] == client_id, c
+    assert c["sub"] == uid and c["preferred_username"] == login, c
+    assert c["iat"] <= now + 5 and c["exp"] > now and c["auth_time"] <= now + 5, c
+    return c
+
+
+@case
+def da_password_ok_id_token_verifies():
+    """The password grant for a user without MFA: 200 with an RS256 ID
+    token that verifies with /oauth2/v1/keys (cacheable), for the right
+    iss, aud, sub and preferred_username; one token request counted."""
+    e = da_emu()
+    login, uid = da_user(e)
+    e.auth_reset_counts()
+    st, body, _ = password_grant(e, login, "Corr3ct horse!")
+    assert st == 200, (st, body)
+    assert body["token_type"] == "Bearer" and body["access_token"] and body["scope"] == "openid profile", body
+    c = check_good_id_token(e, body["id_token"], uid, login)
+    assert "pwd" in c["amr"], c
+    assert e.auth_counts(login) == {"token": 1, "challenge": 0}, e.auth_counts(login)
+    keys, h = jwks(e)
+    assert h["Cache-Control"].startswith("max-age=86400"), h["Cache-Control"]
+    assert all(k["kty"] == "RSA" and k["alg"] == "RS256" and k["use"] == "sig" and "d" not in k
+               for k in keys), keys
+    st, meta, _ = da_req(e, "/.well-known/openid-configuration")
+    assert st == 200 and meta["issuer"] == e.base_url and meta["jwks_uri"] == e.base_url + "/oauth2/v1/keys", meta
+    # openid is required; the client must be a registered native app
+    check_oauth_error(password_grant(e, login, "Corr3ct horse!", scope="profile"), 400, "invalid_scope")
+    check_oauth_error(password_grant(e, login, "Corr3ct horse!", client_id="0oanosuchapp"), 401,
+                      "invalid_client", "Invalid value for 'client_id' parameter.")
+    # a confidential native app: its secret by POST or Basic
+    import base64
+    e.auth_add_app("0oasecretapp", client_secret="s3cret")
+    check_oauth_error(password_grant(e, login, "Corr3ct horse!", client_id="0oasecretapp",
+                                     client_secret="wrong"), 401, "invalid_client")
+    st, body, _ = da_req(e, TOKEN, {"grant_type": "password", "username": login,
+                                    "password": "Corr3ct horse!", "scope": "openid"},
+                         headers={"Authorization": "Basic " + base64.b64encode(b"0oasecretapp:s3cret").decode()})
+    assert st == 200, (st, body)
+    check_good_id_token(e, body["id_token"], uid, login, client_id="0oasecretapp")
+
+
+@case
+def da_bad_password_invalid_grant_counted_once():
+    """A wrong password: 400 invalid_grant "The credentials provided were
+    invalid.", exactly one token request counted; an unknown user gets
+    the same answer (no user enumeration)."""
+    e = da_emu()
+    login, uid = da_user(e)
+    e.auth_reset_counts()
+    check_oauth_error(password_grant(e, login, "wrong"), 400, *BAD_CREDS)
+    assert e.auth_counts(login) == {"token": 1, "challenge": 0}, e.auth_counts(login)
+    assert e.auth_failures(login) == 1
+    check_oauth_error(password_grant(e, "nobody@example.com", "x"), 400, *BAD_CREDS)
+    assert e.auth_counts("nobody@example.com")["token"] == 1
+
+
+def mfa_token_for(e, login, password="Corr3ct horse!", client_id=MFA_APP):
+    body = check_oauth_error(password_grant(e, login, password, client_id=client_id), 403, "mfa_required",
+                             "Verify with an additional authenticator to complete the sign-in process.")
+    assert body.get("mfa_token"), body
+    return body["mfa_token"]
+
+
+def wrong_otp(secret):
+    from emulator import totp
+    near = {totp(secret, step_offset=d) for d in (-2, -1, 0, 1, 2)}
+    return next("%06d" % i for i in range(1000000) if "%06d" % i not in near)
+
+
+@case
+def da_mfa_required_then_mfa_otp():
+    """MFA by the app's policy or per user: the password grant answers 403
+    mfa_required with an mfa_token; mfa-otp with a wrong code is 400
+    invalid_grant (the mfa_token survives), with the RFC 6238 code it
+    gives an ID token (amr otp), and the mfa_token is then spent."""
+    from emulator import totp
+    e = da_emu()
+    login, uid = da_user(e)
+    secret = e.enroll_totp(login)
+    assert len(secret) == 32 and secret.isalnum(), secret
+    tok = mfa_token_for(e, login)                      # the app's policy
+    st, body, _ = da_req(e, CHALLENGE, {"client_id": MFA_APP, "mfa_token": tok,
+                                        "challenge_types_supported": G_MFA_OTP})
+    assert st == 200 and body == {"challenge_type": G_MFA_OTP}, (st, body)
+    form = {"grant_type": G_MFA_OTP, "client_id": MFA_APP, "mfa_token": tok, "otp": wrong_otp(secret)}
+    check_oauth_error(da_req(e, TOKEN, form), 400, "invalid_grant",
+                      "The 'otp' provided is either empty or incorrect. Use the correct OTP and try again.")
+    form["otp"] = totp(secret)
+    st, body, _ = da_req(e, TOKEN, form)
+    assert st == 200, (st, body)
+    c = check_good_id_token(e, body["id_token"], uid, login, client_id=MFA_APP)
+    assert "otp" in c["amr"] and "mfa" in c["amr"], c
+    check_oauth_error(da_req(e, TOKEN, form), 403, "access_denied")    # spent
+    # per user, on an app without MFA; not enrolled in TOTP: refused
+    login2, _ = da_user(e)
+    e.auth_require_mfa(login2)
+    tok2 = mfa_token_for(e, login2, client_id=APP)
+    check_oauth_error(da_req(e, TOKEN, {"grant_type": G_MFA_OTP, "client_id": APP, "mfa_token": tok2,
+                                        "otp": "123456"}), 403, "access_denied")
+
+
+def push_challenge(e, login, client_id=MFA_APP):
+    tok = mfa_token_for(e, login, client_id=client_id)
+    st, ch, _ = da_req(e, CHALLENGE, {"client_id": client_id, "mfa_token": tok, "channel_hint": "push",
+                                      "challenge_types_supported": G_MFA_OOB + " " + G_MFA_OTP})
+    assert st == 200, (st, ch)
+    assert ch["challenge_type"] == G_MFA_OOB and ch["channel"] == "push" and ch["oob_code"], ch
+    return tok, ch
+
+
+def poll_oob(e, tok, ch, client_id=MFA_APP, timeout=20):
+    """Poll mfa-oob until the answer is no longer authorization_pending."""
+    form = {"grant_type": G_MFA_OOB, "client_id": client_id, "mfa_token": tok, "oob_code": ch["oob_code"]}
+
+    def answer():
+        got = da_req(e, TOKEN, form)
+        return None if got[1].get("error") == "authorization_pending" else got
+    return wait_until(answer, timeout=timeout, what="the push to be answered")
+
+
+@case
+def da_push_approved():
+    """/challenge for a push: oob_code, expires_in 300, binding_method
+    none; mfa-oob polls authorization_pending until the control port
+    approves, then an ID token (amr swk, mfa)."""
+    e = da_emu()
+    login, uid = da_user(e)
+    e.enroll_push(login)
+    tok, ch = push_challenge(e, login)
+    assert ch["binding_method"] == "none" and "binding_code" not in ch and ch["expires_in"] == 300, ch
+    form = {"grant_type": G_MFA_OOB, "client_id": MFA_APP, "mfa_token": tok, "oob_code": ch["oob_code"]}
+    check_oauth_error(da_req(e, TOKEN, form), 400, "authorization_pending",
+                      "No user response received on the out-of-band authenticator yet. "
+                      "Continue polling to wait for a response.")
+    assert e.push_respond(login, "approve") == "approved"
+    st, body, _ = poll_oob(e, tok, ch)
+    assert st == 200, (st, body)
+    c = check_good_id_token(e, body["id_token"], uid, login, client_id=MFA_APP)
+    assert "mfa" in c["amr"], c
+
+
+@case
+def da_push_rejected():
+    """A push rejected in Okta Verify: 400 invalid_grant "User rejected
+    out-of-band authentication prompt."."""
+    e = da_emu()
+    login, _ = da_user(e)
+    e.enroll_push(login)
+    tok, ch = push_challenge(e, login)
+    assert e.push_respond(login, "reject") == "rejected"
+    check_oauth_error(poll_oob(e, tok, ch), 400, "invalid_grant",
+                      "User rejected out-of-band authentication prompt.")
+
+
+@case
+def da_push_timed_out():
+    """A push nobody answers: once expires_in has passed, polling answers
+    403 access_denied "'oob_code' has expired..."; push_respond finds
+    nothing pending."""
+    e = da_emu()
+    login, _ = da_user(e)
+    e.enroll_push(login)
+    e.auth_settings(oob_expires_in=1)
+    try:
+        tok, ch = push_challenge(e, login)
+        assert ch["expires_in"] == 1, ch
+    finally:
+        e.auth_settings(**DA_TEST_SETTINGS)
+    check_oauth_error(poll_oob(e, tok, ch), 403, "access_denied",
+                      "'oob_code' has expired. Use a new 'oob_code' and try again.")
+    try:
+        e.push_respond(login, "approve")
+    except Exception as x:
+        assert "no pending push" in str(x), x
+    else:
+        raise AssertionError("an expired push was approved")
+
+
+@case
+def da_push_number_matching():
+    """Number matching: binding_method transfer with a two-digit
+    binding_code; approving with that code gives a token, with any other
+    code the push is rejected (invalid_grant)."""
+    e = da_emu()
+    login, uid = da_user(e)
+    e.enroll_push(login, number_matching=True)
+    tok, ch = push_challenge(e, login)
+    assert ch["binding_method"] == "transfer" and len(ch["binding_code"]) == 2 \
+        and ch["binding_code"].isdigit(), ch
+    assert e.push_respond(login, "approve", code=int(ch["binding_code"])) == "approved"
+    st, body, _ = poll_oob(e, tok, ch)
+    assert st == 200, (st, body)
+    check_good_id_token(e, body["id_token"], uid, login, client_id=MFA_APP)
+    tok, ch = push_challenge(e, login)
+    wrong = "%02d" % ((int(ch["binding_code"]) + 1) % 100)
+    assert e.push_respond(login, "approve", code=wrong) == "rejected"
+    check_oauth_error(poll_oob(e, tok, ch), 400, "invalid_grant",
+                      "User rejected out-of-band authentication prompt.")
+
+
+@case
+def da_push_slow_down():
+    """Polling mfa-oob faster than the challenge's interval: 400 slow_down."""
+    e = da_emu()
+    login, _ = da_user(e)
+    e.enroll_push(login)
+    e.auth_settings(oob_interval=30)
+    try:
+        tok, ch = push_challenge(e, login)
+    finally:
+        e.auth_settings(**DA_TEST_SETTINGS)
+    assert ch["interval"] == 30, ch
+    form = {"grant_type": G_MFA_OOB, "client_id": MFA_APP, "mfa_token": tok, "oob_code": ch["oob_code"]}
+    check_oauth_error(da_req(e, TOKEN, form), 400, "authorization_pending")
+    check_oauth_error(da_req(e, TOKEN, form), 400, "slow_down",
+                      "Slow down the polling frequency. Please try again later.")
+
+
+@case
+def da_device_flow():
+    """/device/authorize, then device_code polling: authorization_pending,
+    slow_down when faster than interval, and after device_approve an ID
+    token whose sub is the approving user; a denied code is
+    access_denied, an expired one expired_token, an unknown one
+    invalid_grant."""
+    e = da_emu()
+    login, uid = da_user(e)
+    e.auth_settings(device_interval=30)
+    try:
+        st, d, _ = da_req(e, "/oauth2/v1/device/authorize", {"client_id": APP, "scope": "openid profile"})
+    finally:
+        e.auth_settings(**DA_TEST_SETTINGS)
+    assert st == 200, (st, d)
+    assert d["verification_uri"] == e.base_url + "/activate", d
+    assert d["verification_uri_complete"] == e.base_url + "/activate?user_code=" + d["user_code"], d
+    assert d["expires_in"] == 600 and d["interval"] == 30 and len(d["user_code"]) == 8, d
+    form = {"grant_type": G_DEVICE, "client_id": APP, "device_code": d["device_code"]}
+    check_oauth_error(da_req(e, TOKEN, form), 400, "authorization_pending",
+                      "The device authorization is pending. Please try again later.")
+    check_oauth_error(da_req(e, TOKEN, form), 400, "slow_down")
+    assert e.device_approve(d["user_code"], login) == uid
+    st, body, _ = da_req(e, TOKEN, form)
+    assert st == 200, (st, body)
+    check_good_id_token(e, body["id_token"], uid, login)
+    check_oauth_error(da_req(e, TOKEN, form), 400, "invalid_grant",
+                      "The device code is invalid or has expired.")        # spent
+    # denied
+    st, d, _ = da_req(e, "/oauth2/v1/device/authorize", {"client_id": APP, "scope": "openid"})
+    e.device_deny(d["user_code"])
+    check_oauth_error(da_req(e, TOKEN, dict(form, device_code=d["device_code"])), 400, "access_denied")
+    # expired
+    e.auth_settings(device_expires_in=1)
+    try:
+        st, d, _ = da_req(e, "/oauth2/v1/device/authorize", {"client_id": APP, "scope": "openid"})
+    finally:
+        e.auth_settings(**DA_TEST_SETTINGS)
+    f2 = dict(form, device_code=d["device_code"])
+    got = wait_until(lambda: (lambda g: g if g[1].get("error") != "authorization_pending" else None)(
+        da_req(e, TOKEN, f2)), timeout=20, what="the device code to expire")
+    check_oauth_error(got, 400, "expired_token", "The device code has expired.")
+
+
+@case
+def da_forged_id_tokens():
+    """auth_forge_next makes the next ID token broken in exactly the way
+    named, everything else as usual."""
+    e = da_emu()
+    login, uid = da_user(e)
+    other, other_uid = da_user(e)
+    kids = {k["kid"] for k in jwks(e)[0]}
+
+    def forged(kind, **kw):
+        e.auth_forge_next(kind, **kw)
+        st, body, _ = password_grant(e, login, "Corr3ct horse!")
+        assert st == 200, (st, body)
+        return body["id_token"], verify_id_token(e, body["id_token"])
+    tok, (hdr, c, ok) = forged("bad_signature")
+    assert not ok and hdr["kid"] in kids and c["sub"] == uid and c["aud"] == APP, (hdr, c)
+    tok, (hdr, c, ok) = forged("wrong_aud")
+    assert ok and c["aud"] != APP and c["sub"] == uid, c
+    tok, (hdr, c, ok) = forged("expired")
+    assert ok and c["exp"] < time.time() - 60 and c["aud"] == APP, c
+    tok, (hdr, c, ok) = forged("unknown_kid")
+    assert not ok and hdr["alg"] == "RS256" and hdr["kid"] not in {k["kid"] for k in jwks(e)[0]}, hdr
+    tok, (hdr, c, ok) = forged("alg_none")
+    assert hdr["alg"] == "none" and tok.endswith(".") and not ok and c["sub"] == uid, (hdr, tok)
+    tok, (hdr, c, ok) = forged("wrong_iss")
+    assert ok and c["iss"] != e.base_url, c
+    tok, (hdr, c, ok) = forged("other_sub", other=other)
+    assert ok and c["sub"] == other_uid and c["preferred_username"] == login and c["aud"] == APP, c
+    # the queue is empty again: the next one is good
+    st, body, _ = password_grant(e, login, "Corr3ct horse!")
+    check_good_id_token(e, body["id_token"], uid, login)
+    # a rotated key: published, and it signs from now on
+    kid = e.auth_rotate_key()
+    st, body, _ = password_grant(e, login, "Corr3ct horse!")
+    hdr, c, ok = verify_id_token(e, body["id_token"])
+    assert ok and hdr["kid"] == kid and kids < {k["kid"] for k in jwks(e)[0]}, hdr
+
+
+@case
+def da_lockout_after_ten_bad_passwords():
+    """Ten bad passwords in a row lock the user: LOCKED_OUT on the
+    management API, a user.account.lock event, and even the right password
+    is refused (invalid_grant); a right password before the tenth resets
+    the count; an admin unlock lets the user in again."""
+    e = da_emu()
+    login, uid = da_user(e)
+    for _ in range(9):
+        check_oauth_error(password_grant(e, login, "wrong"), 400, *BAD_CREDS)
+    assert password_grant(e, login, "Corr3ct horse!")[0] == 200      # resets the count
+    for i in range(10):
+        assert e.user(login)["status"] == "ACTIVE", i
+        check_oauth_error(password_grant(e, login, "wrong"), 400, *BAD_CREDS)
+    c = Client(e)
+    try:
+        r, u = c.json("/api/v1/users/" + uid)
+    finally:
+        c.close()
+    assert u["status"] == "LOCKED_OUT", u["status"]
+    locks = [x for x in e.events() if x["eventType"] == "user.account.lock"
+             and x["target"][0]["id"] == uid]
+    assert len(locks) == 1, locks
+    check_oauth_error(password_grant(e, login, "Corr3ct horse!"), 400, *BAD_CREDS)
+    e.set_status(login, "ACTIVE")
+    assert password_grant(e, login, "Corr3ct horse!")[0] == 200
+
+
+@case
+def da_inactive_users_refused():
+    """A SUSPENDED, DEPROVISIONED or LOCKED_OUT user gets invalid_grant
+    even with the right password, and no failure is counted."""
+    e = da_emu()
+    for status in ("SUSPENDED", "DEPROVISIONED", "LOCKED_OUT"):
+        login, _ = da_user(e)
+        assert password_grant(e, login, "Corr3ct horse!")[0] == 200
+        e.set_status(login, status)
+        check_oauth_error(password_grant(e, login, "Corr3ct horse!"), 400, *BAD_CREDS)
+        assert e.auth_failures(login) == 0, status
+
+
+@case
+def da_per_user_rate_limit():
+    """More than user_rate_limit token requests for one user in the window:
+    429 (Okta's table: error invalid_grant, "API call exceeded rate limit
+    due to too many requests."); the password is not even checked, and
+    another user is unaffected.  Okta's own figure, 4 a second, is the
+    default."""
+    e = da_emu()
+    login, _ = da_user(e)
+    login2, _ = da_user(e)
+    e.auth_settings(user_rate_limit=4, rate_window=600)
+    try:
+        for _ in range(4):
+            check_oauth_error(password_grant(e, login, "wrong"), 400, *BAD_CREDS)
+        st, body, h = password_grant(e, login, "Corr3ct horse!")
+        assert st == 429 and body == {"error": "invalid_grant", "error_description":
+                                      "API call exceeded rate limit due to too many requests."}, (st, body)
+        assert h["x-rate-limit-remaining"] == "0", dict(h)
+        assert e.auth_failures(login) == 4
+        assert password_grant(e, login2, "Corr3ct horse!")[0] == 200
+        assert e.auth_counts(login)["token"] >= 5
+    finally:
+        e.auth_settings(**DA_TEST_SETTINGS)
+    with Emulator() as fresh:
+        s = fresh.auth_settings()
+        assert s["user_rate_limit"] == 4 and s["rate_window"] == 1 and s["lockout_threshold"] == 10, s
+
+
+
+@case
+def da_faults_on_auth_endpoints():
+    """A fault that names an OAuth path hits it (500 E0000009, 429
+    E0000047, a reset), and the next request is served; a fault without a
+    path is not used up by token requests (it waits for the API)."""
+    import urllib.error
+    e = da_emu()
+    login, _ = da_user(e)
+    e.fault("500", path="/oauth2/v1/token")
+    st, body, _ = password_grant(e, login, "Corr3ct horse!")
+    assert st == 500 and body["errorCode"] == "E0000009", (st, body)
+    e.fault("429", path="/oauth2/v1/challenge")
+    st, body, h = da_req(e, CHALLENGE, {"client_id": MFA_APP, "mfa_token": "x",
+                                        "challenge_types_supported": G_MFA_OOB})
+    assert st == 429 and body["errorCode"] == "E0000047" and h["x-rate-limit-remaining"] == "0", (st, body)
+    e.fault("reset", path="/oauth2/v1/token", count=2)
+    for _ in range(2):
+        try:
+            password_grant(e, login, "Corr3ct horse!")
+        except (urllib.error.URLError, ConnectionError, OSError) as x:
+            assert not isinstance(x, urllib.error.HTTPError), x
+        else:
+            raise AssertionError("the reset fault answered")
+    assert password_grant(e, login, "Corr3ct horse!")[0] == 200
+    e.fault("500")
+    try:
+        assert password_grant(e, login, "Corr3ct horse!")[0] == 200
+        c = Client(e)
+        try:
+            r, body = c.get("/api/v1/users?limit=1")
+            assert r.status == 500, r.status
+        finally:
+            c.close()
+    finally:
+        e.clear_faults()
+
+
 if __name__ == "__main__":
     try:
         main()
     finally:
         if _emu is not None:
             _emu.stop()
+        if _da is not None:
+            _da.stop()

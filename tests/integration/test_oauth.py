@@ -362,7 +362,9 @@ def nothing_secret_leaks():
     `okta-sync test -v`: no access token, assertion or proof in stdout,
     stderr, any file of the cache directory or the snapshot."""
     emu = emulator()
-    oauth = new_app(emu, "rsa", dpop=True)
+    logs = ("okta.users.read", "okta.groups.read", "okta.logs.read")
+    oauth = new_app(emu, "rsa", dpop=True, scopes=logs)
+    oauth["scopes"] = " ".join(logs)    # `test` reads the System Log too
     conf = setup(emu, oauth)
     emu.oauth_set_token_lifetime(3600, expire_after_requests=4)
     emu.oauth_dpop_nonce(require_on_api=True, rotate_every=5)
@@ -397,18 +399,27 @@ def conntest_lines():
     DPoP, then the usual checks; and the refusal of a wrong client_id with
     Okta's error and a hint."""
     emu = emulator()
-    oauth = new_app(emu, "ec", dpop=True)
+    logs = ("okta.users.read", "okta.groups.read", "okta.logs.read")
+    oauth = new_app(emu, "ec", dpop=True, scopes=logs)
+    oauth["scopes"] = " ".join(logs)
     conf = setup(emu, oauth)
     p = run([OKTA_SYNC, "-c", conf, "test"])
     assert p.returncode == 0, explain(p)
     for want in ("ok    key file", "EC P-256, ES256", "ok    assertion", "ok    scopes",
                  "okta.users.read okta.groups.read", "ok    DPoP", "required",
-                 "ok    token", "ok    list members"):
+                 "ok    token", "ok    list members", "ok    system log"):
         assert want in p.stdout, (want, explain(p))
+    # Without okta.logs.read, [sync] events (the default) cannot work:
+    # said, with what to grant; with events = no it is not checked.
     oauth = new_app(emu, "rsa", dpop=False)
     conf = setup(emu, oauth)
     p = run([OKTA_SYNC, "-c", conf, "test"])
+    assert p.returncode == 1 and "FAIL  system log" in p.stdout, explain(p)
+    assert "add okta.logs.read to [okta] scopes" in p.stdout, explain(p)
+    conf = setup(emu, oauth, sync={"events": "no"})
+    p = run([OKTA_SYNC, "-c", conf, "test"])
     assert p.returncode == 0 and "not required" in p.stdout and "RSA 2048 bits" in p.stdout, explain(p)
+    assert "skip  system log" in p.stdout, explain(p)
     oauth["client_id"] = "0oaNoSuchApp"
     conf = setup(emu, oauth)
     p = run([OKTA_SYNC, "-c", conf, "test"])

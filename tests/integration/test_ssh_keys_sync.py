@@ -468,7 +468,7 @@ def a_version_3_cache_is_migrated():
             assert p.returncode == 0, p.stderr
             assert "cache.db migrated from schema 3 to 4" in p.stderr, p.stderr
             assert "ssh_keys 0 -> 1 (added ssh-ed25519)" in p.stdout, p.stdout
-            assert sc.db_rows(conf, "PRAGMA user_version") == [(4,)]
+            assert sc.db_rows(conf, "PRAGMA user_version") == [(5,)]
             assert key_program(conf, "jane").splitlines() == [good]
     in_tmp("okta-keys-", body)
 

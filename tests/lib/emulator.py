@@ -35,7 +35,9 @@ from orgdata import (make_org, make_hostile_org, make_user, make_group,  # noqa:
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-SERVER = os.path.join(ROOT, "tests", "emulator", "okta_emulator.py")
+# OKTA_EMULATOR: another copy of the emulator (a mutant, when checking
+# that a test of the emulator fails without the behaviour it covers).
+SERVER = os.environ.get("OKTA_EMULATOR") or os.path.join(ROOT, "tests", "emulator", "okta_emulator.py")
 
 FAULT_KINDS = ("500", "slow", "reset", "truncated", "truncated_json", "content_type",
                "link_loop", "429", "401", "403", "short_page", "link_joined",
@@ -115,6 +117,8 @@ class Emulator:
       rate_limit  (users_limit, groups_limit) per window, or one int for
                   both; default (600, 500)
       window      rate-limit window in seconds
+      logs_rate_limit  the /api/v1/logs bucket's limit per window (default
+                  60, Okta's small System Log bucket)
       generate    instead of org: a dict of make_org() keyword arguments;
                   the emulator process builds that org itself (saves the
                   JSON round trip for 100,000-user benchmarks; the test
@@ -125,19 +129,21 @@ class Emulator:
     """
 
     def __init__(self, org=None, token=None, rate_limit=None, window=60,
-                 startup_timeout=120, verbose=False, generate=None):
+                 startup_timeout=120, verbose=False, generate=None, logs_rate_limit=60):
         self.tmpdir = tempfile.mkdtemp(prefix="okta-emu-")
         self.proc = None
         self._keep = bool(os.environ.get("OKTA_EMU_KEEP"))
         self._finalizer = weakref.finalize(self, _kill, None, self.tmpdir, self._keep)
         self._other = 0
         try:
-            self._start(org, token, rate_limit, window, startup_timeout, verbose, generate)
+            self._start(org, token, rate_limit, window, startup_timeout, verbose, generate,
+                        logs_rate_limit)
         except BaseException:
             self.stop()
             raise
 
-    def _start(self, org, token, rate_limit, window, startup_timeout, verbose, generate):
+    def _start(self, org, token, rate_limit, window, startup_timeout, verbose, generate,
+               logs_rate_limit=60):
         pki = make_test_ca(self.tmpdir)
         self.ca_file = pki["ca"]
         self.cert_file = pki["cert"]
@@ -159,6 +165,7 @@ class Emulator:
         cmd = [sys.executable, SERVER] + source + ["--cert", self.cert_file,
                "--key", self.key_file, "--token", self.token, "--port-file", portfile,
                "--rate-limit-users", str(users_limit), "--rate-limit-groups", str(groups_limit),
+               "--rate-limit-logs", str(logs_rate_limit),
                "--rate-window", str(window), "--watch-pid", str(os.getpid())]
         if verbose:
             cmd.append("--verbose")
@@ -339,19 +346,56 @@ class Emulator:
         return self._call("clear_faults")
 
     def set_rate_limit(self, limit, window_seconds=60, bucket=None):
-        """Set every bucket's (or only "users" / "groups") limit per window,
-        starting a fresh window now."""
+        """Set every bucket's (or only "users" / "groups" / "logs", the
+        System Log's) limit per window, starting a fresh window now."""
         return self._call("set_rate_limit", limit=limit, window=window_seconds, bucket=bucket)
 
     def set_clock_skew(self, seconds):
         """Shift the emulator's Date header and x-rate-limit-reset by
         `seconds` (positive: the server's clock runs ahead), to check that
-        clients measure the reset against Date, not their own clock."""
+        clients measure the reset against Date, not their own clock.
+        System Log events are published by this clock too."""
         return self._call("set_clock_skew", seconds=seconds)
+
+    # -- the System Log (GET /api/v1/logs)
+    def events(self):
+        """Every LogEvent the emulator holds, in the order they happened
+        (also those the event lag still hides from /api/v1/logs).  Every
+        change made through this wrapper logs one (add_user: create, plus
+        activate when ACTIVE/PROVISIONED; set_status: suspend, unsuspend,
+        deactivate, activate, user.account.lock/unlock/...; set_profile,
+        set_user: user.account.update_profile; delete_user:
+        user.lifecycle.delete; add_member/remove_member:
+        group.user_membership.add/remove with a User and a UserGroup
+        target; add_group, delete_group, set_group: group.lifecycle.create,
+        group.lifecycle.delete, group.profile.update)."""
+        return self._call("events")
+
+    def set_event_lag(self, seconds):
+        """Events made from now on show in /api/v1/logs only `seconds`
+        after their published time (Okta's System Log lags)."""
+        return self._call("set_event_lag", seconds=seconds)
+
+    def add_event(self, event_type, targets=(), outcome="SUCCESS", reason=None):
+        """Log an arbitrary event; returns its uuid.  targets: [(type,
+        ref)]: ("User", login or id) and ("UserGroup", name or id) become
+        the full target of an existing user or group; any other ref (an
+        unknown id) is used as the id as given."""
+        return self._call("add_event", event_type=event_type,
+                          targets=[list(t) if not isinstance(t, dict) else t for t in targets],
+                          outcome=outcome, reason=reason)
+
+    def touch_users(self, logins, event_type="user.account.update_profile"):
+        """One call for a burst: bump each user's lastUpdated (so an
+        incremental sync sees them) and log one event naming each.
+        Returns the number of users."""
+        return self._call("touch_users", logins=list(logins), event_type=event_type)
 
     def requests(self):
         """[(method, path_and_query, status)] of API requests since the last
-        reset_requests(); status 0 = no answer (reset fault)."""
+        reset_requests(), the path with its query string exactly as sent
+        (e.g. the after= cursor a client resumed from); status 0 = no
+        answer (reset fault)."""
         return [tuple(e) for e in self._call("requests")]
 
     def reset_requests(self):
@@ -417,3 +461,106 @@ class Emulator:
     def oauth_refusals(self):
         """[(error, error_description)] of every OAuth refusal, in order."""
         return [tuple(r) for r in self._call("oauth_refusals")]
+
+    # -- Direct Authentication and ID tokens (the emulator's Direct Authentication section)
+    def auth_add_app(self, client_id, client_secret=None, mfa_required=False):
+        """Register a native app with the Direct Authentication and Device
+        Authorization grants (client_secret: it must then authenticate
+        with it, by POST or Basic); mfa_required: its sign-in policy asks
+        every user for a second factor (403 mfa_required)."""
+        return self._call("auth_add_app", client_id=client_id, client_secret=client_secret,
+                          mfa_required=mfa_required)
+
+    def auth_settings(self, **settings):
+        """Change and return the section's settings: user_rate_limit (4)
+        requests per rate_window (1.0 s) per user on /token and /challenge,
+        lockout_threshold (10), oob_expires_in (300), oob_interval (5),
+        device_expires_in (600), device_interval (5), mfa_token_lifetime
+        (300), id_token_lifetime (3600), jwks_max_age (86400).  Intervals
+        and lives apply to challenges and device codes made afterwards."""
+        return self._call("auth_settings", settings=settings)
+
+    def set_password(self, login, password):
+        """The user's Okta password (no password: every password grant fails)."""
+        return self._call("set_password", login=login, password=password)
+
+    def enroll_totp(self, login):
+        """Enrol a TOTP authenticator; returns its base32 secret (see totp())."""
+        return self._call("enroll_totp", login=login)
+
+    def enroll_push(self, login, number_matching=False, enrolled=True):
+        """Enrol Okta Verify push; number_matching: each challenge carries a
+        binding_code (binding_method "transfer") that push_respond must echo."""
+        return self._call("enroll_push", login=login, number_matching=number_matching,
+                          enrolled=enrolled)
+
+    def auth_require_mfa(self, login, required=True):
+        """Per-user MFA policy: True/False override the app's, None follows it."""
+        return self._call("auth_require_mfa", login=login, required=required)
+
+    def push_respond(self, login, action, code=None):
+        """Answer the user's latest pending push: "approve" or "reject".
+        With number matching, approve needs code=the binding_code; a wrong
+        or missing one rejects.  Returns "approved" or "rejected"; raises
+        EmulatorError when no push is pending (timeout: just never answer)."""
+        return self._call("push_respond", login=login, action=action, code=code)
+
+    def device_approve(self, user_code, login):
+        """The user (must be ACTIVE) approves the device code on /activate."""
+        return self._call("device_approve", user_code=user_code, login=login)
+
+    def device_deny(self, user_code):
+        return self._call("device_deny", user_code=user_code)
+
+    def auth_forge_next(self, kind, other=None):
+        """Make the next ID token issued broken as `kind`: "bad_signature"
+        (one bit of the signature flipped), "wrong_aud", "expired" (exp an
+        hour ago), "unknown_kid" (signed by a key never in the JWKS),
+        "alg_none" (header alg none, empty signature), "wrong_iss",
+        "other_sub" (sub = the Okta id of user `other`, the rest as
+        issued).  Forgeries queue, one per ID token."""
+        return self._call("auth_forge_next", kind=kind, other=other)
+
+    def auth_rotate_key(self):
+        """Publish a new signing key (the old one stays in the JWKS);
+        returns its kid.  ID tokens are signed with it from now on."""
+        return self._call("auth_rotate_key")
+
+    def auth_counts(self, login=None):
+        """{"token": N, "challenge": N}: requests to /oauth2/v1/token and
+        /challenge naming the user (rate-limited and refused ones too),
+        since the last auth_reset_counts().  login None: all, by user id
+        (or "login:<name>" for unknown users)."""
+        return self._call("auth_counts", login=login)
+
+    def auth_reset_counts(self):
+        return self._call("auth_reset_counts")
+
+    def auth_failures(self, login):
+        """Bad passwords in a row so far (the lockout counter)."""
+        return self._call("auth_failures", login=login)
+
+    def auth_secrets(self):
+        """{"issued": ID tokens, access tokens, mfa_tokens, oob and device
+        codes; "received": passwords and OTPs}, for leak checks."""
+        return self._call("auth_secrets")
+
+    def auth_events(self):
+        """[path, error, None] of each refusal on /challenge and
+        /device/authorize (the token endpoint's are in oauth_refusals())."""
+        return self._call("auth_events")
+
+
+def totp(secret_b32, at=None, step_offset=0):
+    """RFC 6238 code (SHA1, 30 s, 6 digits) of a base32 secret at time `at`
+    (default now), `step_offset` steps away."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    import time
+    step = int(time.time() if at is None else at) // 30 + step_offset
+    key = base64.b32decode(secret_b32.upper() + "=" * (-len(secret_b32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    off = mac[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 1000000)
