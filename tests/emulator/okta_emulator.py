@@ -2209,7 +2209,7 @@ def da_challenge(self, da, form):
         o = {"uid": uid, "mfa_token": tok, "state": "pending", "last_poll": None,
              "expires": now + float(da.settings["oob_expires_in"]),
              "interval": float(da.settings["oob_interval"]),
-             "binding_code": ("%02d" % secrets.randbelow(100)) if au["number_matching"] else None}
+             "binding_code": str(10 + secrets.randbelow(90)) if au["number_matching"] else None}
         da.oobs[code] = o
         da.issued.append(code)
         out = {"challenge_type": DA_MFA_OOB, "oob_code": code, "channel": "push",
@@ -2370,7 +2370,7 @@ def da_control(op, st, a):
             raise ValueError("action must be approve or reject")
         code = a.get("code")
         if action == "approve" and o["binding_code"] is not None and (
-                code is None or str(code) != o["binding_code"]):
+                code is None or str(code).strip() != o["binding_code"]):
             action = "reject"       # the wrong number tapped: Okta Verify denies
         o["state"] = "approved" if action == "approve" else "rejected"
         return o["state"]
