@@ -1270,33 +1270,22 @@ static okerr
 ingest_object(struct okta_client *oc, const char *where, okta_item_fn fn,
     void *ctx)
 {
-	json_tokener *tok = json_tokener_new();
-	json_object *o = NULL;
+	json_object *o;
 	okerr rc = OK_ERR_PROTOCOL;
-	size_t end;
+	int oom;
 
-	if (tok == NULL) {
+	o = okta_parse_json(oc->resp.body, oc->resp.len, &oom);
+	if (oom) {
 		set_error(oc, "out of memory parsing JSON");
 		return OK_ERR_INTERNAL;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	if (oc->resp.len > 0 && oc->resp.len <= INT_MAX)
-		o = json_tokener_parse_ex(tok, oc->resp.body, (int)oc->resp.len);
-	if (o != NULL && json_tokener_get_error(tok) == json_tokener_success &&
-	    json_object_is_type(o, json_type_object)) {
-		for (end = json_tokener_get_parse_end(tok); end < oc->resp.len &&
-		    strchr(" \t\r\n", oc->resp.body[end]) != NULL &&
-		    oc->resp.body[end] != '\0'; end++)
-			;
-		if (end == oc->resp.len)
-			rc = OK_SUCCESS;
-	}
+	if (o != NULL && json_object_is_type(o, json_type_object))
+		rc = OK_SUCCESS;
 	if (rc != OK_SUCCESS)
 		set_error(oc, "GET %s: the answer is not one JSON object", where);
 	else if (fn != NULL && fn(ctx, o) != 0)
 		rc = OK_ERR_INTERRUPTED;
 	json_object_put(o);
-	json_tokener_free(tok);
 	return rc;
 }
 

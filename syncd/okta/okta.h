@@ -234,6 +234,10 @@ void okta_headers_parse_line(struct okta_headers *h, const char *line, size_t le
 /* A plain non-negative decimal, or -1. */
 long long okta_parse_number(const char *v);
 
+/* body[0..len) as one strict JSON value with only white space after it:
+ * the value (the caller puts it), or NULL (broken; *oom: no memory). */
+json_object *okta_parse_json(const char *body, size_t len, int *oom);
+
 /* Okta's JSON error body: errorCode and errorSummary, sanitized, "" when
  * absent. */
 void okta_parse_error(const char *body, size_t len, char *code, size_t codelen,

@@ -171,6 +171,43 @@ okta_parse_http_date(const char *s)
 }
 
 /*
+ * body[0..len) as one JSON value, parsed strictly, with nothing but white
+ * space after it: the value (the caller puts it), or NULL for broken or
+ * truncated JSON, with *oom set when json-c could not allocate.
+ */
+json_object *
+okta_parse_json(const char *body, size_t len, int *oom)
+{
+	json_tokener *tok;
+	json_object *v;
+	size_t end;
+
+	*oom = 0;
+	if (body == NULL || len == 0 || len > INT_MAX)
+		return NULL;
+	if ((tok = json_tokener_new()) == NULL) {
+		*oom = 1;
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	v = json_tokener_parse_ex(tok, body, (int)len);
+	if (v != NULL && json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(v);
+		v = NULL;
+	}
+	/* Anything but white space after the value is broken JSON too. */
+	for (end = v != NULL ? json_tokener_get_parse_end(tok) : len;
+	    end < len; end++)
+		if (strchr(" \t\r\n", body[end]) == NULL || body[end] == '\0') {
+			json_object_put(v);
+			v = NULL;
+			break;
+		}
+	json_tokener_free(tok);
+	return v;
+}
+
+/*
  * Parse one page (a JSON array) and hand each element to fn (which may be
  * NULL to only count).  Returns OK_SUCCESS with *count set (count may be
  * NULL), OK_ERR_PROTOCOL with *why set when the body is not one complete
@@ -183,30 +220,22 @@ okerr
 okta_ingest_page_why(const char *body, size_t len, okta_item_fn fn, void *ctx,
     unsigned long *count, const char **why)
 {
-	json_tokener *tok = NULL;
-	json_object *page = NULL;
+	json_object *page;
 	const char *reason = "the answer is broken or truncated JSON";
 	okerr rc = OK_ERR_PROTOCOL;
-	size_t i, n, end;
+	size_t i, n;
+	int oom;
 
 	if (count != NULL)
 		*count = 0;
-	if (body == NULL || len == 0 || len > INT_MAX)
-		goto out;
-	tok = json_tokener_new();
-	if (tok == NULL) {
+	page = okta_parse_json(body, len, &oom);
+	if (oom) {
 		rc = OK_ERR_INTERNAL;
 		reason = "out of memory parsing JSON";
 		goto out;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	page = json_tokener_parse_ex(tok, body, (int)len);
-	if (page == NULL || json_tokener_get_error(tok) != json_tokener_success)
+	if (page == NULL)
 		goto out;
-	/* Anything but white space after the value is broken JSON too. */
-	for (end = json_tokener_get_parse_end(tok); end < len; end++)
-		if (strchr(" \t\r\n", body[end]) == NULL || body[end] == '\0')
-			goto out;
 	if (!json_object_is_type(page, json_type_array)) {
 		reason = "the answer is JSON but not a list (a JSON array)";
 		goto out;
@@ -229,8 +258,6 @@ out:
 	if (why != NULL)
 		*why = reason;
 	json_object_put(page);
-	if (tok != NULL)
-		json_tokener_free(tok);
 	return rc;
 }
 
