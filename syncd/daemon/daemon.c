@@ -604,6 +604,28 @@ log_result(okerr rc, int full, const struct sync_result *r)
 	}
 }
 
+/* The watchdog (the helper thread) gives a sync, or a System Log poll,
+ * SYNC_MAX_SECONDS from *t0 instead of the loop's stall limit; the end
+ * of it counts as a loop heartbeat at *t1. */
+static void
+watch_begin(struct daemon *d, struct timespec *t0)
+{
+	mono_now(t0);
+	pthread_mutex_lock(&d->mu);
+	d->sync_started = *t0;
+	pthread_mutex_unlock(&d->mu);
+}
+
+static void
+watch_end(struct daemon *d, struct timespec *t1)
+{
+	mono_now(t1);
+	pthread_mutex_lock(&d->mu);
+	memset(&d->sync_started, 0, sizeof(d->sync_started));
+	d->loop_beat = *t1;
+	pthread_mutex_unlock(&d->mu);
+}
+
 /* Run one sync and update the loop's state.  Returns the result. */
 static okerr
 run_one(struct daemon *d, int full)
@@ -623,20 +645,13 @@ run_one(struct daemon *d, int full)
 	o.format = PLAN_FORMAT_NONE;
 	o.stop = &stop_flag;
 
-	mono_now(&t0);
-	pthread_mutex_lock(&d->mu);
-	d->sync_started = t0;
-	pthread_mutex_unlock(&d->mu);
+	watch_begin(d, &t0);
 	notify("STATUS=Syncing (%s) since %s", full ? "full" : "incremental",
 	    fmt_time(time(NULL), when, sizeof(when)));
 
 	rc = sync_run(d->cfg, &o, &r);
 
-	mono_now(&t1);
-	pthread_mutex_lock(&d->mu);
-	memset(&d->sync_started, 0, sizeof(d->sync_started));
-	d->loop_beat = t1;
-	pthread_mutex_unlock(&d->mu);
+	watch_end(d, &t1);
 	if (r.seconds <= 0)
 		r.seconds = mono_diff(&t1, &t0);
 	log_result(rc, full, &r);
@@ -861,16 +876,9 @@ poll_events(struct daemon *d)
 
 	if (d->events == NULL)
 		d->events = events_new();
-	mono_now(&t0);
-	pthread_mutex_lock(&d->mu);
-	d->sync_started = t0;
-	pthread_mutex_unlock(&d->mu);
+	watch_begin(d, &t0);
 	(void)events_poll(d->events, d->cfg, &stop_flag);
-	mono_now(&t1);
-	pthread_mutex_lock(&d->mu);
-	memset(&d->sync_started, 0, sizeof(d->sync_started));
-	d->loop_beat = t1;
-	pthread_mutex_unlock(&d->mu);
+	watch_end(d, &t1);
 	plan_poll(d, time(NULL));
 	write_metrics(d);
 }
