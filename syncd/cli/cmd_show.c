@@ -411,13 +411,13 @@ user_keys(struct show *sh, const char *okta_id, const char *stored,
 	sqlite3_stmt *st = NULL;
 	json_object *k = json_object_new_object(), *types, *rej;
 	char desc[1024], type[64], buf[1024];
-	const char *p, *end;
+	const char *pos = stored, *p;
+	size_t len;
 	int rc;
 
 	types = json_object_new_array();
-	for (p = stored; p != NULL && *p != '\0' && (end = strchr(p, '\n'));
-	    p = end + 1) {
-		snprintf(buf, sizeof(buf), "%.*s", (int)(end - p), p);
+	while (userkeys_next(&pos, &p, &len)) {
+		snprintf(buf, sizeof(buf), "%.*s", (int)len, p);
 		json_object_array_add(types, json_text(sshkey_type(buf, type,
 		    sizeof(type))));
 	}

@@ -294,19 +294,29 @@ userkeys_count(const char *lines)
 	return n;
 }
 
+int
+userkeys_next(const char **pos, const char **line, size_t *len)
+{
+	const char *p = *pos, *end;
+
+	if (p == NULL || *p == '\0' || (end = strchr(p, '\n')) == NULL)
+		return 0;
+	*line = p;
+	*len = (size_t)(end - p);
+	*pos = end + 1;
+	return 1;
+}
+
 /* Does the stored list `lines` hold the line p (n bytes, no '\n')? */
 static int
 holds_line(const char *lines, const char *p, size_t n)
 {
-	const char *q, *end;
+	const char *pos = lines, *q;
+	size_t len;
 
-	for (q = lines; q != NULL && *q != '\0'; q = end + 1) {
-		end = strchr(q, '\n');
-		if (end == NULL)
-			return 0;
-		if ((size_t)(end - q) == n && memcmp(q, p, n) == 0)
+	while (userkeys_next(&pos, &q, &len))
+		if (len == n && memcmp(q, p, n) == 0)
 			return 1;
-	}
 	return 0;
 }
 
@@ -315,15 +325,11 @@ holds_line(const char *lines, const char *p, size_t n)
 static size_t
 list_types(const char *lines, const char *other, char *out, size_t outlen)
 {
-	const char *p, *end;
+	const char *pos = lines, *p;
 	char type[64], line[SSHKEY_LINE_MAX + 1];
 	size_t n = 0, used, len;
 
-	for (p = lines; p != NULL && *p != '\0'; p = end + 1) {
-		end = strchr(p, '\n');
-		if (end == NULL)
-			break;
-		len = (size_t)(end - p);
+	while (userkeys_next(&pos, &p, &len)) {
 		if (other != NULL && holds_line(other, p, len))
 			continue;
 		if (len >= sizeof(line))

@@ -69,4 +69,10 @@ const char *userkeys_diff(const char *old, const char *new, char *out,
 /* The number of lines in a stored list (NULL: 0).  Can't fail. */
 size_t userkeys_count(const char *lines);
 
+/* Walk a stored list: *pos starts at the list (may be NULL).  1 with the
+ * next line in *line, *len bytes without its '\n', and *pos moved past
+ * it; 0 at the end (a last line without its '\n' is not a line, as
+ * userkeys_count counts).  Can't fail. */
+int userkeys_next(const char **pos, const char **line, size_t *len);
+
 #endif
