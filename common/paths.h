@@ -21,4 +21,13 @@
 #define OKTA_CACHE_DB_NAME "cache.db"
 #define OKTA_SNAPSHOT_PATH OKTA_CACHE_DIR "/" OKTA_SNAPSHOT_NAME
 
+/* okta-syncd's auth broker (issue 11), which pam_okta's auth phase talks
+ * to.  Tests bind-mount a directory over OKTA_RUN_DIR, as over the cache
+ * directory.  The daemon makes the directory (0755) and the socket. */
+#ifndef OKTA_RUN_DIR
+#define OKTA_RUN_DIR "/run/okta-sync"
+#endif
+#define OKTA_AUTH_SOCKET_NAME "auth.sock"
+#define OKTA_AUTH_SOCKET_PATH OKTA_RUN_DIR "/" OKTA_AUTH_SOCKET_NAME
+
 #endif

@@ -50,6 +50,30 @@ struct config_pam {
 	    line_deny_recovery, line_deny_password_expired, line_tombstone;
 };
 
+/* [auth]: password + Okta MFA at the PAM auth phase, through okta-syncd
+ * (issue 11).  Enabled when client_id is set. */
+enum auth_mfa { AUTH_MFA_PUSH = 1, AUTH_MFA_OTP = 2 };
+#define AUTH_MFA_MAX 2
+struct config_auth {
+	char *client_id;            /* NULL: [auth] not configured */
+	char *client_secret_file;   /* NULL: a public client */
+	char *authorization_server; /* NULL: the org server (/oauth2/v1/...);
+	                             * else its id (/oauth2/ID/v1/...) */
+	int mfa[AUTH_MFA_MAX];      /* enum auth_mfa in the order offered,
+	                             * 0-terminated; default push,otp */
+	int device_flow;            /* default no */
+	char *socket_path;          /* default OKTA_AUTH_SOCKET_PATH */
+	int failed_login_attempts;  /* local failures in a row before the
+	                             * delay, default 5 */
+	long long failed_login_delay; /* seconds, default 60 */
+	int offline_credentials;    /* default no */
+	long long offline_expiration;         /* seconds, default 7 days */
+	int offline_failed_login_attempts;    /* default 3 */
+	long long offline_failed_login_delay; /* seconds, default 5 minutes */
+	char **offline_deny_groups; /* NULL-terminated; NULL: none */
+	size_t noffline_deny;
+};
+
 struct config {
 	char *path;              /* the file this was read from */
 
@@ -117,6 +141,9 @@ struct config {
 	/* [pam]: pam_okta's policy, published in the snapshot's 'P' record
 	 * (config_pam_policy); pam_okta never reads this file. */
 	struct config_pam pam;
+
+	/* [auth] */
+	struct config_auth auth;
 };
 
 /* One problem found in the config file. */
