@@ -24,10 +24,10 @@ LOCALSTATEDIR ?= /var
 # syncd/ in layers, lowest first (doc/HACKING.md; scripts/check-layers
 # keeps every #include pointing down): base, the Okta client, the sync
 # engine, and the two programs' own code.
-SYNCD_LAYERS := syncd/base syncd/okta syncd/engine syncd/cli syncd/daemon
+SYNCD_LAYERS := syncd/base syncd/okta syncd/engine syncd/auth syncd/fleet syncd/cli syncd/daemon
 SYNCD_INC := $(addprefix -I,$(SYNCD_LAYERS))
 
-PKGS := libcurl json-c sqlite3 inih libsystemd libcrypto
+PKGS := libcurl json-c sqlite3 inih libsystemd libcrypto libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CDB_PIC := $(firstword $(wildcard /usr/lib/$(shell $(CC) -print-multiarch 2>/dev/null)/libcdb_pic.a /usr/lib/libcdb_pic.a /usr/lib64/libcdb_pic.a) -lcdb)
@@ -91,7 +91,9 @@ $(BUILD)/libokta_syncd.a: $(SYNCD_OBJ)
 	$(AR) rcs $@ $^
 
 # -lresolv: b64_pton, for common/sshkey.c (glibc's own libresolv).
-PROG_LIBS := $(BUILD)/libokta_syncd.a $(BUILD)/libokta_common.a $(PKG_LIBS) -lcdb -lm -lresolv
+# -lcrypt: libxcrypt's yescrypt, for the offline credentials
+# (syncd/auth/offline.c; Debian's libcrypt-dev, RPM's libxcrypt-devel).
+PROG_LIBS := $(BUILD)/libokta_syncd.a $(BUILD)/libokta_common.a $(PKG_LIBS) -lcdb -lm -lresolv -lcrypt
 
 $(BUILD)/okta-sync: $(BUILD)/obj/syncd/cli/main_cli.o $(BUILD)/libokta_syncd.a $(BUILD)/libokta_common.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -pie -o $@ $< $(PROG_LIBS)
@@ -131,6 +133,8 @@ $(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libokta_syncd.a $(BUILD)/libokta_comm
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PROG_LIBS)
 # pam_loop (the PAM module's valgrind driver) also needs libpam.
 $(BUILD)/tests/pam_loop: PROG_LIBS += -lpam
+# test_offline counts the hashes offline.c computes (crypt_r wrapped).
+$(BUILD)/tests/test_offline: PROG_LIBS += -Wl,--wrap=crypt_r
 
 deps:
 	@scripts/install-deps check

@@ -13,6 +13,13 @@
  *   tombstone=deny|ignore       users who left the host
  *   snapshot=PATH               the snapshot (tests; default in paths.h)
  *   passwd=PATH                 the local passwd file (tests; /etc/passwd)
+ *   use_first_pass              auth: answer "Okta password:" from the
+ *                               password an earlier module read; fail
+ *                               if there is none
+ *   try_first_pass              auth: that password if there is one,
+ *                               else prompt
+ *   socket=PATH                 auth: okta-syncd's socket (tests; default
+ *                               in paths.h)
  *
  * The policy options are overrides: each one given replaces the snapshot's
  * setting of the same name for this module line (allowed_groups= replaces
@@ -136,6 +143,7 @@ pam_okta_parse_options(pam_handle_t *pamh, int argc, const char **argv,
 	memset(o, 0, sizeof(*o));
 	o->snapshot = OKTA_SNAPSHOT_PATH;
 	o->passwd = LOCAL_PASSWD_PATH;
+	o->socket = OKTA_AUTH_SOCKET_PATH;
 
 	for (i = 0; i < argc; i++) {
 		arg = argv[i];
@@ -143,6 +151,23 @@ pam_okta_parse_options(pam_handle_t *pamh, int argc, const char **argv,
 			continue;
 		if (strcmp(arg, "debug") == 0) {
 			o->debug = 1;
+		} else if (strcmp(arg, "use_first_pass") == 0) {
+			o->use_first_pass = 1;
+		} else if (strcmp(arg, "try_first_pass") == 0) {
+			o->try_first_pass = 1;
+		} else if ((v = opt_value(arg, "socket")) != NULL) {
+			/* For tests (the module line is root's file); the
+			 * module checks at connect time that root serves
+			 * the socket, so here only an absolute path that
+			 * fits sun_path. */
+			if (*v != '/' || strlen(v) >= PAM_OKTA_SOCKET_MAX) {
+				pam_syslog(pamh, LOG_ERR, "bad option \"%s\": "
+				    "expected an absolute path shorter than %d "
+				    "bytes", arg, PAM_OKTA_SOCKET_MAX);
+				o->broken = 1;
+			} else {
+				o->socket = v;
+			}
 		} else if ((v = opt_value(arg, "allowed_groups")) != NULL) {
 			if (parse_groups(v, o) < 0) {
 				pam_syslog(pamh, LOG_ERR, "bad option \"%s\": "

@@ -1,6 +1,8 @@
 /*
  * pam_okta.c - pam_okta.so, the PAM account module: may this Okta user log
- * in to this host now?  The decision is common/account.c's (shared with
+ * in to this host now?  (The auth phase, password + Okta MFA through
+ * okta-syncd, is auth.c; it asks the same decision first, through
+ * pam_okta_decide.)  The decision is common/account.c's (shared with
  * okta-sync-keys, so that sshd is handed a user's keys exactly when this
  * module would let them in); this file parses the module line (options.c),
  * asks, and maps the verdict to PAM:
@@ -46,8 +48,8 @@
 #include "pam_okta.h"
 
 /* The one place a verdict becomes a PAM code (the table at the top). */
-static int
-pam_code(const struct acct_verdict *v)
+int
+pam_okta_verdict_code(const struct acct_verdict *v)
 {
 	if (v->result == ACCT_ALLOW)
 		return PAM_SUCCESS;
@@ -75,35 +77,52 @@ log_warning(void *ctx, int prio, const char *msg)
 	pam_syslog((pam_handle_t *)ctx, prio, "%s", msg);
 }
 
+int
+pam_okta_get_user(pam_handle_t *pamh, const char **user)
+{
+	int r;
+
+	*user = NULL;
+	r = pam_get_user(pamh, user, NULL);
+	if (r != PAM_SUCCESS || *user == NULL || **user == '\0' ||
+	    strlen(*user) >= PAM_OKTA_NAME_MAX) {
+		pam_syslog(pamh, LOG_ERR, "cannot determine the user name: %s",
+		    r != PAM_SUCCESS ? pam_strerror(pamh, r) : "empty or too long");
+		return PAM_USER_UNKNOWN;
+	}
+	return PAM_SUCCESS;
+}
+
+void
+pam_okta_decide(pam_handle_t *pamh, struct pam_okta_opts *o,
+    const char *user, struct acct_verdict *v)
+{
+	struct acct_ctx c;
+
+	memset(&c, 0, sizeof(c));
+	c.snapshot = o->snapshot;
+	c.passwd = o->passwd;
+	c.misconfigured = o->broken ?
+	    "invalid pam_okta options (logged above)" : NULL;
+	c.policy = pam_okta_merge_policy;
+	c.policy_ctx = o;
+	c.log = log_warning;
+	c.log_ctx = pamh;
+	acct_decide(&c, user, v);
+}
+
 OKTA_EXPORT int
 pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pam_okta_opts o;
-	struct acct_ctx c;
 	struct acct_verdict v;
 	const char *user = NULL;
 	int r;
 
 	pam_okta_parse_options(pamh, argc, argv, &o);
-
-	r = pam_get_user(pamh, &user, NULL);
-	if (r != PAM_SUCCESS || user == NULL || *user == '\0' ||
-	    strlen(user) >= PAM_OKTA_NAME_MAX) {
-		pam_syslog(pamh, LOG_ERR, "cannot determine the user name: %s",
-		    r != PAM_SUCCESS ? pam_strerror(pamh, r) : "empty or too long");
-		return PAM_USER_UNKNOWN;
-	}
-
-	memset(&c, 0, sizeof(c));
-	c.snapshot = o.snapshot;
-	c.passwd = o.passwd;
-	c.misconfigured = o.broken ?
-	    "invalid pam_okta options (logged above)" : NULL;
-	c.policy = pam_okta_merge_policy;
-	c.policy_ctx = &o;
-	c.log = log_warning;
-	c.log_ctx = pamh;
-	acct_decide(&c, user, &v);
+	if ((r = pam_okta_get_user(pamh, &user)) != PAM_SUCCESS)
+		return r;
+	pam_okta_decide(pamh, &o, user, &v);
 
 	if (v.prio >= 0 || o.debug)
 		pam_syslog(pamh, v.prio >= 0 ? v.prio : LOG_DEBUG,
@@ -111,5 +130,5 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (v.msg_style != ACCT_MSG_NONE && !(flags & PAM_SILENT))
 		(void)pam_prompt(pamh, v.msg_style == ACCT_MSG_ERROR ?
 		    PAM_ERROR_MSG : PAM_TEXT_INFO, NULL, "%s", v.msg);
-	return pam_code(&v);
+	return pam_okta_verdict_code(&v);
 }

@@ -1,6 +1,8 @@
 /*
  * pam_okta.h - what the files of pam_okta.so share: the parsed module
- * options.  Private to pam/; the decision itself is common/account.h.
+ * options, the user name, and the account decision with its PAM code
+ * (pam_okta.c), which the auth phase (auth.c) asks first.  Private to
+ * pam/; the decision itself is common/account.h.
  */
 #ifndef OKTA_PAM_OKTA_H
 #define OKTA_PAM_OKTA_H
@@ -13,6 +15,8 @@
 #define PAM_OKTA_MAX_GROUPS ACCT_MAX_GROUPS
 /* The longest group or user name we look at. */
 #define PAM_OKTA_NAME_MAX ACCT_NAME_MAX
+/* socket=PATH must fit struct sockaddr_un's sun_path. */
+#define PAM_OKTA_SOCKET_MAX 108
 
 /*
  * The module line, parsed once per call by pam_okta_parse_options().
@@ -38,6 +42,12 @@ struct pam_okta_opts {
 	int tombstone_ignore;        /* tombstone=ignore|deny */
 	int set_groups, set_max_cache_age, set_stale, set_recovery,
 	    set_password_expired, set_tombstone;
+	/* The auth phase (auth.c); ignored by the account phase. */
+	int use_first_pass;          /* answer "Okta password:" from
+	                              * PAM_AUTHTOK, fail if there is none */
+	int try_first_pass;          /* from PAM_AUTHTOK if set, else prompt */
+	const char *socket;          /* socket=PATH, default
+	                              * OKTA_AUTH_SOCKET_PATH (tests) */
 };
 
 /*
@@ -55,5 +65,23 @@ void pam_okta_parse_options(pam_handle_t *pamh, int argc, const char **argv,
 struct snap_policy;
 void pam_okta_merge_policy(void *o, const struct snap_policy *sp,
     struct acct_policy *pol);
+
+/*
+ * PAM_USER into *user: non-empty and shorter than PAM_OKTA_NAME_MAX.
+ * PAM_SUCCESS, or the code to return (logged).
+ */
+int pam_okta_get_user(pam_handle_t *pamh, const char **user);
+
+/*
+ * The account decision (common/account.h) for user under the options o,
+ * with account.c's warnings to pam_syslog.  The auth phase asks it too,
+ * so that a name that is not an Okta user costs one snapshot lookup and
+ * never reaches okta-syncd.  Can't fail: every error is a verdict.
+ */
+void pam_okta_decide(pam_handle_t *pamh, struct pam_okta_opts *o,
+    const char *user, struct acct_verdict *v);
+
+/* The PAM code of a verdict (the table at the top of pam_okta.c). */
+int pam_okta_verdict_code(const struct acct_verdict *v);
 
 #endif

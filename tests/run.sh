@@ -112,7 +112,8 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_integration "$ROOT/build/san" "asan: " tests/integration/test_sync_faults.py \
 	tests/integration/test_sync_links.py tests/integration/test_incremental.py \
-	tests/integration/test_daemon.py
+	tests/integration/test_daemon.py tests/integration/test_auth_broker.py \
+	tests/integration/test_auth_module.py
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 # A skip is only ever a missing environment (not root); CI has all of it,

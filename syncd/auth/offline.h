@@ -69,4 +69,9 @@ int offline_forget(sqlite3 *db, const char *okta_id, char *err,
  * `okta-sync show user`. */
 int offline_has(sqlite3 *db, const char *okta_id);
 
+/* Like offline_has, with the epoch s it was stored in *stored_at (when 1):
+ * `okta-sync show user` prints it. */
+int offline_stored_at(sqlite3 *db, const char *okta_id,
+    long long *stored_at);
+
 #endif

@@ -48,6 +48,7 @@ struct parse_state {
 	/* Which keys were seen, to report duplicates. */
 	char **seen;
 	size_t nseen;
+	int auth_seen;           /* the first line of an [auth] key, 0: none */
 };
 
 static void problem(struct config_problems *p, int line, const char *fmt, ...)
@@ -128,6 +129,19 @@ config_free(struct config *c)
 	free(c->passwd_file);
 	free(c->group_file);
 	free_strv(c->pam.allowed_groups);
+	free(c->auth.client_id);
+	free(c->auth.client_secret_file);
+	free(c->fleet.destination);
+	free(c->fleet.s3_endpoint);
+	free(c->fleet.s3_region);
+	free(c->fleet.credentials_file);
+	free(c->fleet.signing_key);
+	free(c->fleet.source);
+	free(c->fleet.ca_file);
+	free_strv(c->fleet.public_keys);
+	free(c->auth.authorization_server);
+	free(c->auth.socket_path);
+	free_strv(c->auth.offline_deny_groups);
 	free(c);
 }
 
@@ -932,6 +946,253 @@ config_pam_policy(const struct config *c, struct snap_policy *p)
 		p->groups[p->ngroups++] = c->pam.allowed_groups[i];
 }
 
+/* A duration key of [auth] (see snap_policy_parse_duration) within
+ * [min, max] seconds. */
+static void
+set_auth_duration(struct parse_state *st, const char *name, const char *value,
+    long long min, long long max, long long *out)
+{
+	long long secs;
+
+	if (snap_policy_parse_duration(value, &secs) != 0 || secs < min ||
+	    secs > max)
+		problem(st->problems, st->line, "[auth] %s must be a duration "
+		    "between %llds and %lldd: seconds, or a number with s, m, h "
+		    "or d (e.g. 5m or 7d)", name, min, max / 86400);
+	else
+		*out = secs;
+}
+
+/* A count of failures of [auth], 1..1000. */
+static void
+set_auth_count(struct parse_state *st, const char *name, const char *value,
+    int *out)
+{
+	unsigned long n;
+
+	if (parse_ulong(value, 1, 1000, &n) != 0)
+		problem(st->problems, st->line, "[auth] %s must be a number of "
+		    "failed logins between 1 and 1000", name);
+	else
+		*out = (int)n;
+}
+
+/* [auth] mfa = push, otp: the factors offered, in order, each once. */
+static void
+set_auth_mfa(struct parse_state *st, const char *value)
+{
+	struct config_auth *a = &st->c->auth;
+	int mfa[AUTH_MFA_MAX] = { 0, 0 }, f;
+	size_t n, i, j;
+	char **items = split_list(value, &n);
+
+	for (i = 0; i < n; i++) {
+		if (strcasecmp(items[i], "push") == 0)
+			f = AUTH_MFA_PUSH;
+		else if (strcasecmp(items[i], "otp") == 0)
+			f = AUTH_MFA_OTP;
+		else {
+			problem(st->problems, st->line, "[auth] mfa: unknown "
+			    "factor \"%s\"; write push, otp or both in the order "
+			    "offered (e.g. mfa = push, otp)", items[i]);
+			free_strv(items);
+			return;
+		}
+		for (j = 0; j < i; j++)
+			if (mfa[j] == f) {
+				problem(st->problems, st->line, "[auth] mfa names "
+				    "%s twice; name each factor once", items[i]);
+				free_strv(items);
+				return;
+			}
+		if (i < AUTH_MFA_MAX)
+			mfa[i] = f;
+	}
+	free_strv(items);
+	if (n == 0) {
+		problem(st->problems, st->line, "[auth] mfa is empty; write push, "
+		    "otp or both (e.g. mfa = push, otp)");
+		return;
+	}
+	memcpy(a->mfa, mfa, sizeof(a->mfa));
+}
+
+/*
+ * [auth]: password + Okta MFA at the PAM auth phase, brokered by
+ * okta-syncd (issue 11).  The custom authorization server's ID and the
+ * client_id go into URLs and form bodies: letters, digits and a few
+ * punctuation marks only.
+ */
+static int
+handle_auth(struct parse_state *st, const char *name, const char *value)
+{
+	struct config_auth *a = &st->c->auth;
+	const char *why;
+	size_t i;
+	int b;
+
+	st->auth_seen = st->auth_seen ? st->auth_seen : st->line;
+	if (strcmp(name, "client_id") == 0) {
+		if (!oauth_value_ok(value, 0))
+			problem(st->problems, st->line, "[auth] client_id: '%s' "
+			    "is not an Okta client ID (letters and digits, e.g. "
+			    "0oa1b2c3d4)", value);
+		else
+			set_str(&a->client_id, value);
+	} else if (strcmp(name, "client_secret_file") == 0) {
+		if (value[0] != '/')
+			problem(st->problems, st->line, "[auth] client_secret_file "
+			    "must be an absolute path");
+		else
+			set_str(&a->client_secret_file, value);
+	} else if (strcmp(name, "authorization_server") == 0) {
+		for (i = 0; value[i] != '\0'; i++)
+			if (!isalnum((unsigned char)value[i]))
+				break;
+		if (value[i] != '\0' || i == 0 || i > 64)
+			problem(st->problems, st->line, "[auth] authorization_server:"
+			    " '%s' is not the ID of an Okta authorization server "
+			    "(letters and digits, e.g. aus1a2b3c4 or default); "
+			    "remove the line to use the org server", value);
+		else
+			set_str(&a->authorization_server, value);
+	} else if (strcmp(name, "mfa") == 0) {
+		set_auth_mfa(st, value);
+	} else if (strcmp(name, "device_flow") == 0) {
+		if (parse_bool(value, &b) != 0)
+			problem(st->problems, st->line, "[auth] device_flow must be yes or no");
+		else
+			a->device_flow = b;
+	} else if (strcmp(name, "socket") == 0) {
+		if (value[0] != '/' || strlen(value) >= 108)
+			problem(st->problems, st->line, "[auth] socket must be an "
+			    "absolute path shorter than 108 bytes");
+		else
+			set_str(&a->socket_path, value);
+	} else if (strcmp(name, "failed_login_attempts") == 0) {
+		set_auth_count(st, name, value, &a->failed_login_attempts);
+	} else if (strcmp(name, "failed_login_delay") == 0) {
+		set_auth_duration(st, name, value, 1, 86400,
+		    &a->failed_login_delay);
+	} else if (strcmp(name, "offline_credentials") == 0) {
+		if (parse_bool(value, &b) != 0)
+			problem(st->problems, st->line, "[auth] offline_credentials "
+			    "must be yes or no");
+		else
+			a->offline_credentials = b;
+	} else if (strcmp(name, "offline_credentials_expiration") == 0) {
+		set_auth_duration(st, name, value, 60, 365LL * 86400,
+		    &a->offline_expiration);
+	} else if (strcmp(name, "offline_failed_login_attempts") == 0) {
+		set_auth_count(st, name, value, &a->offline_failed_login_attempts);
+	} else if (strcmp(name, "offline_failed_login_delay") == 0) {
+		set_auth_duration(st, name, value, 1, 86400,
+		    &a->offline_failed_login_delay);
+	} else if (strcmp(name, "offline_deny_groups") == 0) {
+		free_strv(a->offline_deny_groups);
+		a->offline_deny_groups = split_list(value, &a->noffline_deny);
+		for (i = 0; i < a->noffline_deny; i++)
+			if ((why = names_check(a->offline_deny_groups[i])) != NULL)
+				problem(st->problems, st->line, "[auth] "
+				    "offline_deny_groups: '%s' %s; write the Linux "
+				    "name of a group as getent group shows it",
+				    a->offline_deny_groups[i], why);
+	} else
+		return 0;
+	return 1;
+}
+
+/* A duration key of [fleet] within [min, max] seconds. */
+static void
+set_fleet_duration(struct parse_state *st, const char *name, const char *value,
+    long long min, long long max, long long *out)
+{
+	long long secs;
+
+	if (snap_policy_parse_duration(value, &secs) != 0 || secs < min ||
+	    secs > max)
+		problem(st->problems, st->line, "[fleet] %s must be a duration "
+		    "between %llds and %lldd: seconds, or a number with s, m, h "
+		    "or d (e.g. 60s or 2d)", name, min, max / 86400);
+	else
+		*out = secs;
+}
+
+static int
+handle_fleet(struct parse_state *st, const char *name, const char *value)
+{
+	struct config_fleet *f = &st->c->fleet;
+	unsigned long n;
+
+	if (strcmp(name, "role") == 0) {
+		if (strcmp(value, "standalone") == 0)
+			f->role = FLEET_STANDALONE;
+		else if (strcmp(value, "publisher") == 0)
+			f->role = FLEET_PUBLISHER;
+		else if (strcmp(value, "subscriber") == 0)
+			f->role = FLEET_SUBSCRIBER;
+		else
+			problem(st->problems, st->line, "[fleet] role must be "
+			    "standalone, publisher or subscriber");
+	} else if (strcmp(name, "destination") == 0) {
+		if (value[0] != '/' && strncmp(value, "https://", 8) != 0 &&
+		    strncmp(value, "http://", 7) != 0 &&
+		    strncmp(value, "s3://", 5) != 0)
+			problem(st->problems, st->line, "[fleet] destination must be "
+			    "a directory (/srv/okta-sync/), an http(s):// URL "
+			    "(WebDAV PUT) or s3://BUCKET/PREFIX/");
+		else
+			set_str(&f->destination, value);
+	} else if (strcmp(name, "s3_endpoint") == 0) {
+		if (strncmp(value, "https://", 8) != 0 &&
+		    strncmp(value, "http://", 7) != 0)
+			problem(st->problems, st->line, "[fleet] s3_endpoint must be "
+			    "an http(s):// URL, e.g. https://s3.example.com:9000");
+		else
+			set_str(&f->s3_endpoint, value);
+	} else if (strcmp(name, "s3_region") == 0) {
+		set_str(&f->s3_region, value);
+	} else if (strcmp(name, "credentials_file") == 0 ||
+	    strcmp(name, "signing_key") == 0) {
+		if (value[0] != '/')
+			problem(st->problems, st->line, "[fleet] %s must be an "
+			    "absolute path", name);
+		else
+			set_str(name[0] == 'c' ? &f->credentials_file :
+			    &f->signing_key, value);
+	} else if (strcmp(name, "keep_deltas") == 0) {
+		if (parse_ulong(value, 0, 8, &n) != 0)
+			problem(st->problems, st->line, "[fleet] keep_deltas must be "
+			    "a number from 0 to 8");
+		else
+			f->keep_deltas = (unsigned)n;
+	} else if (strcmp(name, "source") == 0) {
+		if (strncmp(value, "https://", 8) != 0 &&
+		    strncmp(value, "http://", 7) != 0)
+			problem(st->problems, st->line, "[fleet] source must be the "
+			    "http(s):// URL of the publisher's directory");
+		else
+			set_str(&f->source, value);
+	} else if (strcmp(name, "ca_file") == 0) {
+		set_str(&f->ca_file, value);
+	} else if (strcmp(name, "public_key") == 0) {
+		free_strv(f->public_keys);
+		f->public_keys = split_list(value, &f->npublic_keys);
+		for (size_t i = 0; i < f->npublic_keys; i++)
+			if (strncmp(f->public_keys[i], "okta-sync-ed25519 ", 18) != 0)
+				problem(st->problems, st->line, "[fleet] public_key: "
+				    "each key is a line \"okta-sync-ed25519 ...\" as "
+				    "`okta-sync fleet keygen` prints it (several: "
+				    "separate them with commas)");
+	} else if (strcmp(name, "max_age") == 0) {
+		set_fleet_duration(st, name, value, 60, 365LL * 86400, &f->max_age);
+	} else if (strcmp(name, "poll_interval") == 0) {
+		set_fleet_duration(st, name, value, 1, 86400, &f->poll_interval);
+	} else
+		return 0;
+	return 1;
+}
+
 static int
 ini_handler_fn(void *user, const char *section, const char *name, const char *value)
 {
@@ -951,8 +1212,12 @@ ini_handler_fn(void *user, const char *section, const char *name, const char *va
 		known = handle_posix(st, name, value);
 	else if (strcmp(section, "pam") == 0)
 		known = handle_pam(st, name, value);
+	else if (strcmp(section, "auth") == 0)
+		known = handle_auth(st, name, value);
+	else if (strcmp(section, "fleet") == 0)
+		known = handle_fleet(st, name, value);
 	else if (section[0] == '\0') {
-		problem(st->problems, st->line, "'%s' is outside any section; put it under [okta], [cache], [sync], [posix] or [pam]",
+		problem(st->problems, st->line, "'%s' is outside any section; put it under [okta], [cache], [sync], [posix], [pam], [auth] or [fleet]",
 		    name);
 		return 1;
 	} else {
@@ -1073,6 +1338,18 @@ set_defaults(struct config *c)
 	c->passwd_file = xstrdup("/etc/passwd");
 	c->group_file = xstrdup("/etc/group");
 	c->pam.max_cache_age = SNAP_POLICY_DEFAULT_MAX_AGE;
+	c->auth.mfa[0] = AUTH_MFA_PUSH;
+	c->auth.mfa[1] = AUTH_MFA_OTP;
+	c->auth.socket_path = xstrdup(OKTA_AUTH_SOCKET_PATH);
+	c->auth.failed_login_attempts = 5;
+	c->auth.failed_login_delay = 60;
+	c->auth.offline_expiration = 7LL * 86400;
+	c->auth.offline_failed_login_attempts = 3;
+	c->auth.offline_failed_login_delay = 300;
+	c->fleet.signing_key = xstrdup(OKTA_SYSCONFDIR "/okta-sync/fleet.key");
+	c->fleet.keep_deltas = 4;
+	c->fleet.max_age = FLEET_MAX_AGE_DEFAULT;
+	c->fleet.poll_interval = FLEET_POLL_DEFAULT;
 }
 
 /* Owner root (or, for tests run as a user, the caller) and no group/other
@@ -1131,12 +1408,39 @@ check_secret_file(struct config_problems *problems, const char *key,
 		problem(problems, 0, "[okta] %s: %s", key, why);
 }
 
+/* [auth] keys without client_id would do nothing, silently; a secret file
+ * is checked like the token file. */
+static void
+check_auth(const struct config *c, int auth_seen, int check_files,
+    struct config_problems *problems)
+{
+	struct stat sb;
+	char why[512];
+	const char *f = c->auth.client_secret_file;
+
+	if (auth_seen && c->auth.client_id == NULL &&
+	    !reported(problems, "[auth] client_id"))
+		problem(problems, auth_seen, "[auth] has no client_id, so "
+		    "okta-syncd serves no logins; write the Client ID of the "
+		    "Okta native app with the Direct Authentication grants, or "
+		    "remove the [auth] section");
+	if (!check_files || f == NULL)
+		return;
+	if (lstat(f, &sb) != 0)
+		problem(problems, 0, "[auth] client_secret_file %s: %s", f,
+		    strerror(errno));
+	else if (check_secret_mode(&sb, f, why, sizeof(why)) != 0)
+		problem(problems, 0, "[auth] client_secret_file: %s", why);
+}
+
 static void
 check_cross(struct config *c, int check_files, struct config_problems *problems)
 {
 	size_t i;
 	int found = 0;
 
+	if (c->fleet.role == FLEET_SUBSCRIBER)
+		goto posix;          /* a subscriber never talks to Okta */
 	if (c->domain == NULL && !reported(problems, "[okta] domain"))
 		problem(problems, 0, "[okta] domain is not set; write your Okta domain, e.g. domain = dev-123456.okta.com");
 	if (c->token_file == NULL && !c->auth_oauth)
@@ -1145,6 +1449,7 @@ check_cross(struct config *c, int check_files, struct config_problems *problems)
 		problem(problems, 0, "[okta] auth = oauth needs client_id: the Client ID of the API Services app in Okta");
 	if (c->auth_oauth && c->private_key_file == NULL && !reported(problems, "[okta] private_key_file"))
 		problem(problems, 0, "[okta] auth = oauth needs private_key_file: a root-only PEM file with the app's private key (RSA or EC P-256)");
+posix:
 	if (c->uid_min > c->uid_max)
 		problem(problems, 0, "[posix] uid_min (%u) is greater than uid_max (%u)", c->uid_min, c->uid_max);
 	if (c->gid_min > c->gid_max)
@@ -1169,6 +1474,8 @@ check_cross(struct config *c, int check_files, struct config_problems *problems)
 		    c->default_shell, "[posix] allowed_shells, or /etc/shells");
 	if (!check_files)
 		return;
+	if (c->fleet.role == FLEET_SUBSCRIBER)
+		return;
 	if (c->auth_oauth && c->private_key_file != NULL)
 		check_secret_file(problems, "private_key_file", c->private_key_file);
 	if (c->token_file != NULL && !c->auth_oauth)
@@ -1180,6 +1487,47 @@ check_cross(struct config *c, int check_files, struct config_problems *problems)
 		problem(problems, 0, "[okta] proxy_credentials_file needs proxy");
 	if (c->ca_file != NULL && access(c->ca_file, R_OK) != 0)
 		problem(problems, 0, "[okta] ca_file %s: %s", c->ca_file, strerror(errno));
+}
+
+/* What each [fleet] role needs. */
+static void
+check_fleet(const struct config *c, int check_files,
+    struct config_problems *problems)
+{
+	const struct config_fleet *f = &c->fleet;
+
+	if (f->role == FLEET_PUBLISHER) {
+		if (f->destination == NULL)
+			problem(problems, 0, "[fleet] role = publisher needs "
+			    "destination: a directory, an http(s):// URL or "
+			    "s3://BUCKET/PREFIX/");
+		if (f->destination != NULL &&
+		    strncmp(f->destination, "s3://", 5) == 0 &&
+		    f->credentials_file == NULL)
+			problem(problems, 0, "[fleet] an s3:// destination needs "
+			    "credentials_file: a root-only file with one line "
+			    "ACCESS_KEY_ID:SECRET_ACCESS_KEY");
+		if (check_files && f->credentials_file != NULL)
+			check_secret_file(problems, "credentials_file",
+			    f->credentials_file);
+		if (check_files && access(f->signing_key, F_OK) != 0)
+			problem(problems, 0, "[fleet] signing_key %s does not exist; "
+			    "make it with `okta-sync fleet keygen` and give the "
+			    "public key it prints to every subscriber", f->signing_key);
+		else if (check_files)
+			check_secret_file(problems, "signing_key", f->signing_key);
+	} else if (f->role == FLEET_SUBSCRIBER) {
+		if (f->source == NULL)
+			problem(problems, 0, "[fleet] role = subscriber needs source: "
+			    "the http(s):// URL the publisher's files are served at");
+		if (f->npublic_keys == 0)
+			problem(problems, 0, "[fleet] role = subscriber needs "
+			    "public_key: the line `okta-sync fleet keygen` printed on "
+			    "the publisher");
+		if (check_files && f->ca_file != NULL && access(f->ca_file, R_OK) != 0)
+			problem(problems, 0, "[fleet] ca_file %s: %s", f->ca_file,
+			    strerror(errno));
+	}
 }
 
 struct config *
@@ -1213,6 +1561,8 @@ config_load(const char *path, int check_files, struct config_problems *problems)
 	if (rc < 0)
 		problem(problems, 0, "cannot parse %s", path);
 	check_cross(c, check_files, problems);
+	check_auth(c, st.auth_seen, check_files, problems);
+	check_fleet(c, check_files, problems);
 	if (problems->n != before) {
 		config_free(c);
 		return NULL;
@@ -1292,6 +1642,19 @@ config_read_token(const struct config *c, char *err, size_t errlen)
 }
 
 char *
+config_read_client_secret(const struct config *c, char *err, size_t errlen)
+{
+	if (errlen > 0)
+		err[0] = '\0';
+	if (c->auth.client_secret_file == NULL)
+		return NULL;
+	return read_secret_line(c->auth.client_secret_file,
+	    "client secret file", "the client secret", "paste the native "
+	    "app's client secret from Okta into it, or remove "
+	    "client_secret_file for a public client", err, errlen);
+}
+
+char *
 config_read_proxy_credentials(const struct config *c, char *err, size_t errlen)
 {
 	char *up;
@@ -1310,4 +1673,27 @@ config_read_proxy_credentials(const struct config *c, char *err, size_t errlen)
 		return NULL;
 	}
 	return up;
+}
+
+char *
+config_read_fleet_credentials(const struct config *c, char *err, size_t errlen)
+{
+	if (c->fleet.credentials_file == NULL) {
+		if (errlen > 0)
+			err[0] = '\0';
+		return NULL;
+	}
+	return read_secret_line(c->fleet.credentials_file, "credentials file",
+	    "the credentials", "write one line ID:SECRET (S3) or USER:PASSWORD "
+	    "(WebDAV) into it", err, errlen);
+}
+
+char *
+config_fleet_state_dir(const struct config *c)
+{
+	size_t n = strlen(c->cache_dir) + sizeof("/fleet");
+	char *p = xmalloc(n);
+
+	snprintf(p, n, "%s/fleet", c->cache_dir);
+	return p;
 }

@@ -74,6 +74,28 @@ struct config_auth {
 	size_t noffline_deny;
 };
 
+/* [fleet] (issue 12): one host syncs from Okta and publishes a signed
+ * snapshot, the others pull it.  See okta-sync.conf(5), FLEET. */
+enum fleet_role { FLEET_STANDALONE = 0, FLEET_PUBLISHER, FLEET_SUBSCRIBER };
+#define FLEET_POLL_DEFAULT 60
+#define FLEET_MAX_AGE_DEFAULT (2LL * 86400)
+struct config_fleet {
+	int role;                   /* enum fleet_role */
+	/* publisher */
+	char *destination;          /* directory, http(s) URL or s3:// */
+	char *s3_endpoint, *s3_region;
+	char *credentials_file;     /* root-only: ID:SECRET or USER:PASSWORD */
+	char *signing_key;          /* default /etc/okta-sync/fleet.key */
+	unsigned keep_deltas;       /* default 4, at most 8 */
+	/* subscriber */
+	char *source;               /* URL of the published directory */
+	char *ca_file;
+	char **public_keys;         /* NULL-terminated "okta-sync-ed25519 ..." */
+	size_t npublic_keys;
+	long long max_age;          /* seconds, default 2 days */
+	long long poll_interval;    /* seconds, default 60 */
+};
+
 struct config {
 	char *path;              /* the file this was read from */
 
@@ -144,6 +166,9 @@ struct config {
 
 	/* [auth] */
 	struct config_auth auth;
+
+	/* [fleet] */
+	struct config_fleet fleet;
 };
 
 /* One problem found in the config file. */
@@ -197,6 +222,19 @@ void config_pam_policy(const struct config *c, struct snap_policy *p);
  * sentence in err.  The caller wipes it with explicit_bzero and frees it.
  */
 char *config_read_token(const struct config *c, char *err, size_t errlen);
+
+/* The same for [auth] client_secret_file; NULL with err set on a
+ * problem, NULL with err "" when none is configured (a public client). */
+char *config_read_client_secret(const struct config *c, char *err,
+    size_t errlen);
+
+/* The same for [fleet] credentials_file; NULL with err "" when none is
+ * configured. */
+char *config_read_fleet_credentials(const struct config *c, char *err,
+    size_t errlen);
+
+/* [fleet]'s state directory: CACHE_DIR/fleet (malloc'd). */
+char *config_fleet_state_dir(const struct config *c);
 
 /* The same for c->proxy_credentials_file (user:password); NULL with err
  * set on a problem, NULL with err "" when none is configured. */

@@ -36,12 +36,15 @@
  *            "ssh_keys" (how many the 'k' record holds);
  *            group: "group" (line or null), "members": [...]}
  *   rejected [{"okta_id", "okta_name", "reason"}] from the last sync
+ *   offline_credential  user: {"stored_at": epoch s} when an offline
+ *            credential (issue 11) is stored for the user, else null
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -51,6 +54,7 @@
 #include "config.h"
 #include "error.h"
 #include "names.h"
+#include "offline.h"
 #include "textout.h"
 #include "paths.h"
 #include "snapshot.h"
@@ -474,6 +478,43 @@ primary_group_name(struct show *sh, const char *name, long long gid)
 	return out ? out : xstrdup("");
 }
 
+/*
+ * Whether an offline credential (offline.h) is stored for the user:
+ * "offline_credential" in root ({"stored_at": epoch s} or null), and a
+ * line.  0, or -1 on a SQLite error.
+ */
+static int
+user_offline(struct show *sh, const char *okta_id, json_object *root)
+{
+	long long at = 0;
+	time_t tt;
+	struct tm tm;
+	char when[64] = "?";
+	json_object *o = NULL;
+	int r = offline_stored_at(sh->db, okta_id, &at);
+
+	if (r < 0)
+		return -1;
+	if (r == 1) {
+		tt = (time_t)at;
+		if (gmtime_r(&tt, &tm) == NULL ||
+		    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC",
+		    &tm) == 0)
+			snprintf(when, sizeof(when), "%lld", at);
+		o = json_object_new_object();
+		json_object_object_add(o, "stored_at", json_object_new_int64(at));
+	}
+	json_object_object_add(root, "offline_credential", o);
+	if (!sh->json) {
+		char *v = r == 1 ? xasprintf("stored %s", when) : xstrdup("none");
+
+		/* Wider than KEY's column: its own line format. */
+		printf("  offline credential: %s\n", v);
+		free(v);
+	}
+	return 0;
+}
+
 static const struct okta_field user_okta_fields[] = {
 	{ "login", "login:", 8 }, { "email", "email:", 9 },
 	{ "first_name", "first name:", 10 }, { "last_name", "last name:", 11 },
@@ -527,6 +568,8 @@ show_user_cached(struct show *sh, json_object *root)
 	rc = user_groups(sh, col(st, 0), name, uid, gid, pgname, lx);
 	if (rc == 0)
 		rc = user_keys(sh, col(st, 0), col(st, 13), lx);
+	if (rc == 0)
+		rc = user_offline(sh, col(st, 0), root);
 	if (rc == 0) {
 		sn = snapshot_base(sh);
 		show_user_snapshot(sh, name, pline, sn);

@@ -90,6 +90,7 @@
 #include "cron.h"
 #include "error.h"
 #include "events.h"
+#include "fleet_run.h"
 #include "names.h"
 #include "textout.h"
 #include "paths.h"
@@ -682,7 +683,9 @@ print_snapshot(const struct status *st)
 	else {
 		printf(SUBKEY "%llu", "generation:",
 		    (unsigned long long)st->meta.generation);
-		if (st->cache_ok && st->cache_generation ==
+		if (st->c->fleet.role == FLEET_SUBSCRIBER)
+			printf(" (pulled from the publisher)\n");
+		else if (st->cache_ok && st->cache_generation ==
 		    (long long)st->meta.generation)
 			printf(" (cache.db agrees)\n");
 		else if (st->cache_ok)
@@ -769,10 +772,132 @@ print_errors(const struct status *st)
 	}
 }
 
+/* The Fleet block: a publisher's last upload, or a subscriber's source,
+ * generation, manifest age and last pull. */
+static void
+print_fleet(const struct status *st)
+{
+	const struct config_fleet *f = &st->c->fleet;
+	char b1[64], b2[64], esc[1100];
+
+	if (f->role == FLEET_PUBLISHER) {
+		struct fleet_pub_state p;
+
+		printf(KEY "publisher, uploading to %s\n", "Fleet:",
+		    names_escape(f->destination, esc, sizeof(esc)));
+		if (fleet_pub_state_load(st->c, &p) != 0)
+			printf(SUBKEY "unknown (its state file cannot be read)\n",
+			    "last publish:");
+		else if (p.last_publish == 0)
+			printf(SUBKEY "never\n", "last publish:");
+		else {
+			printf(SUBKEY "%s, %s ago: %s\n", "last publish:",
+			    local_time(p.last_publish, b1, sizeof(b1)),
+			    human_span((long long)st->now - p.last_publish, b2,
+			    sizeof(b2)), p.last_ok ? "ok" : "FAILED");
+			if (!p.last_ok)
+				printf("  %s\n", names_escape(p.last_error, esc,
+				    sizeof(esc)));
+			if (p.generation > 0)
+				printf(SUBKEY "%llu\n", "published:",
+				    (unsigned long long)p.generation);
+		}
+	} else if (f->role == FLEET_SUBSCRIBER) {
+		struct fleet_sub_state s;
+		char *dir = config_fleet_state_dir(st->c);
+		int rc = fleet_state_load(dir, &s);
+
+		free(dir);
+		printf(KEY "subscriber of %s\n", "Fleet:",
+		    names_escape(f->source, esc, sizeof(esc)));
+		if (rc != 0) {
+			printf(SUBKEY "unknown (its state file cannot be read)\n",
+			    "last pull:");
+			return;
+		}
+		if (s.generation > 0)
+			printf(SUBKEY "%llu\n", "generation:",
+			    (unsigned long long)s.generation);
+		if (s.created > 0)
+			printf(SUBKEY "signed %s ago (max_age %s)%s\n",
+			    "manifest age:", human_span((long long)st->now -
+			    s.created, b1, sizeof(b1)), human_span(f->max_age, b2,
+			    sizeof(b2)), (long long)st->now - s.created > f->max_age ?
+			    ": TOO OLD, the publisher has stopped publishing" : "");
+		if (s.last_outcome == 0)
+			printf(SUBKEY "never\n", "last pull:");
+		else {
+			printf(SUBKEY "%s, %s ago: %s (%zu bytes%s)\n", "last pull:",
+			    local_time(s.last_pull, b1, sizeof(b1)),
+			    human_span((long long)st->now - s.last_pull, b2,
+			    sizeof(b2)), fleet_outcome_name(s.last_outcome),
+			    s.last_downloaded, s.last_delta ? ", delta" : "");
+			if (s.last_error[0] != '\0')
+				printf("  %s\n", names_escape(s.last_error, esc,
+				    sizeof(esc)));
+		}
+	}
+}
+
+static json_object *
+fleet_json(const struct status *st)
+{
+	const struct config_fleet *f = &st->c->fleet;
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "role", json_object_new_string(
+	    f->role == FLEET_PUBLISHER ? "publisher" :
+	    f->role == FLEET_SUBSCRIBER ? "subscriber" : "standalone"));
+	if (f->role == FLEET_PUBLISHER) {
+		struct fleet_pub_state p;
+
+		json_object_object_add(o, "destination",
+		    json_text(f->destination));
+		if (fleet_pub_state_load(st->c, &p) == 0) {
+			add_time(o, "last_publish", p.last_publish);
+			json_object_object_add(o, "last_publish_ok",
+			    json_object_new_boolean(p.last_ok));
+			json_object_object_add(o, "last_error",
+			    json_text(p.last_error));
+			json_object_object_add(o, "generation",
+			    json_object_new_int64((int64_t)p.generation));
+		}
+	} else if (f->role == FLEET_SUBSCRIBER) {
+		struct fleet_sub_state s;
+		char *dir = config_fleet_state_dir(st->c);
+
+		json_object_object_add(o, "source", json_text(f->source));
+		if (fleet_state_load(dir, &s) == 0) {
+			json_object_object_add(o, "generation",
+			    json_object_new_int64((int64_t)s.generation));
+			json_object_object_add(o, "manifest_age_seconds",
+			    s.created > 0 ? json_object_new_int64((int64_t)
+			    ((long long)st->now - s.created)) : NULL);
+			add_time(o, "last_pull", s.last_pull);
+			json_object_object_add(o, "last_result",
+			    json_object_new_string(fleet_outcome_name(
+			    s.last_outcome)));
+			json_object_object_add(o, "last_error",
+			    json_text(s.last_error));
+			json_object_object_add(o, "last_downloaded_bytes",
+			    json_object_new_int64((int64_t)s.last_downloaded));
+		}
+		free(dir);
+	}
+	return o;
+}
+
 static void
 print_human(const struct status *st)
 {
 	printf(KEY "%s\n", "config:", st->config_path);
+	if (st->c->fleet.role == FLEET_SUBSCRIBER) {
+		/* It never syncs: its data comes from the publisher. */
+		print_fleet(st);
+		print_data_age(st);
+		print_snapshot(st);
+		return;
+	}
 	print_last_sync(st);
 	print_next("next sync:", st->next, st->c->schedule, st->now);
 	print_next("next full sync:", st->next_full, st->c->full_sync_schedule,
@@ -784,6 +909,7 @@ print_human(const struct status *st)
 	print_rejects(st);
 	print_errors(st);
 	print_events(st);
+	print_fleet(st);
 }
 
 /* ---- JSON form ------------------------------------------------------- */
@@ -999,6 +1125,7 @@ print_json(const struct status *st)
 	json_object_object_add(o, "errors_readable",
 	    json_object_new_boolean(st->errs_readable));
 	json_object_object_add(o, "events", events_json(st));
+	json_object_object_add(o, "fleet", fleet_json(st));
 
 	printf("%s\n", json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |

@@ -20,6 +20,7 @@
 
 #include "commands.h"
 #include "config.h"
+#include "fleet_run.h"
 #include "error.h"
 #include "log.h"
 #include "paths.h"
@@ -189,9 +190,18 @@ cmd_sync(int argc, char **argv, const char *config_path)
 		return code;
 	if ((c = config_load_or_report(path, 1)) == NULL)
 		return err_exit_code(OK_ERR_CONFIG);
+	if (c->fleet.role == FLEET_SUBSCRIBER) {
+		fprintf(stderr, "okta-sync: this host is a fleet subscriber "
+		    "([fleet] role in %s): it takes its snapshot from the "
+		    "publisher with `okta-sync fleet pull`, never from Okta\n", path);
+		config_free(c);
+		return err_exit_code(OK_ERR_CONFIG);
+	}
 	catch_stop_signals(&opts);
 	rc = sync_run(c, &opts, &res);
 	report(&opts, rc, &res);
+	if (rc == OK_SUCCESS && !opts.dry_run)
+		(void)fleet_after_sync(c);   /* logged; the sync itself worked */
 	config_free(c);
 	return err_exit_code(rc);
 }

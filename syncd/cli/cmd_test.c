@@ -15,6 +15,15 @@
  * client assertion (or Okta's error with a hint), the scopes Okta granted,
  * and whether the app requires DPoP.  No assertion, proof or access token
  * is printed.
+ *
+ * With [auth] client_id (logins through okta-syncd, issue 11), a last
+ * "auth" line: the keys endpoint answers and Okta accepts the client_id
+ * for the password grant (a request that names no user).
+ *
+ * On a fleet subscriber ([fleet] role = subscriber, issue 12), which never
+ * talks to Okta, the checks are its source's instead: the manifest is
+ * served, its signature verifies with a configured public_key, and it is
+ * younger than max_age.
  */
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -25,8 +34,10 @@
 #include "commands.h"
 #include "config.h"
 #include "error.h"
+#include "fleet_run.h"
 #include "oauth.h"
 #include "okta.h"
+#include "okta_auth.h"
 #include "paths.h"
 
 /* Status words, padded to one width by line(). */
@@ -402,6 +413,27 @@ check_system_log(const struct checks *k)
 	return 0;
 }
 
+/* [auth]: the keys endpoint and the client_id, through the client
+ * okta-syncd's logins use.  0, or 1 when it failed. */
+static int
+check_auth(const struct config *c)
+{
+	struct okta_auth *a;
+	char msg[512];
+	int nkeys, rc;
+
+	if (c->auth.client_id == NULL)
+		return 0;
+	if ((a = okta_auth_new(c, msg, sizeof(msg))) == NULL) {
+		line(ST_FAIL, "auth", "%s", msg);
+		return 1;
+	}
+	rc = okta_auth_check(a, &nkeys, msg, sizeof(msg));
+	line(rc == 0 ? ST_OK : ST_FAIL, "auth", "%s", msg);
+	okta_auth_free(a);
+	return rc;
+}
+
 /* Runs the checks; returns the exit code.  oa: auth = oauth, else NULL. */
 static int
 run_checks(struct okta_client *oc, const struct config *c, struct oauth *oa)
@@ -430,7 +462,48 @@ run_checks(struct okta_client *oc, const struct config *c, struct oauth *oa)
 	if (check_users(&k) != 0 || check_groups(&k) != 0)
 		return 1;
 	show_rate_limit(oc);
-	return check_system_log(&k);
+	if (check_system_log(&k) != 0)
+		return 1;
+	return check_auth(c);
+}
+
+/* A fleet subscriber's checks: its source, not Okta. */
+static int
+subscriber_checks(const struct config *c)
+{
+	static const char *const names[] = { "source", "signature", "manifest" };
+	struct fleet_probe pr;
+	char b1[64];
+
+	printf("Testing the fleet source %s:\n", c->fleet.source);
+	if (fleet_run_probe(c, &pr) != 0 || pr.fetched < 0) {
+		line(ST_FAIL, "source", "%s", pr.err);
+		skip_rest(names, "signature", 3, "no manifest");
+		return 1;
+	}
+	line(ST_OK, "source", "manifest served (HTTP %ld, %zu bytes)", pr.status,
+	    pr.bytes);
+	if (pr.verified < 0) {
+		line(ST_FAIL, "signature", "%s", pr.err);
+		skip_rest(names, "manifest", 3, "not trusted");
+		return 1;
+	}
+	line(ST_OK, "signature", "verifies with public_key %zu of %zu", pr.key + 1,
+	    c->fleet.npublic_keys);
+	if (pr.parsed < 0) {
+		line(ST_FAIL, "manifest", "%s", pr.err);
+		return 1;
+	}
+	snprintf(b1, sizeof(b1), "%lld s", pr.age);
+	if (pr.age > c->fleet.max_age) {
+		line(ST_FAIL, "manifest", "generation %llu, signed %s ago: older "
+		    "than max_age (%lld s); is the publisher syncing?",
+		    (unsigned long long)pr.generation, b1, c->fleet.max_age);
+		return 1;
+	}
+	line(ST_OK, "manifest", "generation %llu, signed %s ago (max_age %lld s)",
+	    (unsigned long long)pr.generation, b1, c->fleet.max_age);
+	return 0;
 }
 
 static void
@@ -443,8 +516,10 @@ usage(void)
 	    "much of the rate limit is left, and that the System Log can be read\n"
 	    "(with [sync] events = yes).  With [okta] auth = oauth, also\n"
 	    "that the key file loads, Okta accepts the client assertion, the\n"
-	    "scopes it grants and whether the app requires DPoP.  Exit 0 when\n"
-	    "every check passes.\n");
+	    "scopes it grants and whether the app requires DPoP.  With [auth]\n"
+	    "client_id, also that Okta's keys endpoint answers and the token\n"
+	    "endpoint accepts the client_id for the password grant.  Exit 0\n"
+	    "when every check passes.\n");
 }
 
 /*
@@ -502,6 +577,11 @@ cmd_test(int argc, char **argv, const char *config_path)
 		fprintf(stderr, "okta-sync: fix the configuration first "
 		    "(okta-sync check-config lists every problem)\n");
 		rc = err_exit_code(OK_ERR_CONFIG);
+		goto out;
+	}
+	if (c->fleet.role == FLEET_SUBSCRIBER) {
+		rc = subscriber_checks(c);
+		printf(rc == 0 ? "All checks passed.\n" : "Some checks failed.\n");
 		goto out;
 	}
 	if ((rc = load_credentials(c, &oa, &token)) != 0)

@@ -13,5 +13,6 @@ int cmd_status(int argc, char **argv, const char *config_path);
 int cmd_show(int argc, char **argv, const char *config_path);
 int cmd_migrate(int argc, char **argv, const char *config_path);
 int cmd_restore(int argc, char **argv, const char *config_path);
+int cmd_fleet(int argc, char **argv, const char *config_path);
 
 #endif

@@ -24,6 +24,7 @@ static const struct {
 	{ "show", cmd_show, "show one user or group: what Okta sent, what it became" },
 	{ "migrate", cmd_migrate, "let Okta users take over matching local accounts" },
 	{ "restore", cmd_restore, "put a saved snapshot in place safely (never cp over it)" },
+	{ "fleet", cmd_fleet, "fleet mode: keygen, publish (publisher), pull (subscriber)" },
 };
 
 static void

@@ -35,8 +35,11 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "broker.h"
 #include "daemon.h"
 #include "events.h"
+#include "fleet_run.h"
+#include "lock.h"
 #include "log.h"
 #include "paths.h"
 #include "snapshot.h"
@@ -340,29 +343,10 @@ metrics_events(FILE *f, const struct daemon *d)
 	    (double)pub / 1000.0, pub >= 0);
 }
 
-/*
- * Write [sync] metrics_file for node_exporter's textfile collector: to a
- * temporary name the collector ignores (it reads only *.prom), then renamed
- * over the old file, so a scrape never sees half a file.  A failure is
- * logged and otherwise ignored: metrics must never stop the syncs.
- */
+/* What the syncs did: the daemon's own counters and the last result. */
 static void
-write_metrics(const struct daemon *d)
+metrics_sync(FILE *f, const struct daemon *d)
 {
-	const char *path = d->cfg->metrics_file;
-	char *tmp = NULL;
-	FILE *f = NULL;
-	int fd = -1, ok = 0;
-
-	if (path == NULL)
-		return;
-	tmp = xasprintf("%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd == -1)
-		goto out;
-	if ((f = fdopen(fd, "w")) == NULL)
-		goto out;
-	fd = -1;
 	fprintf(f, "# HELP okta_sync_last_success_timestamp_seconds When the "
 	    "last successful sync ended.\n"
 	    "# TYPE okta_sync_last_success_timestamp_seconds gauge\n"
@@ -401,8 +385,38 @@ write_metrics(const struct daemon *d)
 	    "okta-syncd started.\n"
 	    "# TYPE okta_sync_errors_total counter\n"
 	    "okta_sync_errors_total %lu\n", d->errors_total);
+}
+
+/*
+ * Write [sync] metrics_file for node_exporter's textfile collector: to a
+ * temporary name the collector ignores (it reads only *.prom), then renamed
+ * over the old file, so a scrape never sees half a file.  A failure is
+ * logged and otherwise ignored: metrics must never stop the syncs.
+ */
+static void
+write_metrics(const struct daemon *d)
+{
+	const char *path = d->cfg->metrics_file;
+	char *tmp = NULL;
+	FILE *f = NULL;
+	int fd = -1, ok = 0;
+
+	if (path == NULL)
+		return;
+	tmp = xasprintf("%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd == -1)
+		goto out;
+	if ((f = fdopen(fd, "w")) == NULL)
+		goto out;
+	fd = -1;
+	/* A subscriber does not sync: no sync metrics (zeros would alarm). */
+	if (d->cfg->fleet.role != FLEET_SUBSCRIBER)
+		metrics_sync(f, d);
 	metrics_snapshot(f, d->cfg);
-	metrics_events(f, d);
+	if (d->cfg->fleet.role != FLEET_SUBSCRIBER)
+		metrics_events(f, d);
+	fleet_metrics(f, d->cfg);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		goto out;
 	if (fclose(f) != 0) {
@@ -650,6 +664,8 @@ run_one(struct daemon *d, int full)
 	    fmt_time(time(NULL), when, sizeof(when)));
 
 	rc = sync_run(d->cfg, &o, &r);
+	if (rc == OK_SUCCESS)
+		(void)fleet_after_sync(d->cfg);   /* logs its own outcome */
 
 	watch_end(d, &t1);
 	if (r.seconds <= 0)
@@ -712,7 +728,17 @@ reload(struct daemon *d)
 		}
 		goto out;
 	}
-	if (daemon_schedule_init(&s, nc, d->interval, err, sizeof(err)) != 0) {
+	if (nc->fleet.role != d->cfg->fleet.role) {
+		error("reloading the configuration failed; keeping the running "
+		    "one: a change of [fleet] role needs a restart "
+		    "(systemctl restart okta-syncd)");
+		config_free(nc);
+		goto out;
+	}
+	if (nc->fleet.role == FLEET_SUBSCRIBER)
+		memset(&s, 0, sizeof(s));
+	else if (daemon_schedule_init(&s, nc, d->interval, err,
+	    sizeof(err)) != 0) {
 		error("reloading the configuration failed; keeping the running "
 		    "one: %s", err);
 		config_free(nc);
@@ -788,6 +814,8 @@ read_config(struct daemon *d, const char *config_path)
 		return EX_CONFIG_CODE;
 	}
 	config_problems_free(&probs);
+	if (d->cfg->fleet.role == FLEET_SUBSCRIBER)
+		return 0;            /* it pulls; it has no sync schedule */
 	if (daemon_schedule_init(&d->sched, d->cfg, d->interval, err,
 	    sizeof(err)) != 0) {
 		error("%s: %s", d->cfg->path, err);
@@ -885,6 +913,64 @@ poll_events(struct daemon *d)
 
 /* The loop: wait for the next due time or event, sync when due, until
  * told to stop; between syncs, poll the System Log when that is due. */
+/*
+ * A fleet subscriber's loop: pull from [fleet] source every poll_interval
+ * (the test interval when given), with up to a tenth of it of random
+ * jitter so that a fleet started at once does not pull at once.  A pull
+ * is watched like a sync; it never overlaps an `okta-sync fleet pull`
+ * (the sync lock: busy means that pull is doing the work).
+ */
+static void
+serve_subscriber(struct daemon *d)
+{
+	long interval = d->interval > 0 ? d->interval :
+	    (long)d->cfg->fleet.poll_interval;
+	struct fleet_sub_state st;
+	struct timespec t0, t1;
+	time_t next = time(NULL);
+	char err[512];
+	int lockfd, outcome;
+	enum event ev;
+
+	notify("READY=1\nSTATUS=Fleet subscriber of %s", d->cfg->fleet.source);
+	info("started (pid %ld) as a fleet subscriber of %s, pulling every "
+	    "%ld s", (long)getpid(), d->cfg->fleet.source, interval);
+	for (;;) {
+		ev = wait_for(d, next);
+		if (ev == EV_STOP)
+			break;
+		if (ev == EV_RELOAD) {
+			reload(d);
+			interval = d->interval > 0 ? d->interval :
+			    (long)d->cfg->fleet.poll_interval;
+			continue;
+		}
+		watch_begin(d, &t0);
+		if (sync_lock_acquire(d->cfg->cache_dir, 0, &lockfd, err,
+		    sizeof(err)) == OK_SUCCESS) {
+			outcome = fleet_run_pull(d->cfg, &st);
+			sync_lock_release(lockfd);
+			if (outcome == FLEET_PULL_INSTALLED)
+				info("fleet: installed generation %llu (%zu bytes%s)",
+				    (unsigned long long)st.generation,
+				    st.last_downloaded, st.last_delta ?
+				    ", delta" : "");
+			else if (outcome != FLEET_PULL_UNCHANGED)
+				warn("fleet: pull %s: %s; the installed snapshot "
+				    "keeps serving", fleet_outcome_name(outcome),
+				    st.last_error);
+			notify("STATUS=Fleet subscriber: generation %llu, last "
+			    "pull %s", (unsigned long long)st.generation,
+			    fleet_outcome_name(outcome));
+		} else
+			debug("fleet: pull skipped: %s", err);
+		watch_end(d, &t1);
+		write_metrics(d);
+		next = time(NULL) + interval +
+		    (interval >= 10 ? (time_t)(random() % (interval / 10 + 1)) : 0);
+	}
+}
+
 static void
 serve(struct daemon *d)
 {
@@ -920,7 +1006,9 @@ int
 daemon_run(const struct daemon_opts *o)
 {
 	struct daemon d;
+	struct broker *auth = NULL;
 	pthread_t helper;
+	char err[512];
 	int rc;
 
 	memset(&d, 0, sizeof(d));
@@ -941,14 +1029,32 @@ daemon_run(const struct daemon_opts *o)
 	if (sd_watchdog_enabled(1, &d.watchdog_usec) <= 0)
 		d.watchdog_usec = 0;
 	rc = 1;
-	if (pthread_create(&helper, NULL, helper_thread, &d) != 0) {
-		error("cannot start the signal and watchdog thread");
+	/* [auth]: the login broker (its own threads, its own copy of the
+	 * config); a reload does not restart it. */
+	if ((auth = broker_start(d.cfg->path, err, sizeof(err))) == NULL &&
+	    err[0] != '\0') {
+		error("cannot serve logins ([auth]): %s", err);
+		notify("STATUS=Cannot serve logins; see the log");
+		rc = EX_CONFIG_CODE;
 		goto out;
 	}
-	start_schedule(&d);
-	serve(&d);
+	if (auth != NULL)
+		info("serving logins on %s", broker_socket(auth));
+	if (pthread_create(&helper, NULL, helper_thread, &d) != 0) {
+		error("cannot start the signal and watchdog thread");
+		broker_stop(auth);
+		goto out;
+	}
+	if (d.cfg->fleet.role == FLEET_SUBSCRIBER) {
+		srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+		serve_subscriber(&d);
+	} else {
+		start_schedule(&d);
+		serve(&d);
+	}
 	notify("STOPPING=1\nSTATUS=Stopping");
 	info("stopping");
+	broker_stop(auth);
 	rc = 0;
 	/* d lives on this stack: the helper thread must end before it. */
 	pthread_mutex_lock(&d.mu);

@@ -124,6 +124,23 @@ static const char schema_v5[] =
     " latency REAL);";
 
 /*
+ * Version 6: offline credentials (syncd/auth/offline.h, issue 11), keyed
+ * by the Okta user ID, never the Linux name; and each user's Okta
+ * passwordChanged, so that the sync sees it move and wipes the hash.  No
+ * foreign key to users: the sync wipes the rows itself, in the apply's
+ * transaction (sync.c), and the broker may store one for a user a sync
+ * is about to remove (the next sync wipes it).
+ */
+static const char schema_v6[] =
+    "CREATE TABLE IF NOT EXISTS offline_creds ("
+    " okta_id TEXT PRIMARY KEY NOT NULL,"
+    " hash TEXT NOT NULL,"
+    " stored_at INTEGER NOT NULL,"
+    " failures INTEGER NOT NULL DEFAULT 0,"
+    " last_failure INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "ALTER TABLE users ADD COLUMN password_changed TEXT;";
+
+/*
  * One migration step: brings a file at version (index) to index + 1.  Add
  * a version by appending its SQL here; each runs in its own transaction
  * together with the user_version bump.
@@ -134,6 +151,7 @@ static const char *const migrations[CACHE_SCHEMA_VERSION] = {
 	schema_v3,    /* 2 -> 3: tombstones (users who left the host) */
 	schema_v4,    /* 3 -> 4: users.ssh_keys (SSH public keys) */
 	schema_v5,    /* 4 -> 5: events_state (the System Log cursor) */
+	schema_v6,    /* 5 -> 6: offline_creds, users.password_changed */
 };
 
 char *
@@ -430,7 +448,8 @@ long long
 cache_count(sqlite3 *db, const char *table)
 {
 	static const char *const known[] = { "users", "groups", "memberships",
-	    "allocations", "rejects", "sync_runs", "adoptions", "tombstones" };
+	    "allocations", "rejects", "sync_runs", "adoptions", "tombstones",
+	    "offline_creds" };
 	sqlite3_stmt *st;
 	char sql[64];
 	long long n = -1;

@@ -68,6 +68,17 @@
  *       applied and its revocation latency (seconds from its published
  *       to the snapshot published here).  sync_runs.mode 'events' marks
  *       the runs events started.
+ *
+ * Version 6 adds (see syncd/auth/offline.h, issue 11):
+ *   offline_creds(okta_id PK, hash, stored_at, failures, last_failure)
+ *       the offline credential of an Okta user: a yescrypt hash ("$y$")
+ *       of the password of their last fully successful online login,
+ *       stored_at its epoch s, failures the failed offline attempts in a
+ *       row and last_failure the epoch s of the last one.  The sync wipes
+ *       a row whose user is gone from users, has a status other than
+ *       ACTIVE, or whose password_changed moved.
+ *   users.password_changed: Okta's passwordChanged as Okta sent it (a
+ *       timestamp string), NULL when Okta sent null or nothing.
  */
 #ifndef OKTA_CACHE_H
 #define OKTA_CACHE_H
@@ -78,7 +89,7 @@
 
 #include "error.h"
 
-#define CACHE_SCHEMA_VERSION 5
+#define CACHE_SCHEMA_VERSION 6
 
 enum cache_mode {
 	CACHE_READ_WRITE,   /* create dir and file when missing; migrate */

@@ -221,6 +221,8 @@ map_user(const struct config *c, json_object *item, struct mapped_user *u)
 	status = get_str(item, "status");
 	u->status = okta_status_from_string(status);
 	copy_str(u->last_updated, sizeof(u->last_updated), get_str(item, "lastUpdated"));
+	copy_str(u->password_changed, sizeof(u->password_changed),
+	    get_str(item, "passwordChanged"));
 	if (!json_object_object_get_ex(item, "profile", &profile) ||
 	    !json_object_is_type(profile, json_type_object)) {
 		snprintf(u->reason, sizeof(u->reason), "the user has no profile");

@@ -36,6 +36,8 @@
  *   range; 0, negative, non-integer, huge or out-of-range values are
  *   rejected with the reason, never clamped.
  * Status: Okta's status; an unknown spelling becomes UNKNOWN (PAM denies).
+ * passwordChanged: kept as Okta's text (a string, else none), never a
+ *   reason to reject.
  * Group name: profile.name through names_derive_group() ("Engineering
  *   Team" -> "engineering-team"); see names.h for the rule.
  */
@@ -67,6 +69,9 @@ struct mapped_user {
 	char first_name[MAP_TEXT_MAX];
 	char last_name[MAP_TEXT_MAX];
 	char last_updated[64];
+	/* Okta's passwordChanged as sent ("" when null or absent): the sync
+	 * wipes the offline credential when it moves (offline.h). */
+	char password_changed[64];
 	char reason[MAP_REASON_MAX];    /* "" unless rejected */
 };
 

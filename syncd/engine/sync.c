@@ -588,6 +588,10 @@ user_cb(void *ctx, json_object *item)
 	else
 		bind_text(st, 13, u.reason);
 	bind_text(st, 14, k.lines != NULL ? k.lines : "");
+	if (u.password_changed[0] != '\0')
+		bind_text(st, 15, u.password_changed);
+	else
+		sqlite3_bind_null(st, 15);
 	r = sqlite3_step(st);
 	userkeys_free(&k);
 	if (r != SQLITE_DONE) {
@@ -894,9 +898,11 @@ restage_cache(struct sync_ctx *x)
 {
 	static const char restage_sql[] =
 	    "INSERT INTO s_users (okta_id, name, gecos, home, shell, status,"
-	    " login, email, first_name, last_name, last_updated, ssh_keys)"
+	    " login, email, first_name, last_name, last_updated, ssh_keys,"
+	    " password_changed)"
 	    " SELECT okta_id, name, gecos, home, shell, status, login, email,"
-	    " first_name, last_name, last_updated, ssh_keys FROM main.users;"
+	    " first_name, last_name, last_updated, ssh_keys, password_changed"
+	    " FROM main.users;"
 	    "INSERT INTO s_groups (okta_id, okta_name, name, last_updated,"
 	    " last_membership_updated) SELECT okta_id, okta_name, name,"
 	    " last_updated, last_membership_updated FROM main.groups;"
@@ -1094,8 +1100,9 @@ prepare_staging(struct sync_ctx *x)
 {
 	if (sqlite3_prepare_v2(x->db, "INSERT OR REPLACE INTO s_users (okta_id,"
 	    " name, gecos, home, shell, status, login, email, first_name,"
-	    " last_name, last_updated, uid_attr, reject, ssh_keys) VALUES"
-	    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &x->ins_user,
+	    " last_name, last_updated, uid_attr, reject, ssh_keys,"
+	    " password_changed) VALUES"
+	    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &x->ins_user,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(x->db, "INSERT OR REPLACE INTO s_keyrej (okta_id,"
 	    " n, reason) VALUES (?, ?, ?)", -1, &x->ins_keyrej,
@@ -2130,6 +2137,31 @@ print_plan(struct run *r)
 }
 
 /*
+ * The offline credentials (syncd/auth/offline.h) this plan ends: a hash
+ * stays only while its user stays, ACTIVE, with the passwordChanged it
+ * had; suspended, deprovisioned, locked out, in password recovery,
+ * removed, rejected or out of scope, or a password changed in Okta,
+ * wipes it.  Full and incremental syncs and the System Log follower all
+ * apply here.  Runs before plan_apply, which overwrites the cached
+ * passwordChanged it compares with.  0, or -1 (x->err).
+ */
+static int
+wipe_offline(struct sync_ctx *x)
+{
+	if (exec(x, "DELETE FROM main.offline_creds WHERE NOT EXISTS"
+	    " (SELECT 1 FROM v_users s JOIN main.users u"
+	    " ON u.okta_id = s.okta_id WHERE s.okta_id = offline_creds.okta_id"
+	    " AND s.status = 'ACTIVE'"
+	    " AND s.password_changed IS u.password_changed)") != 0)
+		return -1;
+	if (sqlite3_changes(x->db) > 0)
+		info("wiped %d offline credential(s) of users who left, are no "
+		    "longer active, or changed their password in Okta",
+		    sqlite3_changes(x->db));
+	return 0;
+}
+
+/*
  * Apply: one transaction, all or nothing.  Foreign keys are off for
  * it: the plan only links accepted rows and deletes memberships
  * before their users and groups, so the half a million parent
@@ -2153,6 +2185,7 @@ apply_plan(struct run *r)
 	    "generation", 0) + 1;
 	if (exec(x, "BEGIN IMMEDIATE") != 0 ||
 	    tomb_record(x->db, c, (long long)time(NULL), x->err, sizeof(x->err)) != 0 ||
+	    wipe_offline(x) != 0 ||
 	    plan_apply(x->db, &r->pc, (long long)time(NULL), x->err, sizeof(x->err)) != 0 ||
 	    adopt_apply(x->db, x->err, sizeof(x->err)) != 0 ||
 	    record_run(x, r->started, &r->pc, r->res->requests, &r->run_id) != 0 ||

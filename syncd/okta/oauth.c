@@ -9,16 +9,12 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <json-c/json.h>
-#include <openssl/bio.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,10 +22,10 @@
 #include "jwt.h"
 #include "log.h"
 #include "oauth.h"
+#include "secret_key.h"
 #include "xmalloc.h"
 
 #define OAUTH_TOKEN_PATH "/oauth2/v1/token"
-#define OAUTH_KEY_MAX 65536              /* a PEM key file is a few KiB */
 #define OAUTH_ASSERTION_LIFETIME 240     /* s; Okta accepts at most 5 min */
 #define OAUTH_RENEW_MARGIN 60            /* s before expires_in runs out */
 #define OAUTH_GRANT_ATTEMPTS 3           /* a missing proof, then a nonce */
@@ -59,74 +55,6 @@ drop_token(struct oauth *oa)
 	oa->token = NULL;
 }
 
-/* Refuse a passphrase-protected key instead of prompting for one. */
-static int
-no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf, (void)size, (void)rwflag, (void)u;
-	return -1;
-}
-
-/* Read and parse the key file; the file is checked like the token file. */
-static EVP_PKEY *
-load_key(const char *path, char *err, size_t errlen)
-{
-	char *buf = NULL, why[512];
-	EVP_PKEY *key = NULL;
-	struct stat sb;
-	ssize_t n;
-	size_t len = 0;
-	BIO *bio;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot open the private key file %s: %s", path,
-		    strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &sb) != 0) {
-		snprintf(err, errlen, "cannot stat the private key file %s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	if (config_check_secret(&sb, path, why, sizeof(why)) != 0) {
-		snprintf(err, errlen, "refusing the private key file: %s", why);
-		goto out;
-	}
-	buf = xmalloc(OAUTH_KEY_MAX + 1);
-	while (len <= OAUTH_KEY_MAX &&
-	    (n = read(fd, buf + len, OAUTH_KEY_MAX + 1 - len)) != 0) {
-		if (n < 0) {
-			snprintf(err, errlen, "cannot read the private key file %s: %s",
-			    path, strerror(errno));
-			goto out;
-		}
-		len += (size_t)n;
-	}
-	if (len > OAUTH_KEY_MAX) {
-		snprintf(err, errlen, "the private key file %s is larger than %d bytes; "
-		    "it should hold one PEM private key", path, OAUTH_KEY_MAX);
-		goto out;
-	}
-	bio = BIO_new_mem_buf(buf, (int)len);
-	if (bio != NULL) {
-		key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
-		BIO_free(bio);
-	}
-	if (key == NULL)
-		snprintf(err, errlen, "the private key file %s holds no PEM private key "
-		    "okta-sync can use (one protected by a passphrase cannot be used; "
-		    "write it unencrypted: openssl pkey -in OLD -out %s)", path, path);
-out:
-	if (buf != NULL) {
-		explicit_bzero(buf, OAUTH_KEY_MAX + 1);
-		free(buf);
-	}
-	close(fd);
-	return key;
-}
-
 /* The DPoP key is made once per process (the daemon runs many syncs) and
  * lives in its memory only, until the process ends. */
 static struct dpop *
@@ -150,7 +78,8 @@ oauth_new(const struct config *c, char *err, size_t errlen)
 		return NULL;
 	}
 	oa = xcalloc(1, sizeof(*oa));
-	oa->key = load_key(c->private_key_file, err, errlen);
+	oa->key = secret_key_load(c->private_key_file, "private key file", err,
+	    errlen);
 	if (oa->key == NULL)
 		goto fail;
 	alg = jwt_alg(oa->key);

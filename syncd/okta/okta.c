@@ -98,6 +98,7 @@ struct okta_client {
 	char *proxy_userpwd;         /* user:password, wiped in okta_client_free */
 	volatile sig_atomic_t *stop;
 	long retry_base_ms;
+	int post_once_only;          /* okta_set_post_retry(oc, 0) */
 
 	struct okta_rate rate;
 	struct okta_bucket buckets[OKTA_BUCKETS];
@@ -1616,6 +1617,12 @@ okta_set_auth(struct okta_client *oc, const struct okta_auth_ops *ops, void *ctx
 	oc->auth_ctx = ctx;
 }
 
+void
+okta_set_post_retry(struct okta_client *oc, int retry)
+{
+	oc->post_once_only = !retry;
+}
+
 const char *
 okta_base_url(const struct okta_client *oc)
 {
@@ -1716,6 +1723,7 @@ okta_post_form(struct okta_client *oc, const char *path, char *form,
 			rc = map_curl_error(cc, &transient);
 			curl_reason(oc, cc, reason, sizeof(reason));
 			if (rc != OK_ERR_INTERRUPTED && transient &&
+			    !oc->post_once_only &&
 			    ++tries < OKTA_TRANSPORT_ATTEMPTS) {
 				oc->stats.retries++;
 				(void)wait_ms(oc, backoff_ms(oc, tries));
@@ -1730,7 +1738,8 @@ okta_post_form(struct okta_client *oc, const char *path, char *form,
 		if (oc->first_date < 0 && oc->resp.h.date >= 0)
 			oc->first_date = oc->resp.h.date;
 		debug_f("POST %s: %ld, %zu bytes", path, *status, oc->resp.len);
-		if (*status >= 500 && *status <= 599 && ++tries < OKTA_TRANSPORT_ATTEMPTS) {
+		if (*status >= 500 && *status <= 599 && !oc->post_once_only &&
+		    ++tries < OKTA_TRANSPORT_ATTEMPTS) {
 			oc->stats.retries++;
 			(void)wait_ms(oc, backoff_ms(oc, tries));
 			continue;

@@ -226,6 +226,8 @@ struct okta_headers {
 	long rl_limit, rl_remaining; /* -1 none */
 	char dpop_nonce[256];        /* DPoP-Nonce (RFC 9449), sanitized; "" none */
 	char www_authenticate[512];  /* WWW-Authenticate, sanitized; "" none */
+	long max_age;                /* Cache-Control max-age, s; 0 for
+	                              * no-cache/no-store; -1 none (the JWKS) */
 };
 void okta_headers_reset(struct okta_headers *h);
 /* One header line as libcurl passes it (with CRLF, not NUL-terminated);
@@ -286,6 +288,11 @@ void okta_set_auth(struct okta_client *oc, const struct okta_auth_ops *ops,
 okerr okta_post_form(struct okta_client *oc, const char *path, char *form,
     struct curl_slist *extra, long *status, char **body, size_t *len,
     const struct okta_headers **h);
+
+/* retry 0: okta_post_form sends each request once, whatever happens (a
+ * password grant must never be sent twice: Okta counts each towards the
+ * lockout); 1 (the default): 5xx and broken connections are retried. */
+void okta_set_post_retry(struct okta_client *oc, int retry);
 
 /* "https://" domain: the base of URLs and of a JWT's aud. */
 const char *okta_base_url(const struct okta_client *oc);

@@ -401,6 +401,30 @@ okta_headers_reset(struct okta_headers *h)
 	h->rl_remaining = -1;
 	h->dpop_nonce[0] = '\0';
 	h->www_authenticate[0] = '\0';
+	h->max_age = -1;
+}
+
+/* Cache-Control: max-age=N (bounded), or 0 for no-cache / no-store. */
+static long
+parse_max_age(const char *v)
+{
+	const char *p;
+	long long n;
+	char num[16];
+	size_t len;
+
+	if (strcasestr(v, "no-store") != NULL || strcasestr(v, "no-cache") != NULL)
+		return 0;
+	if ((p = strcasestr(v, "max-age=")) == NULL)
+		return -1;
+	p += 8;
+	len = strspn(p, "0123456789");
+	if (len == 0 || len >= sizeof(num))
+		return -1;
+	memcpy(num, p, len);
+	num[len] = '\0';
+	n = okta_parse_number(num);
+	return n < 0 || n > 100000000 ? -1 : (long)n;
 }
 
 /* A header value that must be a non-negative decimal number (digits
@@ -493,6 +517,8 @@ okta_headers_parse_line(struct okta_headers *h, const char *line, size_t len)
 		h->rl_reset = okta_parse_number(value);
 	} else if (header_is(line, namelen, "DPoP-Nonce")) {
 		okta_sanitize(h->dpop_nonce, sizeof(h->dpop_nonce), value, vlen);
+	} else if (header_is(line, namelen, "Cache-Control")) {
+		h->max_age = parse_max_age(value);
 	} else if (header_is(line, namelen, "WWW-Authenticate")) {
 		okta_sanitize(h->www_authenticate, sizeof(h->www_authenticate), value, vlen);
 	}

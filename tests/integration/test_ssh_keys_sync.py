@@ -461,6 +461,10 @@ def a_version_3_cache_is_migrated():
             db = os.path.join(sc.cache_dir(conf), "cache.db")
             con = sqlite3.connect(db)
             con.execute("ALTER TABLE users DROP COLUMN ssh_keys")
+            # and of what schemas 5 and 6 added (events_state is
+            # created IF NOT EXISTS, so it may stay)
+            con.execute("ALTER TABLE users DROP COLUMN password_changed")
+            con.execute("DROP TABLE offline_creds")
             con.execute("PRAGMA user_version = 3")
             con.commit()
             con.close()
@@ -468,7 +472,7 @@ def a_version_3_cache_is_migrated():
             assert p.returncode == 0, p.stderr
             assert "cache.db migrated from schema 3 to 4" in p.stderr, p.stderr
             assert "ssh_keys 0 -> 1 (added ssh-ed25519)" in p.stdout, p.stdout
-            assert sc.db_rows(conf, "PRAGMA user_version") == [(5,)]
+            assert sc.db_rows(conf, "PRAGMA user_version") == [(6,)]
             assert key_program(conf, "jane").splitlines() == [good]
     in_tmp("okta-keys-", body)
 

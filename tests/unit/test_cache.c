@@ -1,6 +1,6 @@
 /* test_cache.c - cache.db creation, modes, schema version, read-only
- * opening, and the plan diff/apply over the staging tables (syncd/engine/cache.h,
- * syncd/engine/plan.h). */
+ * opening, the 5 -> 6 migration, and the plan diff/apply over the staging
+ * tables (syncd/engine/cache.h, syncd/engine/plan.h). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -149,6 +149,77 @@ TEST(plan_diff_and_apply)
 	cache_close(db);
 }
 
+/* One text column of one row (or "(null)" / "(none)"). */
+static void
+text1(sqlite3 *db, const char *sql, char *out, size_t outlen)
+{
+	sqlite3_stmt *st;
+
+	snprintf(out, outlen, "(none)");
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(out, outlen, "%s", sqlite3_column_type(st, 0) ==
+		    SQLITE_NULL ? "(null)" : (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+}
+
+/*
+ * Schema 5 -> 6 (issue 11): a file as okta-sync 5 left it gains
+ * offline_creds and users.password_changed (NULL for the users it
+ * has), keeps its users, and the sync then stores passwordChanged even
+ * for a user otherwise unchanged (no "modified" in the plan for it).
+ */
+TEST(migration_5_to_6)
+{
+	sqlite3 *db = NULL;
+	char err[256], sub[300], v[128];
+	struct plan_counts pc;
+
+	snprintf(sub, sizeof(sub), "%s/m56", dir);
+	ASSERT_INT_EQ(cache_open(sub, CACHE_READ_WRITE, &db, err, sizeof(err)), OK_SUCCESS);
+	ASSERT(stage(db, "DROP TABLE offline_creds;"
+	    "ALTER TABLE users DROP COLUMN password_changed;"
+	    "INSERT INTO users (okta_id, name, uid, gid, gecos, home, shell,"
+	    " status) VALUES ('00u1', 'jane', 2000000001, 2000000001, 'Jane',"
+	    " '/home/jane', '/bin/bash', 'ACTIVE');"
+	    "PRAGMA user_version = 5") == 0);
+	cache_close(db);
+	/* Read-only does not migrate: it says what to do. */
+	ASSERT_INT_EQ(cache_open(sub, CACHE_READ_ONLY, &db, err, sizeof(err)), OK_ERR_CACHE);
+	ASSERT(strstr(err, "older schema version 5") != NULL);
+	ASSERT_INT_EQ(cache_open(sub, CACHE_READ_WRITE, &db, err, sizeof(err)), OK_SUCCESS);
+	text1(db, "PRAGMA user_version", v, sizeof(v));
+	ASSERT_STR_EQ(v, "6");
+	ASSERT_INT_EQ(cache_count(db, "users"), 1);
+	ASSERT_INT_EQ(cache_count(db, "offline_creds"), 0);
+	text1(db, "SELECT password_changed FROM users", v, sizeof(v));
+	ASSERT_STR_EQ(v, "(null)");
+	ASSERT(stage(db, "INSERT INTO offline_creds (okta_id, hash, stored_at)"
+	    " VALUES ('00u1', '$y$x', 5)") == 0);
+	text1(db, "SELECT failures || ',' || last_failure FROM offline_creds", v,
+	    sizeof(v));
+	ASSERT_STR_EQ(v, "0,0");
+	ASSERT(stage(db, "INSERT INTO offline_creds (okta_id, hash) VALUES"
+	    " ('00u2', '$y$x')") != 0);               /* stored_at NOT NULL */
+
+	ASSERT(plan_setup(db, err, sizeof(err)) == 0);
+	ASSERT(stage(db, "INSERT INTO s_users (okta_id, name, uid, gid, gecos,"
+	    " home, shell, status, password_changed) VALUES ('00u1', 'jane',"
+	    " 2000000001, 2000000001, 'Jane', '/home/jane', '/bin/bash',"
+	    " 'ACTIVE', '2026-11-30T01:02:03.000Z')") == 0);
+	ASSERT(plan_finish_staging(db, err, sizeof(err)) == 0);
+	ASSERT(plan_count(db, &pc, err, sizeof(err)) == 0);
+	ASSERT_INT_EQ(pc.users.unchanged, 1);
+	ASSERT_INT_EQ(pc.users.modified, 0);
+	ASSERT(stage(db, "BEGIN IMMEDIATE") == 0);
+	ASSERT(plan_apply(db, &pc, 1, err, sizeof(err)) == 0);
+	ASSERT(stage(db, "COMMIT") == 0);
+	text1(db, "SELECT password_changed FROM users", v, sizeof(v));
+	ASSERT_STR_EQ(v, "2026-11-30T01:02:03.000Z");
+	cache_close(db);
+}
+
 int
 main(void)
 {
@@ -160,6 +231,7 @@ main(void)
 	RUN(create_mode_and_version);
 	RUN(newer_schema_refused);
 	RUN(plan_diff_and_apply);
+	RUN(migration_5_to_6);
 	rc = test_done();
 	if (test_rmtree(dir) != 0)
 		rc = 1;

@@ -1,5 +1,6 @@
 /*
- * test_config.c - the [pam] section of okta-sync.conf (issue 14, part 5):
+ * test_config.c - the [pam] section of okta-sync.conf (issue 14, part 5)
+ * and the [auth] section (issue 11: defaults, every key, every bad value):
  * its defaults (7 days, deny), every key, every bad value reported with
  * its line, and its way into the snapshot's 'P' record and back through
  * the reader that pam_okta uses.
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -268,6 +270,166 @@ TEST(durations)
 	ASSERT_STR_EQ(snap_policy_format_duration(61, b, sizeof(b)), "61s");
 }
 
+/* [auth] (issue 11): the defaults config.h states, with [auth] unset. */
+TEST(auth_defaults)
+{
+	struct config_problems pr = { NULL, 0 };
+	struct config *c = config_load(write_conf(""), 0, &pr);
+
+	ASSERT(c != NULL);
+	ASSERT(c->auth.client_id == NULL);
+	ASSERT(c->auth.client_secret_file == NULL);
+	ASSERT(c->auth.authorization_server == NULL);
+	ASSERT_INT_EQ(c->auth.mfa[0], AUTH_MFA_PUSH);
+	ASSERT_INT_EQ(c->auth.mfa[1], AUTH_MFA_OTP);
+	ASSERT_INT_EQ(c->auth.device_flow, 0);
+	ASSERT_STR_EQ(c->auth.socket_path, "/run/okta-sync/auth.sock");
+	ASSERT_INT_EQ(c->auth.failed_login_attempts, 5);
+	ASSERT_INT_EQ(c->auth.failed_login_delay, 60);
+	ASSERT_INT_EQ(c->auth.offline_credentials, 0);
+	ASSERT_INT_EQ(c->auth.offline_expiration, 7 * 86400);
+	ASSERT_INT_EQ(c->auth.offline_failed_login_attempts, 3);
+	ASSERT_INT_EQ(c->auth.offline_failed_login_delay, 300);
+	ASSERT(c->auth.offline_deny_groups == NULL);
+	config_free(c);
+	config_problems_free(&pr);
+}
+
+TEST(auth_every_key_is_read)
+{
+	struct config_problems pr = { NULL, 0 };
+	struct config *c = config_load(write_conf("[auth]\n"
+	    "client_id = 0oa1b2c3d4\n"
+	    "client_secret_file = /etc/okta-sync/client_secret\n"
+	    "authorization_server = aus9x8y7\n"
+	    "mfa = otp\n"
+	    "device_flow = yes\n"
+	    "socket = /tmp/okta-test.sock\n"
+	    "failed_login_attempts = 7\n"
+	    "failed_login_delay = 2m\n"
+	    "offline_credentials = yes\n"
+	    "offline_credentials_expiration = 3d\n"
+	    "offline_failed_login_attempts = 4\n"
+	    "offline_failed_login_delay = 90\n"
+	    "offline_deny_groups = admins, ops\n"), 0, &pr);
+
+	ASSERT(c != NULL);
+	ASSERT_STR_EQ(c->auth.client_id, "0oa1b2c3d4");
+	ASSERT_STR_EQ(c->auth.client_secret_file, "/etc/okta-sync/client_secret");
+	ASSERT_STR_EQ(c->auth.authorization_server, "aus9x8y7");
+	ASSERT_INT_EQ(c->auth.mfa[0], AUTH_MFA_OTP);
+	ASSERT_INT_EQ(c->auth.mfa[1], 0);
+	ASSERT_INT_EQ(c->auth.device_flow, 1);
+	ASSERT_STR_EQ(c->auth.socket_path, "/tmp/okta-test.sock");
+	ASSERT_INT_EQ(c->auth.failed_login_attempts, 7);
+	ASSERT_INT_EQ(c->auth.failed_login_delay, 120);
+	ASSERT_INT_EQ(c->auth.offline_credentials, 1);
+	ASSERT_INT_EQ(c->auth.offline_expiration, 3 * 86400);
+	ASSERT_INT_EQ(c->auth.offline_failed_login_attempts, 4);
+	ASSERT_INT_EQ(c->auth.offline_failed_login_delay, 90);
+	ASSERT_INT_EQ(c->auth.noffline_deny, 2);
+	ASSERT_STR_EQ(c->auth.offline_deny_groups[1], "ops");
+	config_free(c);
+	config_problems_free(&pr);
+}
+
+TEST(auth_push_then_otp_in_the_order_written)
+{
+	struct config_problems pr = { NULL, 0 };
+	struct config *c = config_load(write_conf("[auth]\n"
+	    "client_id = 0oa1\nmfa = OTP, push\n"), 0, &pr);
+
+	ASSERT(c != NULL);
+	ASSERT_INT_EQ(c->auth.mfa[0], AUTH_MFA_OTP);
+	ASSERT_INT_EQ(c->auth.mfa[1], AUTH_MFA_PUSH);
+	config_free(c);
+	config_problems_free(&pr);
+}
+
+TEST(auth_bad_values_are_reported_with_their_line)
+{
+	struct config_problems pr = { NULL, 0 };
+	struct config *c = config_load(write_conf("[auth]\n"
+	    "client_id = 0oa 1\n"                    /* 8 */
+	    "client_secret_file = secret\n"          /* 9 */
+	    "authorization_server = aus/../x\n"      /* 10 */
+	    "mfa = push, sms\n"                      /* 11 */
+	    "device_flow = perhaps\n"                /* 12 */
+	    "socket = run/auth.sock\n"               /* 13 */
+	    "failed_login_attempts = 0\n"            /* 14 */
+	    "failed_login_delay = soon\n"            /* 15 */
+	    "offline_credentials = 2\n"              /* 16 */
+	    "offline_credentials_expiration = 7 d\n" /* 17 */
+	    "offline_failed_login_attempts = -1\n"   /* 18 */
+	    "offline_failed_login_delay = 0\n"       /* 19 */
+	    "offline_deny_groups = Bad Group\n"      /* 20 */
+	    "colour = blue\n"), 0, &pr);             /* 21 */
+
+	ASSERT(c == NULL);
+	ASSERT(has_problem(&pr, 8, "[auth] client_id: '0oa 1'"));
+	ASSERT(has_problem(&pr, 9, "[auth] client_secret_file must be an absolute path"));
+	ASSERT(has_problem(&pr, 10, "[auth] authorization_server: 'aus/../x'"));
+	ASSERT(has_problem(&pr, 11, "[auth] mfa: unknown factor \"sms\""));
+	ASSERT(has_problem(&pr, 12, "[auth] device_flow must be yes or no"));
+	ASSERT(has_problem(&pr, 13, "[auth] socket must be an absolute path"));
+	ASSERT(has_problem(&pr, 14, "[auth] failed_login_attempts must be"));
+	ASSERT(has_problem(&pr, 15, "[auth] failed_login_delay must be a duration"));
+	ASSERT(has_problem(&pr, 16, "[auth] offline_credentials must be yes or no"));
+	ASSERT(has_problem(&pr, 17, "[auth] offline_credentials_expiration must be"));
+	ASSERT(has_problem(&pr, 18, "[auth] offline_failed_login_attempts must be"));
+	ASSERT(has_problem(&pr, 19, "[auth] offline_failed_login_delay must be"));
+	ASSERT(has_problem(&pr, 20, "[auth] offline_deny_groups: 'Bad Group'"));
+	ASSERT(has_problem(&pr, 21, "unknown key 'colour' in [auth]"));
+	config_problems_free(&pr);
+}
+
+TEST(auth_without_client_id_and_twice_named_factor)
+{
+	struct config_problems pr = { NULL, 0 };
+	struct config *c = config_load(write_conf("[auth]\n"
+	    "offline_credentials = yes\n"            /* 8 */
+	    "mfa = push, push\n"), 0, &pr);          /* 9 */
+
+	ASSERT(c == NULL);
+	ASSERT(has_problem(&pr, 8, "[auth] has no client_id"));
+	ASSERT(has_problem(&pr, 9, "[auth] mfa names push twice"));
+	config_problems_free(&pr);
+}
+
+/* The client secret file is checked like the token file: a file readable
+ * by others is refused, by check-config and by config_read_client_secret. */
+TEST(auth_client_secret_file_is_root_only)
+{
+	struct config_problems pr = { NULL, 0 };
+	char sec[PATH_MAX], body[PATH_MAX + 64], err[512], *v;
+	struct config *c;
+	FILE *f;
+
+	snprintf(sec, sizeof(sec), "%s/client_secret", dir);
+	ASSERT((f = fopen(sec, "w")) != NULL);
+	fputs("s3cr3t-value\n", f);
+	fclose(f);
+	ASSERT(chmod(sec, 0644) == 0);
+	snprintf(body, sizeof(body), "[auth]\nclient_id = 0oa1\n"
+	    "client_secret_file = %s\n", sec);
+	c = config_load(write_conf(body), 1, &pr);
+	ASSERT(c == NULL);
+	ASSERT(has_problem(&pr, 0, "[auth] client_secret_file:"));
+	ASSERT(has_problem(&pr, 0, "chmod 600"));
+	config_problems_free(&pr);
+	c = config_load(write_conf(body), 0, &pr);
+	ASSERT(c != NULL);
+	ASSERT(config_read_client_secret(c, err, sizeof(err)) == NULL);
+	ASSERT(strstr(err, "chmod 600") != NULL);
+	ASSERT(chmod(sec, 0600) == 0);
+	v = config_read_client_secret(c, err, sizeof(err));
+	ASSERT(v != NULL);
+	ASSERT_STR_EQ(v, "s3cr3t-value");
+	free(v);
+	config_free(c);
+	config_problems_free(&pr);
+}
+
 int
 main(void)
 {
@@ -292,6 +454,12 @@ main(void)
 	RUN(writer_publishes_the_defaults);
 	RUN(writer_refuses_bad_policies);
 	RUN(durations);
+	RUN(auth_defaults);
+	RUN(auth_every_key_is_read);
+	RUN(auth_push_then_otp_in_the_order_written);
+	RUN(auth_bad_values_are_reported_with_their_line);
+	RUN(auth_without_client_id_and_twice_named_factor);
+	RUN(auth_client_secret_file_is_root_only);
 	test_rmtree(dir);
 	return test_done();
 }
