@@ -13,6 +13,16 @@ sync after 10 changes (`--incremental`: the changed entries only; its
 figures are set against the full sync's).  The emulator is a
 Python process, so wall time is mostly the emulator's; the client's CPU
 is the figure that measures okta-sync.
+
+Two references are measured in the same run (issue 13), because absolute
+seconds drift with the machine:
+  - the parse-only floor: json_tokener_parse of every page body a full
+    sync receives (the same JSON the emulator serves: the user pages, the
+    group pages and every group's member pages), nothing else done
+    (bench/parse_floor.c); the full sync's client CPU is printed as a
+    ratio to it (target <= 2x).
+  - writing and fsyncing a file as large as the snapshot, in the same
+    directory; publish is printed as a ratio to it (target <= 2x).
 """
 import math
 import os
@@ -30,7 +40,12 @@ from emulator import Emulator  # noqa: E402
 from oktaconf import write_config  # noqa: E402
 from orgdata import make_org  # noqa: E402
 
-OKTA_SYNC = os.path.join(os.environ.get("OKTA_BUILD", os.path.join(ROOT, "build")), "okta-sync")
+BUILD = os.environ.get("OKTA_BUILD", os.path.join(ROOT, "build"))
+OKTA_SYNC = os.path.join(BUILD, "okta-sync")
+PARSE_FLOOR = os.path.join(BUILD, "bench", "parse_floor")
+sys.path.insert(0, os.path.join(ROOT, "tests", "emulator"))
+TARGET_FLOOR_RATIO = 2.0
+TARGET_FSYNC_RATIO = 2.0
 TARGET_CPU = 10.0
 TARGET_RSS_MB = 100.0
 TARGET_PUBLISH = 1.0
@@ -130,6 +145,67 @@ def incremental(emu, org, conf, full_cpu):
     return requests <= 10 and publish <= TARGET_PUBLISH
 
 
+def page_bodies(nusers, ngroups, per, base, path):
+    """Write every page body a full sync of this org receives, as the
+    emulator serializes them, to path (8 hex digits of length, then the
+    body).  A second copy of the org (make_org is deterministic), since
+    the emulator's Store takes its dicts over."""
+    import okta_emulator  # noqa: E402
+    org = make_org(nusers=nusers, ngroups=ngroups, seed=1, memberships_per_user=per)
+    st = okta_emulator.Store(org, base)
+    lim = okta_emulator.MAX_LIMIT
+    n = 0
+    with open(path, "wb") as f:
+        def put(ids, ser):
+            nonlocal n
+            for i in range(0, max(len(ids), 1), lim):
+                body = b"[" + b",".join(ser(x) for x in ids[i:i + lim]) + b"]"
+                f.write(b"%08x" % len(body) + body)
+                n += 1
+        active = [u for u in st.user_ids if st.users[u]["status"] != "DEPROVISIONED"]
+        gone = [u for u in st.user_ids if st.users[u]["status"] == "DEPROVISIONED"]
+        put(active, st.user_json)
+        put(gone, st.user_json)
+        put(st.group_ids, st.group_json)
+        for g in st.group_ids:
+            put(st.members[g], st.user_json)
+    return n
+
+
+def parse_floor(nusers, ngroups, per, base, tmp):
+    """CPU seconds of json_tokener_parse over every page body."""
+    os.makedirs(os.path.dirname(PARSE_FLOOR), exist_ok=True)
+    cflags = subprocess.run(["pkg-config", "--cflags", "--libs", "json-c"],
+                            capture_output=True, text=True, check=True).stdout.split()
+    subprocess.run(["cc", "-O2", "-Wall", "-o", PARSE_FLOOR,
+                    os.path.join(ROOT, "bench", "parse_floor.c")] + cflags, check=True)
+    path = os.path.join(tmp, "bodies")
+    page_bodies(nusers, ngroups, per, base, path)
+    out = subprocess.run([PARSE_FLOOR, path], capture_output=True, text=True, check=True).stdout
+    os.unlink(path)
+    f = dict(kv.split("=") for kv in out.split())
+    return float(f["cpu_s"]), int(f["pages"]), int(f["bytes"])
+
+
+def write_fsync(dirname, size):
+    """Seconds to write and fsync a new file of size bytes in dirname
+    (the best of three)."""
+    best = float("inf")
+    chunk = b"\0" * (1 << 20)
+    for _ in range(3):
+        path = os.path.join(dirname, "fsync-reference")
+        t = time.monotonic()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        left = size
+        while left > 0:
+            left -= os.write(fd, chunk[:min(left, len(chunk))])
+        os.fsync(fd)
+        os.close(fd)
+        best = min(best, time.monotonic() - t)
+        os.unlink(path)
+    return best
+
+
 def main():
     nusers, ngroups, per = 100000, 5000, 5
     if len(sys.argv) == 4:
@@ -147,6 +223,7 @@ def main():
             conf = write_config(tmp, emu, okta={"timeout": "120"})
             r = run_sync(conf, "-q", "-v")
             ok &= report("full sync into an empty cache", *r, minreq)
+            first = r
             r = run_sync(conf, "-q", "-v")
             full_cpu = r[4]
             ok &= report("second sync, nothing changed", *r, minreq)
@@ -154,6 +231,22 @@ def main():
             size = os.path.getsize(os.path.join(tmp, "cache", "snapshot.cdb"))
             dbsize = os.path.getsize(os.path.join(tmp, "cache", "cache.db"))
             print("sizes: snapshot %.1f MB, cache.db %.1f MB" % (size / 1e6, dbsize / 1e6))
+            base = emu.base_url
+        # The references, in the same run (issue 13).
+        floor, pages, nbytes = parse_floor(nusers, ngroups, per, base, tmp)
+        cpu = first[4]
+        print("parse-only floor: json_tokener_parse of the %d page bodies (%.1f MB) "
+              "%.2f s CPU" % (pages, nbytes / 1e6, floor))
+        print("    full sync client CPU / floor   %6.2fx   target <= %.1fx"
+              % (cpu / floor, TARGET_FLOOR_RATIO))
+        ok &= cpu / floor <= TARGET_FLOOR_RATIO
+        m = re.search(r"publish ([0-9.]+) s", first[2])
+        publish = float(m.group(1)) if m else float("nan")
+        ref = write_fsync(os.path.join(tmp, "cache"), size)
+        print("write+fsync of a %.1f MB file: %.3f s" % (size / 1e6, ref))
+        print("    full sync publish / write+fsync %6.2fx   target <= %.1fx"
+              % (publish / ref, TARGET_FSYNC_RATIO))
+        ok &= publish / ref <= TARGET_FSYNC_RATIO
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("bench_sync: %s" % ("all targets met" if ok else "TARGET MISSED"))

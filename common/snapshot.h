@@ -22,8 +22,10 @@
 #include "okta_status.h"
 
 /* 2: adds 't' tombstones and the 'P' policy record, reserves 'k'; the
- * meta record's flags must be 0 (snapshot_format.h). */
-#define SNAP_FORMAT_VERSION 2
+ * meta record's flags must be 0 (snapshot_format.h).  3: each passwd and
+ * group record stored once (the ID keys hold its offset), with the buffer
+ * size its answer needs (issue 13). */
+#define SNAP_FORMAT_VERSION 3
 
 /* The meta record. */
 struct snap_meta {
@@ -70,7 +72,9 @@ struct snap_writer *snap_writer_open(const char *path, char *err, size_t errlen)
 int snap_writer_add_user(struct snap_writer *w, const struct snap_user *u);
 int snap_writer_add_group(struct snap_writer *w, const struct snap_group *g);
 /* The supplementary GIDs of one user (for initgroups); call at most once
- * per user name. */
+ * per user name, before or after the user.  Format 3 stores them in the
+ * user's passwd record, which is therefore written at commit; GIDs given
+ * for a name that is never added as a user are not stored. */
 int snap_writer_add_user_gids(struct snap_writer *w, const char *user,
     const uint32_t *gids, size_t ngids);
 
@@ -118,8 +122,11 @@ struct snap_gr {
 };
 
 /* Lookups: 1 found, 0 not found, -1 with errno EPROTO (corrupt record) or
- * ERANGE (buf too small; pw->uid, gid and status are still filled in, as
- * the record itself is valid). */
+ * ERANGE (buf too small, answered from the record's stored size without
+ * reading its strings; pw->uid, gid and status, which are checked, are
+ * still filled in).  The strings are checked as they are copied: a
+ * corrupt record answers EPROTO once buf is as big as its size, which is
+ * bounded by the record's length, so a retry loop always ends. */
 int snap_getpwnam(const struct snap *s, const char *name,
     struct snap_pw *pw, char *buf, size_t buflen);
 int snap_getpwuid(const struct snap *s, uint32_t uid,

@@ -1,5 +1,5 @@
 /*
- * snapshot_format.h - the on-disk layout of the snapshot (format version 2).
+ * snapshot_format.h - the on-disk layout of the snapshot (format version 3).
  *
  * Private to common/snapshot_*.c (and the tests that forge bad files); the
  * rest of the tree uses snapshot.h.
@@ -20,17 +20,43 @@
  *       gr_first..gr_end the same for 'g' records: enumeration walks only
  *       that part, not the whole file.
  *
- *   key 'p' NAME             a passwd record, by user name
- *   key 'u' u32 UID          the same passwd record, by UID
+ *   key 'p' NAME             a passwd record, by user name (format 3:
+ *                            the only copy of it)
  *       u32 uid | u32 gid | u8 status (enum okta_status) | u8 pad[3] |
- *       str name | str gecos | str dir | str shell
+ *       u32 need | u32 ngids | rest[need - len(NAME) - 1] |
+ *       u32 gid * ngids
+ *       need is the buffer size getpwnam_r's answer takes: the blob
+ *       "name\0gecos\0dir\0shell\0", whose name is the key's (not
+ *       stored twice) and whose rest, "gecos\0dir\0shell\0", is the
+ *       record's.  The GIDs are the user's supplementary groups, for
+ *       initgroups (ascending, no duplicates; format 2 kept them in an
+ *       'i' record of their own).  vlen must be SNAP_PW_FIXED (20) +
+ *       need - len(NAME) - 1 + 4 * ngids: a record whose need or ngids
+ *       says otherwise lies about its size and is corrupt.  The name is
+ *       checked as the other fields are, as it is copied.
  *
- *   key 'g' NAME             a group record, by group name
- *   key 'G' u32 GID          the same group record, by GID
- *       u32 gid | u32 nmembers | str name | nmembers * str member
+ *   key 'u' u32 UID          by UID: u32 off, the file offset of that
+ *                            user's 'p' record (its cdb header `klen
+ *                            vlen`), which must lie inside the meta
+ *                            record's 'p' span, have a 'p' key, and carry
+ *                            this UID
  *
- *   key 'i' NAME             a user's supplementary GIDs, for initgroups:
- *       u32 gid * n          (ascending, no duplicates, n = vlen / 4)
+ *   key 'g' NAME             a group record, by group name (the only copy)
+ *       u32 gid | u32 nmembers | u32 need | blob[need]
+ *       blob: "name\0member\0...member\0", nmembers + 1 non-empty
+ *       fields; need is vlen - SNAP_GR_FIXED (12).  The buffer an answer
+ *       takes is need + (nmembers + 1) pointers + alignment, known
+ *       before a byte of the members is read: a too-small buffer is
+ *       answered ERANGE at once (O(1)), and the blob is checked as it
+ *       is copied, so a corrupt record gives EPROTO once the caller's
+ *       buffer is big enough, and that size is bounded by the record.
+ *
+ *   key 'G' u32 GID          by GID: u32 off of the 'g' record, checked as
+ *                            for 'u'
+ *
+ *   key 'i'                  format 2's list of a user's supplementary
+ *                            GIDs; format 3 keeps them in the 'p' record
+ *                            and writes no 'i' record.
  *
  *   key 't' NAME             a tombstone (format 2): an Okta user who has
  *                            left the host (removed from Okta, out of
@@ -85,12 +111,21 @@
  * the enumeration position is the byte offset of the next record.  The writer adds records in
  * the order it is handed them.
  *
+ * Format 3 (issue 13) stores each passwd and group record once (format 2
+ * kept a second copy under the ID key), carries each answer's buffer size
+ * in the record, and moves the 'i' GID lists into the 'p' records (a
+ * third of the records, and of the hash slots, fewer); the other records
+ * are as in format 2.  A reader of
+ * one version refuses the other (EPROTO, "unknown version").
+ *
  * What the reader checks before it reads the file: it is a regular file
  * owned by root and not writable by group or others (common/file_trust.h;
  * else EPERM), opened O_NONBLOCK.  What it checks on every record,
  * whatever the file holds: each
  * length fits in what is left of the record (by subtraction); names are
- * non-empty; no field holds a NUL, ':' or '\n' (names no ','); no UID or
+ * non-empty; no field holds a NUL, ':' or '\n' (names no ','); a blob
+ * holds exactly its fields' NULs and ends with one; the stored need
+ * equals what the record's length says; no UID or
  * GID is below OKTA_ID_FLOOR (1000, names.h) or 0xffffffff, in passwd and
  * group records and in 'i' lists (one bad GID refuses the whole list); the
  * name or ID inside the record equals the key
@@ -112,14 +147,15 @@
 #define SNAP_KEY_PWUID 'u'
 #define SNAP_KEY_GRNAM 'g'
 #define SNAP_KEY_GRGID 'G'
-#define SNAP_KEY_GIDS 'i'
+#define SNAP_KEY_GIDS 'i'       /* format 2 only: now in 'p' */
 #define SNAP_KEY_TOMB 't'       /* format 2: a user who left the host */
 #define SNAP_KEY_SSHKEY 'k'     /* format 2: a user's SSH public keys */
 #define SNAP_KEY_POLICY 'P'     /* format 2: the PAM policy (snapshot_policy.c) */
 
 #define SNAP_META_LEN 56
-#define SNAP_PW_FIXED 12        /* uid, gid, status, pad */
-#define SNAP_GR_FIXED 8         /* gid, nmembers */
+#define SNAP_PW_FIXED 20        /* uid, gid, status, pad, need, ngids */
+#define SNAP_GR_FIXED 12        /* gid, nmembers, need */
+#define SNAP_ID_REF_LEN 4       /* a 'u' or 'G' value: u32 offset */
 #define SNAP_TOMB_FIXED 24      /* uid, reason, pad, left_at, expires */
 #define SNAP_STR_MAX 0xffffu    /* a field's longest length */
 

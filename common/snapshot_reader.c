@@ -258,87 +258,128 @@ snap_get_meta(const struct snap *s)
 
 /* ---- Decoding ------------------------------------------------------ */
 
-/* A cursor over one record's value: p..end. */
-struct cur {
-	const unsigned char *p;
-	size_t left;
+/*
+ * What a byte means inside a blob: 0 an ordinary byte, FC_END the end of
+ * a field, FC_BAD never allowed (':' and '\n' would split the line
+ * getent prints), FC_NAME not allowed in a name (',' splits member lists).
+ */
+enum { FC_END = 1, FC_BAD = 2, FC_NAME = 3 };
+
+static const unsigned char field_class[256] = {
+	['\0'] = FC_END, [':'] = FC_BAD, ['\n'] = FC_BAD, [','] = FC_NAME,
 };
 
-/* Take a u16-length string from c: 0 ok, -1 the record is short. */
+/*
+ * Split the blob b[0..len), already copied into the caller's buffer, into
+ * exactly nf NUL-terminated fields, f[0..nf); the first `names` of them
+ * are names (non-empty, no ',').  This is the whole check of a record's
+ * strings: one pass, over the copy, so what is checked is what is
+ * returned.  Returns 0, or -1 (the blob is corrupt).
+ */
 static int
-take_str(struct cur *c, const unsigned char **s, size_t *len)
+split_fields(char *b, size_t len, char **f, size_t nf, size_t names)
 {
-	if (c->left < 2)
+	const unsigned char *u = (const unsigned char *)b;
+	size_t i, start = 0, k = 0;
+	unsigned c;
+
+	if (len == 0 || u[len - 1] != '\0')
 		return -1;
-	*len = snap_get16(c->p);
-	if (*len > c->left - 2)
-		return -1;
-	*s = c->p + 2;
-	c->p += 2 + *len;
-	c->left -= 2 + *len;
-	return 0;
+	for (i = 0; i < len; i++) {
+		if ((c = field_class[u[i]]) == 0)
+			continue;
+		if (c == FC_END) {
+			if (k == nf || (k < names && i == start))
+				return -1;
+			f[k++] = b + start;
+			start = i + 1;
+		} else if (c == FC_BAD || k < names) {
+			return -1;
+		}
+	}
+	return k == nf ? 0 : -1;
 }
 
-/* Copy a field into buf at *off with a NUL; NULL when it doesn't fit. */
-static char *
-put_field(char *buf, size_t buflen, size_t *off, const unsigned char *p,
-    size_t len)
+/* Does the blob b[0..len) start with the field name[0..nlen)?  (The key
+ * a record was found by; O(1) in the record's size.) */
+static int
+blob_starts_with(const unsigned char *b, size_t len, const unsigned char *name,
+    size_t nlen)
 {
-	char *d;
-
-	if (*off > buflen || len >= buflen - *off)
-		return NULL;
-	d = buf + *off;
-	memcpy(d, p, len);
-	d[len] = '\0';
-	*off += len + 1;
-	return d;
+	return nlen < len && memcmp(b, name, nlen) == 0 && b[nlen] == '\0';
 }
 
 /*
- * Decode the passwd record v[0..vlen) into pw/buf.  want_name/want_uid,
- * when given, must match what the record says (it was found by them).
- * Returns 1, or -1 with errno EPROTO (corrupt) or ERANGE (buf too small).
+ * The sizes a passwd record v[0..vlen), found by a name of nlen bytes,
+ * states: the buffer its answer takes (*need: the name and its NUL, which
+ * are the key's, then the rest of the blob, which is the record's) and its
+ * GID list's length (*ngids, when asked), checked against vlen by
+ * subtraction (O(1)).  0, or -1: they do not add up to the record's
+ * length.
  */
 static int
-decode_pw(const unsigned char *v, size_t vlen, const unsigned char *want_name,
-    size_t want_nlen, const uint32_t *want_uid, struct snap_pw *pw, char *buf,
-    size_t buflen)
+pw_sizes(const unsigned char *v, size_t vlen, size_t nlen, size_t *need,
+    size_t *ngids)
 {
-	const unsigned char *f[4];
-	size_t fl[4], off = 0;
-	struct cur c;
-	unsigned st;
-	int i;
+	size_t n, rest, tail;
 
 	if (vlen < SNAP_PW_FIXED)
-		goto corrupt;
-	c.p = v + SNAP_PW_FIXED;
-	c.left = vlen - SNAP_PW_FIXED;
-	for (i = 0; i < 4; i++) {
-		if (take_str(&c, &f[i], &fl[i]) != 0 ||
-		    !snap_field_ok(f[i], fl[i], i == 0))
-			goto corrupt;
-	}
+		return -1;
+	*need = snap_get32(v + 12);
+	n = snap_get32(v + 16);
+	if (*need <= nlen || *need - nlen - 1 > vlen - SNAP_PW_FIXED)
+		return -1;
+	rest = *need - nlen - 1;
+	tail = vlen - SNAP_PW_FIXED - rest;
+	if (tail % 4 != 0 || tail / 4 != n)
+		return -1;
+	if (ngids != NULL)
+		*ngids = n;
+	return 0;
+}
+
+/*
+ * Decode the passwd record v[0..vlen), found by the name name[0..nlen)
+ * (its key: the record holds the other three fields), into pw/buf.
+ * want_uid, when given, must match the record (it was found by it).  The
+ * fixed part is checked first, then a too-small buffer is answered from
+ * the stored need; the fields are checked as copied.  Returns 1, or -1
+ * with errno EPROTO (corrupt) or ERANGE (buf too small).
+ */
+static int
+decode_pw(const unsigned char *v, size_t vlen, const unsigned char *name,
+    size_t nlen, const uint32_t *want_uid, struct snap_pw *pw, char *buf,
+    size_t buflen)
+{
+	char *f[4];
+	size_t need;
+	unsigned st;
+
+	if (pw_sizes(v, vlen, nlen, &need, NULL) != 0)
+		goto corrupt;     /* a stored size that lies */
 	pw->uid = snap_get32(v);
 	pw->gid = snap_get32(v + 4);
 	if (!id_ok(pw->uid) || !id_ok(pw->gid))
 		goto corrupt;
 	if (want_uid != NULL && pw->uid != *want_uid)
 		goto corrupt;
-	if (want_name != NULL &&
-	    (fl[0] != want_nlen || memcmp(f[0], want_name, want_nlen) != 0))
-		goto corrupt;
 	st = v[8];
 	pw->status = st <= OKTA_STATUS_MAX ? (enum okta_status)st :
 	    OKTA_STATUS_UNKNOWN;
-	if ((pw->name = put_field(buf, buflen, &off, f[0], fl[0])) == NULL ||
-	    (pw->gecos = put_field(buf, buflen, &off, f[1], fl[1])) == NULL ||
-	    (pw->dir = put_field(buf, buflen, &off, f[2], fl[2])) == NULL ||
-	    (pw->shell = put_field(buf, buflen, &off, f[3], fl[3])) == NULL) {
+	if (need > buflen) {
 		errno = ERANGE;
 		return -1;
 	}
+	memcpy(buf, name, nlen);
+	buf[nlen] = '\0';
+	memcpy(buf + nlen + 1, v + SNAP_PW_FIXED, need - nlen - 1);
+	/* Only the first field is a name: a GECOS may hold ','. */
+	if (split_fields(buf, need, f, 4, 1) != 0)
+		goto corrupt;
+	pw->name = f[0];
+	pw->gecos = f[1];
+	pw->dir = f[2];
+	pw->shell = f[3];
 	return 1;
 corrupt:
 	errno = EPROTO;
@@ -346,65 +387,89 @@ corrupt:
 }
 
 /* As decode_pw, for a group record: members go into buf as a pointer
- * array (aligned) followed by the strings. */
+ * array (aligned) followed by the blob. */
 static int
 decode_gr(const unsigned char *v, size_t vlen, const unsigned char *want_name,
     size_t want_nlen, const uint32_t *want_gid, struct snap_gr *gr, char *buf,
     size_t buflen)
 {
-	const unsigned char *name, *m;
-	size_t nlen, mlen, off, arr, i, n;
+	size_t need, off, arr, n;
 	uintptr_t mis;
-	struct cur c;
-	char **members;
+	char **f;
 
 	if (vlen < SNAP_GR_FIXED)
 		goto corrupt;
 	gr->gid = snap_get32(v);
 	n = snap_get32(v + 4);
+	need = snap_get32(v + 8);
+	if (need != vlen - SNAP_GR_FIXED)
+		goto corrupt;     /* a stored size that lies */
 	if (!id_ok(gr->gid) || (want_gid != NULL && gr->gid != *want_gid))
 		goto corrupt;
-	c.p = v + SNAP_GR_FIXED;
-	c.left = vlen - SNAP_GR_FIXED;
-	if (take_str(&c, &name, &nlen) != 0 || !snap_field_ok(name, nlen, 1))
+	/* Each of the n + 1 fields takes at least 2 bytes (a character and
+	 * its NUL), so the count is bounded by the record before it sizes
+	 * anything. */
+	if (n >= need / 2)
 		goto corrupt;
 	if (want_name != NULL &&
-	    (nlen != want_nlen || memcmp(name, want_name, want_nlen) != 0))
+	    !blob_starts_with(v + SNAP_GR_FIXED, need, want_name, want_nlen))
 		goto corrupt;
-	/* Each member takes at least 3 bytes (length and one character), so
-	 * the count is bounded by the record before it sizes anything. */
-	if (n > c.left / 3)
-		goto corrupt;
-	/* Layout in buf: padding to align, n+1 pointers, then strings. */
-	i = 0;
+	/* Layout in buf: padding to align, n+1 pointers, then the blob. */
 	mis = (uintptr_t)buf % alignof(char *);
 	off = mis ? alignof(char *) - mis : 0;
 	arr = (n + 1) * sizeof(char *);
-	if (off > buflen || arr > buflen - off)
-		goto range;
-	members = (char **)(void *)(buf + off);
-	off += arr;
-	if ((gr->name = put_field(buf, buflen, &off, name, nlen)) == NULL)
-		goto range;
-	for (i = 0; i < n; i++) {
-		if (take_str(&c, &m, &mlen) != 0 || !snap_field_ok(m, mlen, 1))
-			goto corrupt;
-		if ((members[i] = put_field(buf, buflen, &off, m, mlen)) == NULL) {
-			i++;
-			goto range;
-		}
+	if (off > buflen || arr > buflen - off || need > buflen - off - arr) {
+		errno = ERANGE;
+		return -1;
 	}
-	members[n] = NULL;
-	gr->members = members;
+	f = (char **)(void *)(buf + off);
+	memcpy(buf + off + arr, v + SNAP_GR_FIXED, need);
+	/* f[0] is the name, f[1..n] the members: split into the array
+	 * itself, then shift the name out and terminate it. */
+	if (split_fields(buf + off + arr, need, f, n + 1, n + 1) != 0)
+		goto corrupt;
+	gr->name = f[0];
+	memmove(f, f + 1, n * sizeof(char *));
+	f[n] = NULL;
+	gr->members = f;
 	return 1;
-range:
-	/* A corrupt tail must still say EPROTO, not ask for a bigger buffer
-	 * forever: check the rest of the record before answering ERANGE. */
-	for (; i < n; i++)
-		if (take_str(&c, &m, &mlen) != 0 || !snap_field_ok(m, mlen, 1))
-			goto corrupt;
-	errno = ERANGE;
+corrupt:
+	errno = EPROTO;
 	return -1;
+}
+
+/*
+ * The record an ID key points at: ref[0..reflen) holds the file offset
+ * of the cdb record (header `klen vlen`, key, value) that must start a
+ * record of key type `type` inside [first, end), the span of that type
+ * (checked at open to lie inside the data section).  1 with its name
+ * (the key without its type byte) and value, or -1 EPROTO.
+ */
+static int
+deref(const struct snap *s, const unsigned char *ref, size_t reflen,
+    char type, uint64_t first, uint64_t end, const unsigned char **k,
+    size_t *klen, const unsigned char **v, size_t *vlen)
+{
+	const unsigned char *mem = s->cdb.cdb_mem;
+	uint64_t pos;
+	uint32_t kl, vl;
+
+	if (reflen != SNAP_ID_REF_LEN)
+		goto corrupt;
+	pos = snap_get32(ref);
+	if (pos < first || pos >= end || end - pos < 8)
+		goto corrupt;
+	kl = snap_get32(mem + pos);
+	vl = snap_get32(mem + pos + 4);
+	pos += 8;
+	if (kl < 2 || kl > end - pos || vl > end - pos - kl ||
+	    mem[pos] != (unsigned char)type)
+		goto corrupt;
+	*k = mem + pos + 1;
+	*klen = kl - 1;
+	*v = mem + pos + kl;
+	*vlen = vl;
+	return 1;
 corrupt:
 	errno = EPROTO;
 	return -1;
@@ -480,17 +545,20 @@ snap_getpwuid(const struct snap *s, uint32_t uid, struct snap_pw *pw,
     char *buf, size_t buflen)
 {
 	unsigned char key[5];
-	const unsigned char *v;
-	size_t vlen;
+	const unsigned char *ref, *k, *v;
+	size_t reflen, klen, vlen;
 	int r;
 
 	if (!id_ok(uid))
 		return 0;     /* never an Okta user's: not looked for */
 	key[0] = SNAP_KEY_PWUID;
 	snap_put32(key + 1, uid);
-	if ((r = find(s, key, sizeof(key), &v, &vlen)) <= 0)
+	if ((r = find(s, key, sizeof(key), &ref, &reflen)) <= 0)
 		return r;
-	return decode_pw(v, vlen, NULL, 0, &uid, pw, buf, buflen);
+	if (deref(s, ref, reflen, SNAP_KEY_PWNAM, s->pw_first, s->pw_end, &k,
+	    &klen, &v, &vlen) < 0)
+		return -1;
+	return decode_pw(v, vlen, k, klen, &uid, pw, buf, buflen);
 }
 
 int
@@ -514,17 +582,20 @@ snap_getgrgid(const struct snap *s, uint32_t gid, struct snap_gr *gr,
     char *buf, size_t buflen)
 {
 	unsigned char key[5];
-	const unsigned char *v;
-	size_t vlen;
+	const unsigned char *ref, *k, *v;
+	size_t reflen, klen, vlen;
 	int r;
 
 	if (!id_ok(gid))
 		return 0;
 	key[0] = SNAP_KEY_GRGID;
 	snap_put32(key + 1, gid);
-	if ((r = find(s, key, sizeof(key), &v, &vlen)) <= 0)
+	if ((r = find(s, key, sizeof(key), &ref, &reflen)) <= 0)
 		return r;
-	return decode_gr(v, vlen, NULL, 0, &gid, gr, buf, buflen);
+	if (deref(s, ref, reflen, SNAP_KEY_GRNAM, s->gr_first, s->gr_end, &k,
+	    &klen, &v, &vlen) < 0)
+		return -1;
+	return decode_gr(v, vlen, k, klen, &gid, gr, buf, buflen);
 }
 
 int
@@ -532,32 +603,31 @@ snap_user_gids(const struct snap *s, const char *user,
     int (*fn)(void *ctx, uint32_t gid), void *ctx)
 {
 	unsigned char key[KEY_MAX];
-	const unsigned char *v;
-	size_t klen, vlen, i;
-	uint32_t gid;
+	const unsigned char *v, *g;
+	size_t klen, vlen, need, n, i;
 	int r;
 
-	if (name_key(key, SNAP_KEY_GIDS, user, &klen) != 0)
+	/* Format 3: the list is the tail of the user's 'p' record. */
+	if (name_key(key, SNAP_KEY_PWNAM, user, &klen) != 0)
 		return 0;
 	if ((r = find(s, key, klen, &v, &vlen)) <= 0)
 		return r;
-	if (vlen % 4 != 0) {
+	if (pw_sizes(v, vlen, klen - 1, &need, &n) != 0) {
 		errno = EPROTO;
 		return -1;
 	}
+	g = v + SNAP_PW_FIXED + (need - klen);   /* need - name - NUL */
 	/* Check the whole list first, so that a corrupt record gives no
 	 * partial answer: one GID below the floor (sudo, adm...) refuses
 	 * the user's whole list. */
-	for (i = 0; i < vlen; i += 4)
-		if (!id_ok(snap_get32(v + i))) {
+	for (i = 0; i < n; i++)
+		if (!id_ok(snap_get32(g + 4 * i))) {
 			errno = EPROTO;
 			return -1;
 		}
-	for (i = 0; i < vlen; i += 4) {
-		gid = snap_get32(v + i);
-		if (fn(ctx, gid) != 0)
+	for (i = 0; i < n; i++)
+		if (fn(ctx, snap_get32(g + 4 * i)) != 0)
 			break;
-	}
 	return 1;
 }
 

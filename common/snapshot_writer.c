@@ -44,6 +44,12 @@ struct id_list {
 	size_t n, cap;
 };
 
+/* A growing byte arena. */
+struct arena {
+	unsigned char *p;
+	size_t len, cap;
+};
+
 struct snap_writer {
 	int fd;                   /* the temporary file, -1 once closed */
 	int broken;               /* an I/O error: commit must fail */
@@ -53,7 +59,17 @@ struct snap_writer {
 	char err[512];
 	unsigned char *buf;       /* record encoding buffer */
 	size_t bufcap;
-	struct name_list users, groups, gid_users;
+	struct name_list users, groups;
+	/* Format 3: a user's supplementary GIDs live in its 'p' record, and
+	 * they may be given after the user, so the users wait here (their
+	 * values without the GIDs, back to back, in the order added) and
+	 * are written at commit with their GIDs. */
+	struct arena pend;
+	/* snap_writer_add_user_gids, packed as tightly (a 100k-user sync's
+	 * peak RSS counts): each list is the user's name, its NUL, u32 n and
+	 * n u32 GIDs (sorted, unique), at the offsets in goff. */
+	struct arena glists;
+	struct id_list goff;
 	struct name_list tombs;   /* tombstone names (snap_writer_add_tombstone) */
 	struct name_list key_users;   /* snap_writer_add_user_keys */
 	struct id_list uids, gids;
@@ -131,6 +147,27 @@ id_push(struct id_list *l, uint32_t id)
 	}
 	l->v[l->n++] = id;
 	return 0;
+}
+
+/* Room for n more bytes at the end of a: a pointer to them, or NULL
+ * (ENOMEM).  The bytes count as used. */
+static unsigned char *
+arena_take(struct arena *a, size_t n)
+{
+	unsigned char *np;
+	size_t ncap;
+
+	if (a->cap - a->len < n) {
+		ncap = a->cap ? a->cap : 65536;
+		while (ncap - a->len < n && ncap < SIZE_MAX / 2)
+			ncap *= 2;
+		if (ncap - a->len < n || (np = realloc(a->p, ncap)) == NULL)
+			return NULL;
+		a->p = np;
+		a->cap = ncap;
+	}
+	a->len += n;
+	return a->p + a->len - n;
 }
 
 static int
@@ -284,11 +321,11 @@ fail:
 
 /*
  * Store one encoded passwd or group entry (the value: vlen bytes at
- * w->buf) under its name key and its ID key, remember the name and ID for
- * the duplicate check at commit, and widen the span [*first, *end) of the
- * data section that enumeration walks (the name-keyed records only).
- * namekey: room for 1 + nl bytes after the value.  0, or -1 with the
- * writer's error set.
+ * w->buf) under its name key, and its file offset under its ID key (format
+ * 3: one copy), remember the name and ID for the duplicate check at
+ * commit, and widen the span [*first, *end) of the data section that
+ * enumeration walks and that ID offsets must point into.  namekey: room
+ * for 1 + nl bytes after the value.  0, or -1 with the writer's error set.
  */
 static int
 add_entry(struct snap_writer *w, unsigned char *namekey, unsigned char name_type,
@@ -296,14 +333,15 @@ add_entry(struct snap_writer *w, unsigned char *namekey, unsigned char name_type
     size_t vlen, struct name_list *names, struct id_list *ids,
     uint32_t *first, uint32_t *end)
 {
-	unsigned char idkey[5];
+	unsigned char idkey[5], ref[SNAP_ID_REF_LEN];
 	uint32_t pos;
 
 	namekey[0] = name_type;
 	memcpy(namekey + 1, name, nl);
 	idkey[0] = id_type;
 	snap_put32(idkey + 1, id);
-	if (name_push(names, name) != 0 || id_push(ids, id) != 0) {
+	if (names != NULL &&
+	    (name_push(names, name) != 0 || id_push(ids, id) != 0)) {
 		werr(w, "out of memory writing the snapshot");
 		return -1;
 	}
@@ -313,7 +351,17 @@ add_entry(struct snap_writer *w, unsigned char *namekey, unsigned char name_type
 	if (*first == 0)
 		*first = pos;
 	*end = w->cm.cdb_dpos;
-	return add_rec(w, idkey, sizeof(idkey), w->buf, vlen);
+	snap_put32(ref, pos);
+	return add_rec(w, idkey, sizeof(idkey), ref, sizeof(ref));
+}
+
+/* Append s and its NUL at p; returns the byte after it. */
+static unsigned char *
+put_field(unsigned char *p, const char *s, size_t len)
+{
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p + len + 1;
 }
 
 int
@@ -336,22 +384,28 @@ snap_writer_add_user(struct snap_writer *w, const struct snap_user *u)
 		werr(w, "user %s: unknown status %d", u->name, (int)u->status);
 		return -1;
 	}
-	vlen = SNAP_PW_FIXED + 8 + nl + gl + dl + sl;
-	/* The 'p' key is built after the value, in the same buffer. */
-	if (buf_reserve(w, vlen + 1 + nl) != 0)
+	vlen = SNAP_PW_FIXED + 4 + nl + gl + dl + sl;
+	if (name_push(&w->users, u->name) != 0 ||
+	    id_push(&w->uids, u->uid) != 0 ||
+	    (p = arena_take(&w->pend, vlen)) == NULL) {
+		werr(w, "out of memory writing the snapshot");
 		return -1;
-	p = w->buf;
+	}
+	/* The name (the record's key), then the value as stored but for its
+	 * GIDs (ngids 0 until commit); need counts the name, which the
+	 * reader copies from the key. */
+	p = put_field(p, u->name, nl);
 	snap_put32(p, u->uid);
 	snap_put32(p + 4, u->gid);
 	p[8] = (unsigned char)u->status;
 	p[9] = p[10] = p[11] = 0;
+	snap_put32(p + 12, (uint32_t)(vlen - SNAP_PW_FIXED));
+	snap_put32(p + 16, 0);
 	p += SNAP_PW_FIXED;
-	p = put_str(p, u->name, nl);
-	p = put_str(p, u->gecos, gl);
-	p = put_str(p, u->dir, dl);
-	p = put_str(p, u->shell, sl);
-	return add_entry(w, p, SNAP_KEY_PWNAM, u->name, nl, SNAP_KEY_PWUID,
-	    u->uid, vlen, &w->users, &w->uids, &w->pw_first, &w->pw_end);
+	p = put_field(p, u->gecos, gl);
+	p = put_field(p, u->dir, dl);
+	p = put_field(p, u->shell, sl);
+	return 0;
 }
 
 int
@@ -370,7 +424,7 @@ snap_writer_add_group(struct snap_writer *w, const struct snap_group *g)
 		werr(w, "group %s: bad member list", g->name);
 		return -1;
 	}
-	vlen = SNAP_GR_FIXED + 2 + nl;
+	vlen = SNAP_GR_FIXED + 1 + nl;
 	for (i = 0; i < g->nmembers; i++) {
 		if (check_field(w, "member name", g->members[i], 1, &ml) != 0)
 			return -1;
@@ -378,16 +432,17 @@ snap_writer_add_group(struct snap_writer *w, const struct snap_group *g)
 			werr(w, "group %s: too many members", g->name);
 			return -1;
 		}
-		vlen += 2 + ml;
+		vlen += 1 + ml;
 	}
 	if (buf_reserve(w, vlen + 1 + nl) != 0)
 		return -1;
 	p = w->buf;
 	snap_put32(p, g->gid);
 	snap_put32(p + 4, (uint32_t)g->nmembers);
-	p = put_str(p + SNAP_GR_FIXED, g->name, nl);
+	snap_put32(p + 8, (uint32_t)(vlen - SNAP_GR_FIXED));
+	p = put_field(p + SNAP_GR_FIXED, g->name, nl);
 	for (i = 0; i < g->nmembers; i++)
-		p = put_str(p, g->members[i], strlen(g->members[i]));
+		p = put_field(p, g->members[i], strlen(g->members[i]));
 	return add_entry(w, p, SNAP_KEY_GRNAM, g->name, nl, SNAP_KEY_GRGID,
 	    g->gid, vlen, &w->groups, &w->gids, &w->gr_first, &w->gr_end);
 }
@@ -396,10 +451,8 @@ int
 snap_writer_add_user_gids(struct snap_writer *w, const char *user,
     const uint32_t *gids, size_t ngids)
 {
-	uint32_t *v = NULL;
-	size_t nl, i, n = 0;
-	unsigned char *p;
-	int rc = -1;
+	unsigned char *e, *g;
+	size_t nl, i, n = 0, start;
 
 	if (check_field(w, "user name", user, 1, &nl) != 0)
 		return -1;
@@ -407,39 +460,132 @@ snap_writer_add_user_gids(struct snap_writer *w, const char *user,
 		werr(w, "user %s: too many groups", user);
 		return -1;
 	}
+	for (i = 0; i < ngids; i++)
+		if (gids[i] == 0 || gids[i] == UINT32_MAX) {
+			werr(w, "user %s: GID 0 or -1 is never written", user);
+			return -1;
+		}
+	start = w->glists.len;
+	if (start > UINT32_MAX - nl - 5 - 4 * ngids || id_push(&w->goff,
+	    (uint32_t)start) != 0 ||
+	    (e = arena_take(&w->glists, nl + 5 + 4 * ngids)) == NULL) {
+		werr(w, "out of memory writing the snapshot");
+		return -1;
+	}
+	memcpy(e, user, nl + 1);
+	g = e + nl + 5;
+	for (i = 0; i < ngids; i++)
+		snap_put32(g + 4 * i, gids[i]);
 	/* Sorted and unique, so that the reader's walk is cheap and glibc
-	 * never sees a GID twice. */
-	if (ngids > 0) {
-		if ((v = malloc(ngids * sizeof(*v))) == NULL) {
+	 * never sees a GID twice (sorting the stored little-endian words as
+	 * numbers: snap_get32 of each). */
+	if (ngids > 1) {
+		uint32_t *v = malloc(ngids * sizeof(*v));
+
+		if (v == NULL) {
 			werr(w, "out of memory writing the snapshot");
 			return -1;
 		}
 		memcpy(v, gids, ngids * sizeof(*v));
 		qsort(v, ngids, sizeof(*v), cmp_u32);
-		for (i = 0; i < ngids; i++) {
-			if (v[i] == 0 || v[i] == UINT32_MAX) {
-				werr(w, "user %s: GID 0 or -1 is never written",
-				    user);
-				goto out;
-			}
+		for (i = 0; i < ngids; i++)
 			if (n == 0 || v[n - 1] != v[i])
 				v[n++] = v[i];
-		}
+		for (i = 0; i < n; i++)
+			snap_put32(g + 4 * i, v[i]);
+		free(v);
+		/* The duplicates' room stays unused at the tail. */
+	} else {
+		n = ngids;
 	}
-	if (buf_reserve(w, 1 + nl + n * 4) != 0)
-		goto out;
-	p = w->buf;
-	p[0] = SNAP_KEY_GIDS;
-	memcpy(p + 1, user, nl);
-	for (i = 0; i < n; i++)
-		snap_put32(p + 1 + nl + i * 4, v[i]);
-	if (name_push(&w->gid_users, user) != 0) {
+	snap_put32(e + nl + 1, (uint32_t)n);
+	return 0;
+}
+
+/* Orders pointers to NUL-terminated names (the GID lists' heads). */
+static int
+cmp_name_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * The GID lists sorted by name (an array of w->goff.n pointers into
+ * w->glists, to free), after refusing a name given twice.  NULL with the
+ * writer's error when out of memory or given twice.
+ */
+static const char **
+sorted_gid_lists(struct snap_writer *w)
+{
+	const char **v;
+	size_t i;
+
+	if ((v = malloc((w->goff.n ? w->goff.n : 1) * sizeof(*v))) == NULL) {
 		werr(w, "out of memory writing the snapshot");
-		goto out;
+		return NULL;
 	}
-	rc = add_rec(w, p, 1 + nl, p + 1 + nl, n * 4);
+	for (i = 0; i < w->goff.n; i++)
+		v[i] = (const char *)w->glists.p + w->goff.v[i];
+	if (w->goff.n > 1)
+		qsort(v, w->goff.n, sizeof(*v), cmp_name_ptr);
+	for (i = 1; i < w->goff.n; i++)
+		if (strcmp(v[i - 1], v[i]) == 0) {
+			werr(w, "the groups of user %s were given twice", v[i]);
+			free(v);
+			return NULL;
+		}
+	return v;
+}
+
+/*
+ * Write the users held since snap_writer_add_user, in the order added,
+ * each 'p' record with its supplementary GIDs (none when none were given;
+ * GIDs given for a name that is not a user are not stored: initgroups
+ * answers only for users), each with its 'u' offset.  At commit, after
+ * check_unique.  0, or -1 with the writer's error.
+ */
+static int
+write_users(struct snap_writer *w)
+{
+	const char **lists, *name, **hit;
+	const unsigned char *gl;
+	size_t off, vlen, need, nl, len, rest, ng;
+	unsigned char *p;
+	uint32_t uid;
+	int rc = -1;
+
+	if ((lists = sorted_gid_lists(w)) == NULL)
+		return -1;
+	/* Each held user: name, NUL, the value's fixed part, the rest of
+	 * its blob (SNAP_PW_FIXED + need bytes in all). */
+	for (off = 0; off < w->pend.len; off += len) {
+		name = (const char *)w->pend.p + off;
+		nl = strlen(name);
+		p = w->pend.p + off + nl + 1;
+		need = snap_get32(p + 12);
+		len = SNAP_PW_FIXED + need;
+		rest = need - nl - 1;
+		uid = snap_get32(p);
+		hit = w->goff.n == 0 ? NULL : bsearch(&name, lists, w->goff.n,
+		    sizeof(*lists), cmp_name_ptr);
+		gl = hit != NULL ? (const unsigned char *)*hit + nl + 1 : NULL;
+		ng = gl != NULL ? snap_get32(gl) : 0;
+		vlen = SNAP_PW_FIXED + rest + ng * 4;
+		/* The value, then the 'p' key after it (add_entry). */
+		if (buf_reserve(w, vlen + 1 + nl) != 0)
+			goto out;
+		memcpy(w->buf, p, SNAP_PW_FIXED + rest);
+		snap_put32(w->buf + 16, (uint32_t)ng);
+		if (ng > 0)
+			memcpy(w->buf + SNAP_PW_FIXED + rest, gl + 4, ng * 4);
+		if (add_entry(w, w->buf + vlen, SNAP_KEY_PWNAM, name, nl,
+		    SNAP_KEY_PWUID, uid, vlen, NULL, NULL, &w->pw_first,
+		    &w->pw_end) != 0)
+			goto out;
+	}
+	rc = 0;
 out:
-	free(v);
+	free(lists);
 	return rc;
 }
 
@@ -531,7 +677,9 @@ writer_free(struct snap_writer *w)
 	w->fd = -1;
 	name_free(&w->users);
 	name_free(&w->groups);
-	name_free(&w->gid_users);
+	free(w->glists.p);
+	free(w->goff.v);
+	free(w->pend.p);
 	name_free(&w->tombs);
 	name_free(&w->key_users);
 	free(w->uids.v);
@@ -555,10 +703,6 @@ check_unique(struct snap_writer *w)
 	}
 	if ((d = name_dup(&w->groups)) != NULL) {
 		werr(w, "group %s appears twice", d);
-		return -1;
-	}
-	if ((d = name_dup(&w->gid_users)) != NULL) {
-		werr(w, "the groups of user %s were given twice", d);
 		return -1;
 	}
 	if ((d = name_dup(&w->tombs)) != NULL) {
@@ -620,6 +764,8 @@ snap_writer_commit(struct snap_writer *w, const struct snap_meta *meta,
 		goto out;
 	}
 	if (check_unique(w) != 0)
+		goto out;
+	if (write_users(w) != 0)
 		goto out;
 	memcpy(m, SNAP_MAGIC, SNAP_MAGIC_LEN);
 	snap_put32(m + 8, SNAP_FORMAT_VERSION);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cdbdata.h"
+#include "snapshot_refs.h"
 
 #define TOC_LEN 2048
 
@@ -122,4 +123,40 @@ fail:
 	free(buf);
 	close(fd);
 	return -1;
+}
+
+int
+cdbdata_payload(const unsigned char *file, size_t len, unsigned char **out,
+    size_t *outlen)
+{
+	size_t start, end;
+	unsigned char *p;
+
+	*out = NULL;
+	if (cdbdata_section(file, len, &start, &end) != 0)
+		return -1;
+	p = malloc(end - start ? end - start : 1);
+	if (p == NULL)
+		return -1;
+	memcpy(p, file + start, end - start);
+	if (snap_refs_strip(p, end - start) != 0) {
+		free(p);
+		return -1;
+	}
+	*out = p;
+	*outlen = end - start;
+	return 0;
+}
+
+int
+cdbdata_file(unsigned char *payload, size_t len, unsigned char **out,
+    size_t *outlen, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (snap_refs_fill(payload, len) != 0) {
+		snprintf(err, errlen, "its by-ID references cannot be resolved: %s",
+		    strerror(errno));
+		return -1;
+	}
+	return cdbdata_rebuild(payload, len, out, outlen, err, errlen);
 }

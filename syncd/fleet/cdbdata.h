@@ -14,6 +14,11 @@
  * subscriber rebuilds the file; the publisher offers this encoding only
  * after rebuilding its own file and finding it byte for byte the same,
  * and the subscriber checks the result against the signed SHA-256.
+ *
+ * The shipped data section also has its by-ID references zeroed
+ * (common/snapshot_refs.h: offsets that one inserted record would all
+ * move); the subscriber fills them in before rebuilding.  That section
+ * is the "cdb-data" payload.
  */
 #ifndef OKTA_CDBDATA_H
 #define OKTA_CDBDATA_H
@@ -34,5 +39,15 @@ int cdbdata_section(const unsigned char *file, size_t len, size_t *start,
  */
 int cdbdata_rebuild(const unsigned char *data, size_t len,
     unsigned char **out, size_t *outlen, char *err, size_t errlen);
+
+/* The cdb-data payload of a snapshot file: a malloc'd copy of its data
+ * section, references stripped.  0, or -1 when it is not such a file. */
+int cdbdata_payload(const unsigned char *file, size_t len,
+    unsigned char **out, size_t *outlen);
+
+/* The snapshot file from a cdb-data payload (whose references it fills
+ * in, in place): malloc'd into *out.  0, or -1 with a sentence in err. */
+int cdbdata_file(unsigned char *payload, size_t len, unsigned char **out,
+    size_t *outlen, char *err, size_t errlen);
 
 #endif

@@ -148,6 +148,7 @@ struct job {
 	size_t snaplen;
 	const unsigned char *payload;   /* what is shipped: snap or its data */
 	size_t paylen;
+	unsigned char *owned;           /* the payload when not snap */
 	struct fleet_manifest prev;     /* the last one uploaded */
 	int have_prev, same_as_prev;
 	char *err;
@@ -208,21 +209,26 @@ static void
 choose_encoding(struct job *j)
 {
 	struct fleet_manifest *m = &j->r->m;
-	unsigned char *rb = NULL;
-	size_t rblen = 0, ds, de;
+	unsigned char *pay = NULL, *copy = NULL, *rb = NULL;
+	size_t paylen = 0, rblen = 0;
 	char why[256];
 
 	m->encoding = FLEET_ENC_FILE;
 	j->payload = j->snap;
 	j->paylen = j->snaplen;
-	if (cdbdata_section(j->snap, j->snaplen, &ds, &de) == 0 &&
-	    cdbdata_rebuild(j->snap + ds, de - ds, &rb, &rblen, why,
-	    sizeof(why)) == 0 && rblen == j->snaplen &&
-	    memcmp(rb, j->snap, j->snaplen) == 0) {
-		m->encoding = FLEET_ENC_CDB_DATA;
-		j->payload = j->snap + ds;
-		j->paylen = de - ds;
+	if (cdbdata_payload(j->snap, j->snaplen, &pay, &paylen) == 0 &&
+	    (copy = malloc(paylen ? paylen : 1)) != NULL) {
+		memcpy(copy, pay, paylen);
+		if (cdbdata_file(copy, paylen, &rb, &rblen, why, sizeof(why)) == 0 &&
+		    rblen == j->snaplen && memcmp(rb, j->snap, j->snaplen) == 0) {
+			m->encoding = FLEET_ENC_CDB_DATA;
+			j->payload = j->owned = pay;
+			j->paylen = paylen;
+			pay = NULL;
+		}
 	}
+	free(pay);
+	free(copy);
 	free(rb);
 	m->payload_size = j->paylen;
 }
@@ -260,9 +266,9 @@ upload_delta(struct job *j, uint64_t gen)
 {
 	struct fleet_manifest *m = &j->r->m;
 	struct fleet_delta *d = &m->deltas[m->ndeltas];
-	unsigned char *base = NULL;
+	unsigned char *base = NULL, *stripped = NULL;
 	const unsigned char *bpay;
-	size_t blen, dlen, bpaylen, bs, be;
+	size_t blen, dlen, bpaylen;
 	char path[4096], why[256];
 	void *dz = NULL;
 	int rc = 0;
@@ -275,10 +281,9 @@ upload_delta(struct job *j, uint64_t gen)
 	bpay = base;
 	bpaylen = blen;
 	if (m->encoding == FLEET_ENC_CDB_DATA) {
-		if (cdbdata_section(base, blen, &bs, &be) != 0)
+		if (cdbdata_payload(base, blen, &stripped, &bpaylen) != 0)
 			goto out;
-		bpay = base + bs;
-		bpaylen = be - bs;
+		bpay = stripped;
 	}
 	if (fleet_compress(bpay, bpaylen, j->payload, j->paylen, &dz, &dlen, why,
 	    sizeof(why)) != 0 || dlen >= m->compressed_size)
@@ -295,6 +300,7 @@ upload_delta(struct job *j, uint64_t gen)
 	}
 out:
 	free(dz);
+	free(stripped);
 	free(base);
 	return rc;
 }
@@ -391,6 +397,7 @@ fleet_publish(const struct fleet_publish_opts *o,
 	rc = 0;
 out:
 	free(json);
+	free(j.owned);
 	free(j.snap);
 	return rc;
 }

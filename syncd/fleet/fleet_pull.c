@@ -329,15 +329,15 @@ try_delta(struct pull *p)
 {
 	const struct fleet_manifest *m = &p->m;
 	const unsigned char *base = p->have;
-	size_t baselen = p->have_len, bs, be;
+	unsigned char *stripped = NULL;
+	size_t baselen = p->have_len;
 
 	if (base == NULL)
 		return;
 	if (m->encoding == FLEET_ENC_CDB_DATA) {
-		if (cdbdata_section(p->have, p->have_len, &bs, &be) != 0)
+		if (cdbdata_payload(p->have, p->have_len, &stripped, &baselen) != 0)
 			return;
-		base = p->have + bs;
-		baselen = be - bs;
+		base = stripped;
 	}
 	for (size_t i = 0; i < m->ndeltas && p->out == NULL; i++) {
 		const struct fleet_delta *d = &m->deltas[i];
@@ -348,13 +348,14 @@ try_delta(struct pull *p)
 			continue;
 		if (fetch_exact(p->fh, p->o->source, d->name, d->compressed_size,
 		    &da, p->err, sizeof(p->err)) != 0)
-			return;             /* the full download may still work */
+			break;              /* the full download may still work */
 		p->st->last_downloaded += da.len;
 		if (fleet_decompress(base, baselen, da.body, da.len,
 		    (size_t)m->payload_size, &p->out, p->err, sizeof(p->err)) == 0)
 			p->st->last_delta = 1;
 		free(da.body);
 	}
+	free(stripped);
 }
 
 /* The payload: a delta, else the full download. */
@@ -389,7 +390,7 @@ materialize(struct pull *p)
 	size_t flen = 0;
 
 	if (m->encoding == FLEET_ENC_CDB_DATA) {
-		if (cdbdata_rebuild(p->out, (size_t)m->payload_size, &file, &flen,
+		if (cdbdata_file(p->out, (size_t)m->payload_size, &file, &flen,
 		    p->err, sizeof(p->err)) != 0 || flen != m->size) {
 			if (file != NULL)
 				snprintf(p->err, sizeof(p->err), "it rebuilds to %zu "

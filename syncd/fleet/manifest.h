@@ -9,7 +9,7 @@
  * nothing else):
  *
  *   {"okta_sync_fleet": 1,              the manifest's own format
- *    "snapshot_format": 2,              common/snapshot_format.h's
+ *    "snapshot_format": 3,              common/snapshot_format.h's
  *    "generation": 42,                  the snapshot's generation (> 0)
  *    "created": 1764470000,             when it was published (epoch s)
  *    "snapshot": {"name": "snapshot-42.cdb.zst", "sha256": "<64 hex>",

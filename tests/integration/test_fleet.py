@@ -215,14 +215,17 @@ def refusals_keep_the_old_snapshot_serving(f):
         good = fh.read()
     doc = json.loads(good.split(b"\n", 1)[1])
 
-    # 1. A tampered payload: one flipped byte in every file it could use.
+    # 1. A tampered payload: one flipped byte in every file it could use
+    # (the last: a byte of zstd's frame checksum, so that the flip cannot
+    # decode to the same bytes by chance, which a flip of a match offset
+    # into repeated data can).
     saved = {}
     for name in [doc["snapshot"]["name"]] + [d["name"] for d in doc["deltas"]]:
         path = os.path.join(f.web.root, name)
         with open(path, "rb") as fh:
             saved[path] = fh.read()
         b = bytearray(saved[path])
-        b[len(b) // 2] ^= 0x01
+        b[-1] ^= 0x01
         with open(path, "wb") as fh:
             fh.write(b)
     refused(f, conf, cache, "damaged or was changed")
@@ -241,11 +244,8 @@ def refusals_keep_the_old_snapshot_serving(f):
     with open(os.path.join(f.cache, "snapshot.cdb"), "rb") as fh:
         other = bytearray(fh.read())
     if doc["snapshot"]["encoding"] == "cdb-data":
-        # The payload is the cdb data section (what precedes the first
-        # hash table): change the last byte of the last record's value.
-        toc = struct.unpack("<512I", bytes(other[:2048]))
-        other = other[2048:min(toc[0::2])]
-    other[-1] ^= 0x01
+        other = cdb_data_payload(other)
+    other[-1] ^= 0x01                   # the last byte of the last value
     other_path = os.path.join(f.tmp, "other.cdb")
     with open(other_path, "wb") as fh:
         fh.write(other)
@@ -297,6 +297,22 @@ def refusals_keep_the_old_snapshot_serving(f):
     stale = dict(doc, created=int(time.time()) - 3600)
     write_signed(f, json.dumps(stale, indent=2).encode())
     refused(f, conf2, cache2, "longer than max_age")
+
+
+def cdb_data_payload(snapshot):
+    """The "cdb-data" payload of a snapshot file: its cdb data section
+    (what precedes the first hash table), with the by-ID references ('u'
+    and 'G' records of a 4-byte value) zeroed, as syncd/fleet/cdbdata.h
+    and common/snapshot_refs.h describe it."""
+    toc = struct.unpack("<512I", bytes(snapshot[:2048]))
+    data = bytearray(snapshot[2048:min(toc[0::2])])
+    at = 0
+    while at + 8 <= len(data):
+        klen, vlen = struct.unpack("<II", data[at:at + 8])
+        if klen == 5 and vlen == 4 and data[at + 8:at + 9] in (b"u", b"G"):
+            data[at + 8 + klen:at + 12 + klen] = b"\0\0\0\0"
+        at += 8 + klen + vlen
+    return data
 
 
 def write_signed(f, body):

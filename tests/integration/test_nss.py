@@ -257,6 +257,19 @@ def big_group_comes_out_whole():
     assert "huge" in p.stdout.split(), p.stdout
 
 
+def record_at(data, key):
+    """The file offset of the cdb record whose key is key (its header
+    `klen vlen`), walking the data section (snapshot_format.h)."""
+    pos, dend = 2048, int.from_bytes(data[0:4], "little")
+    while pos < dend:
+        kl = int.from_bytes(data[pos:pos + 4], "little")
+        vl = int.from_bytes(data[pos + 4:pos + 8], "little")
+        if data[pos + 8:pos + 8 + kl] == key:
+            return pos
+        pos += 8 + kl + vl
+    raise AssertionError("no record %r" % key)
+
+
 def bad_variants(good):
     """(name, bytes, whole) of each kind of bad snapshot, from a good one;
     whole: the reader refuses the whole file at open (otherwise only the
@@ -269,9 +282,19 @@ def bad_variants(good):
     # Every hash-table pointer in the table of contents beyond the end.
     toc_out = b"".join((len(good) + 4096).to_bytes(4, "little") + good[k + 4:k + 8]
                        for k in range(0, 2048, 8)) + good[2048:]
-    # The first record's key and value lengths pointing outside the file.
-    rec_out = good[:2048] + (0xfffffff0).to_bytes(4, "little") * 2 + good[2056:]
-    # Every record's value length doubled (walking off the data section).
+    # alice's passwd record's key and value lengths pointing outside the
+    # file.
+    at = record_at(good, b"palice")
+    rec_out = good[:at] + (0xfffffff0).to_bytes(4, "little") * 2 + good[at + 8:]
+    # Format 3 (issue 13): alice's passwd record with a stored size
+    # ("need", after uid, gid, status and pad) that lies about its length:
+    # refused, not answered ERANGE for ever.
+    need_at = at + 8 + len(b"palice") + 12
+    need = int.from_bytes(good[need_at:need_at + 4], "little")
+    lying = good[:need_at] + (need + 4096).to_bytes(4, "little") + good[need_at + 4:]
+    # A format-2 file: this reader knows only format 3.
+    assert version == 3
+    format2 = good[:i + 8] + (2).to_bytes(4, "little") + good[i + 12:]
     return [
         ("empty", b"", True),
         ("truncated-toc", good[:1000], True),
@@ -282,8 +305,10 @@ def bad_variants(good):
         ("random-bytes", bytes(rnd.getrandbits(8) for _ in range(len(good))), True),
         ("random-small", bytes(rnd.getrandbits(8) for _ in range(100)), True),
         ("toc-outside", toc_out, True),
-        # alice's passwd record is the first: only she is refused.
+        # alice's passwd record is damaged: only she is refused.
         ("record-lengths-outside", rec_out, False),
+        ("format-2", format2, True),
+        ("lying-size", lying, False),
     ]
 
 

@@ -44,6 +44,7 @@
 #include "names.h"
 #include "snapshot.h"
 #include "snapshot_format.h"
+#include "snapshot_internal.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
@@ -204,6 +205,32 @@ TEST(erange_and_enumeration)
 		ASSERT_INT_EQ(pw.gid, 2000000001);   /* filled in anyway */
 	}
 	ASSERT_INT_EQ(snap_getpwnam(s, "alice", &pw, buf, need), 1);
+	for (size_t len = 0; len < need; len++) {
+		ASSERT_INT_EQ(snap_getpwuid(s, 2000000001, &pw, buf, len), -1);
+		ASSERT_INT_EQ(errno, ERANGE);
+	}
+	ASSERT_INT_EQ(snap_getpwuid(s, 2000000001, &pw, buf, need), 1);
+	ASSERT_STR_EQ(pw.shell, "/bin/bash");
+	/* The same for a group, by name and by GID, in an aligned buffer:
+	 * three pointers (two members and the NULL), then "eng", "alice"
+	 * and "bob" with their NULs. */
+	{
+		union { char c[1024]; char *p; } ab;
+		size_t gneed = 3 * sizeof(char *) + 4 + 6 + 4;
+
+		for (size_t len = 0; len < gneed; len++) {
+			ASSERT_INT_EQ(snap_getgrnam(s, "eng", &gr, ab.c, len), -1);
+			ASSERT_INT_EQ(errno, ERANGE);
+			ASSERT_INT_EQ(snap_getgrgid(s, 2000000100, &gr, ab.c, len), -1);
+			ASSERT_INT_EQ(errno, ERANGE);
+		}
+		ASSERT_INT_EQ(snap_getgrnam(s, "eng", &gr, ab.c, gneed), 1);
+		ASSERT_INT_EQ(snap_getgrgid(s, 2000000100, &gr, ab.c, gneed), 1);
+		ASSERT_STR_EQ(gr.name, "eng");
+		ASSERT_STR_EQ(gr.members[0], "alice");
+		ASSERT_STR_EQ(gr.members[1], "bob");
+		ASSERT(gr.members[2] == NULL);
+	}
 	/* Enumeration: ERANGE leaves pos where it was. */
 	before = pos;
 	ASSERT_INT_EQ(snap_pw_next(s, &pos, &pw, small, sizeof(small)), -1);
@@ -499,29 +526,70 @@ forge(const char *p, const unsigned char *const *keys, const size_t *klens,
 	return close(fd);
 }
 
-/* A passwd value: uid, gid, then four fields given as (len, text). */
+/* A passwd value (format 3): uid, gid, then four fields given as (len,
+ * text).  The first, the name, is the record's key: only counted in the
+ * stored need (the reader copies it from the key); the other three are
+ * written, each followed by its NUL. */
 static size_t
 pwval(unsigned char *v, uint32_t uid, uint32_t gid, const char *const *f,
     const uint16_t *flen)
 {
-	size_t off = SNAP_PW_FIXED, n;
+	size_t off = SNAP_PW_FIXED, n, lie = 0, need;
 	int i;
 
 	memset(v, 0, SNAP_PW_FIXED);
 	snap_put32(v, uid);
 	snap_put32(v + 4, gid);
 	v[8] = OKTA_STATUS_ACTIVE;
-	for (i = 0; i < 4; i++) {
-		snap_put16(v + off, flen[i]);
-		off += 2;
+	need = (size_t)flen[0] + 1;
+	for (i = 1; i < 4; i++) {
 		/* Short fields are copied by their length (so "x\0y" keeps its
 		 * NUL); a long length is the "points outside" case: only the
-		 * text is written. */
+		 * text is written, and the stored need claims the rest. */
 		n = flen[i] < 16 ? flen[i] : strlen(f[i]);
+		if (flen[i] >= 16)
+			lie += flen[i] - n;
 		memcpy(v + off, f[i], n);
 		off += n;
+		v[off++] = '\0';
 	}
+	need += off - SNAP_PW_FIXED + lie;
+	snap_put32(v + 12, (uint32_t)need);
 	return off;
+}
+
+/* A group value (format 3): gid, count, the blob "name\0m\0..." of
+ * blen bytes, and a stored need of blen + lie. */
+static size_t
+grval(unsigned char *v, uint32_t gid, uint32_t n, const char *blob,
+    size_t blen, uint32_t lie)
+{
+	snap_put32(v, gid);
+	snap_put32(v + 4, n);
+	snap_put32(v + 8, (uint32_t)blen + lie);
+	memcpy(v + SNAP_GR_FIXED, blob, blen);
+	return SNAP_GR_FIXED + blen;
+}
+
+/* User "u"'s passwd value (format 3) with the supplementary GIDs
+ * gids[0..n), of which only `have` are written (a GID list cut short: the
+ * record lies about its size when have != n). */
+static size_t
+pw_gids_val(unsigned char *v, const uint32_t *gids, uint32_t n, uint32_t have)
+{
+	/* GECOS "", dir "/", shell "/bin/sh"; the name "u" is the key's. */
+	static const char blob[] = "\0/\0/bin/sh";   /* and its NUL */
+	size_t off = SNAP_PW_FIXED + sizeof(blob), i;
+
+	memset(v, 0, SNAP_PW_FIXED);
+	snap_put32(v, 2000000001);
+	snap_put32(v + 4, 2000000001);
+	snap_put32(v + 12, 2 + sizeof(blob));
+	snap_put32(v + 16, n);
+	memcpy(v + SNAP_PW_FIXED, blob, sizeof(blob));
+	for (i = 0; i < have; i++)
+		snap_put32(v + off + 4 * i, gids[i]);
+	return off + 4 * have;
 }
 
 static int
@@ -571,8 +639,31 @@ TEST(forged_records)
 	ASSERT_INT_EQ(pw_case(2000000001, "x", 1, "a\nb", "x"), -1);
 	ASSERT_INT_EQ(pw_case(2000000001, "x\0y", 3, "", "x"), -1);  /* NUL */
 	ASSERT_INT_EQ(pw_case(2000000001, "x", 60000, "", "x"), -1); /* outside */
-	ASSERT_INT_EQ(pw_case(2000000001, "y", 1, "", "x"), -1);    /* key mismatch */
+	/* Format 3: the name is the key's, checked as any name. */
+	ASSERT_INT_EQ(pw_case(2000000001, "x:y", 3, "", "x:y"), -1);
+	ASSERT_INT_EQ(pw_case(2000000001, "x,y", 3, "", "x,y"), -1);
 	ASSERT_INT_EQ(pw_case(2000000001, "", 0, "", "x"), -1);     /* empty name */
+
+	/* Five fields where four belong, the sizes all agreeing (a NUL
+	 * inside the GECOS): refused as the fields are copied. */
+	{
+		static const char rest[] = "X\0Y\0/h\0/s";   /* and its NUL */
+		unsigned char pv[64], pk[2] = { 'p', 'x' };
+		const unsigned char *pkeys[1] = { pk }, *pvals[1] = { pv };
+		size_t pkl[1] = { 2 }, pvl[1] = { SNAP_PW_FIXED + sizeof(rest) };
+		struct snap_pw pw;
+
+		memset(pv, 0, SNAP_PW_FIXED);
+		snap_put32(pv, 2000000001);
+		snap_put32(pv + 4, 2000000001);
+		snap_put32(pv + 12, 2 + sizeof(rest));
+		memcpy(pv + SNAP_PW_FIXED, rest, sizeof(rest));
+		ASSERT(forge(path, pkeys, pkl, pvals, pvl, 1) == 0);
+		ASSERT(snap_open(path, &s) == 0);
+		ASSERT_INT_EQ(snap_getpwnam(s, "x", &pw, buf, sizeof(buf)), -1);
+		ASSERT_INT_EQ(errno, EPROTO);
+		snap_close(s);
+	}
 
 	/* A meta record whose enumeration span points outside the data. */
 	{
@@ -603,42 +694,172 @@ TEST(forged_records)
 		ASSERT_INT_EQ(errno, EPROTO);
 	}
 
-	/* A group whose member count is far more than its record holds. */
-	k[0] = 'G';
-	snap_put32(k + 1, 2000000100);
-	klens[0] = 5;
-	snap_put32(v, 2000000100);
-	snap_put32(v + 4, 0xffffffffu);
-	snap_put16(v + 8, 1);
-	v[10] = 'g';
-	vlens[0] = 11;
-	ASSERT(forge(path, keys, klens, vals, vlens, 1) == 0);
-	ASSERT(snap_open(path, &s) == 0);
-	ASSERT_INT_EQ(snap_getgrgid(s, 2000000100, &gr, buf, sizeof(buf)), -1);
-	ASSERT_INT_EQ(errno, EPROTO);
-	/* Even with a tiny buffer it is EPROTO, not an endless ERANGE. */
-	ASSERT_INT_EQ(snap_getgrgid(s, 2000000100, &gr, buf, 16), -1);
-	ASSERT_INT_EQ(errno, EPROTO);
-	snap_close(s);
-	/* A GID list that is not a multiple of 4, or holds 0. */
-	k[0] = 'i';
+	/* A group whose member count is far more than its record holds
+	 * (by name, and by GID through its 'G' offset). */
+	{
+		unsigned char kG[5], ref[4];
+		const unsigned char *gkeys[2] = { k, kG }, *gvals[2] = { v, ref };
+		size_t gkl[2] = { 2, 5 }, gvl[2] = { 0, 4 };
+
+		k[0] = 'g';
+		k[1] = 'g';
+		kG[0] = 'G';
+		snap_put32(kG + 1, 2000000100);
+		snap_put32(ref, SNAP_CDB_TOC);
+		gvl[0] = grval(v, 2000000100, 0xffffffffu, "g\0", 2, 0);
+		ASSERT(forge(path, gkeys, gkl, gvals, gvl, 2) == 0);
+		ASSERT(snap_open(path, &s) == 0);
+		ASSERT_INT_EQ(snap_getgrgid(s, 2000000100, &gr, buf, sizeof(buf)), -1);
+		ASSERT_INT_EQ(errno, EPROTO);
+		/* Even with a tiny buffer it is EPROTO, not an endless ERANGE. */
+		ASSERT_INT_EQ(snap_getgrgid(s, 2000000100, &gr, buf, 16), -1);
+		ASSERT_INT_EQ(errno, EPROTO);
+		ASSERT_INT_EQ(snap_getgrnam(s, "g", &gr, buf, 16), -1);
+		ASSERT_INT_EQ(errno, EPROTO);
+		snap_close(s);
+		/* The same group whole, then with a stored size that lies
+		 * about the record's length: EPROTO at every buffer size. */
+		gvl[0] = grval(v, 2000000100, 1, "g\0x\0", 4, 0);
+		ASSERT(forge(path, gkeys, gkl, gvals, gvl, 2) == 0);
+		ASSERT(snap_open(path, &s) == 0);
+		ASSERT_INT_EQ(snap_getgrgid(s, 2000000100, &gr, buf, sizeof(buf)), 1);
+		ASSERT_STR_EQ(gr.members[0], "x");
+		snap_close(s);
+		gvl[0] = grval(v, 2000000100, 1, "g\0x\0", 4, 100000);
+		ASSERT(forge(path, gkeys, gkl, gvals, gvl, 2) == 0);
+		ASSERT(snap_open(path, &s) == 0);
+		ASSERT_INT_EQ(snap_getgrgid(s, 2000000100, &gr, buf, sizeof(buf)), -1);
+		ASSERT_INT_EQ(errno, EPROTO);
+		ASSERT_INT_EQ(snap_getgrgid(s, 2000000100, &gr, buf, 8), -1);
+		ASSERT_INT_EQ(errno, EPROTO);
+		snap_close(s);
+		/* A member with a ':' behind a small buffer: ERANGE from the
+		 * stored size, without reading the members (O(1)), then
+		 * EPROTO once the buffer has that size: a caller doubling
+		 * its buffer, as glibc does, stops at once. */
+		{
+			size_t len;
+			int r;
+
+			gvl[0] = grval(v, 2000000100, 2, "g\0x\0a:b\0", 8, 0);
+			ASSERT(forge(path, gkeys, gkl, gvals, gvl, 2) == 0);
+			ASSERT(snap_open(path, &s) == 0);
+			ASSERT_INT_EQ(snap_getgrgid(s, 2000000100, &gr, buf, 8), -1);
+			ASSERT_INT_EQ(errno, ERANGE);
+			for (len = 1; len <= sizeof(buf); len *= 2) {
+				r = snap_getgrgid(s, 2000000100, &gr, buf, len);
+				if (r != -1 || errno != ERANGE)
+					break;
+			}
+			ASSERT_INT_EQ(r, -1);
+			ASSERT_INT_EQ(errno, EPROTO);
+			ASSERT(len <= 64);   /* 3 pointers, 8 bytes, alignment */
+			snap_close(s);
+		}
+		/* A 'G' offset that is not a 'g' record's start. */
+		snap_put32(ref, SNAP_CDB_TOC + 1);
+		gvl[0] = grval(v, 2000000100, 1, "g\0x\0", 4, 0);
+		ASSERT(forge(path, gkeys, gkl, gvals, gvl, 2) == 0);
+		ASSERT(snap_open(path, &s) == 0);
+		ASSERT_INT_EQ(snap_getgrgid(s, 2000000100, &gr, buf, sizeof(buf)), -1);
+		ASSERT_INT_EQ(errno, EPROTO);
+		snap_close(s);
+	}
+	/* A GID list (format 3: the tail of the 'p' record) cut short of
+	 * what the record says, or holding 5. */
+	k[0] = 'p';
 	k[1] = 'u';
 	klens[0] = 2;
-	memset(v, 0, 8);
-	vlens[0] = 7;
-	ASSERT(forge(path, keys, klens, vals, vlens, 1) == 0);
-	ASSERT(snap_open(path, &s) == 0);
-	ASSERT_INT_EQ(snap_user_gids(s, "u", collect, g), -1);
-	ASSERT_INT_EQ(errno, EPROTO);
-	snap_close(s);
-	vlens[0] = 8;
-	snap_put32(v, 5);
+	g[1] = 2000000100;
+	g[2] = 5;
+	vlens[0] = pw_gids_val(v, g + 1, 2, 1) + 3;
 	ASSERT(forge(path, keys, klens, vals, vlens, 1) == 0);
 	ASSERT(snap_open(path, &s) == 0);
 	g[0] = 0;
 	ASSERT_INT_EQ(snap_user_gids(s, "u", collect, g), -1);
+	ASSERT_INT_EQ(errno, EPROTO);
+	ASSERT_INT_EQ(g[0], 0);
+	snap_close(s);
+	vlens[0] = pw_gids_val(v, g + 1, 2, 2);
+	ASSERT(forge(path, keys, klens, vals, vlens, 1) == 0);
+	ASSERT(snap_open(path, &s) == 0);
+	g[0] = 0;
+	ASSERT_INT_EQ(snap_user_gids(s, "u", collect, g), -1);
+	ASSERT_INT_EQ(errno, EPROTO);
 	ASSERT_INT_EQ(g[0], 0);   /* no partial answer */
 	snap_close(s);
+	/* The same list whole and good. */
+	g[2] = 2000000101;
+	vlens[0] = pw_gids_val(v, g + 1, 2, 2);
+	ASSERT(forge(path, keys, klens, vals, vlens, 1) == 0);
+	ASSERT(snap_open(path, &s) == 0);
+	g[0] = 0;
+	ASSERT_INT_EQ(snap_user_gids(s, "u", collect, g), 1);
+	ASSERT_INT_EQ(g[0], 2);
+	snap_close(s);
+}
+
+/*
+ * A real format-2 file (issue 13): its meta record says version 2 and its
+ * passwd record has format 2's layout (u16-length strings, a copy under
+ * the UID key).  This reader refuses it whole, as an unknown version.
+ */
+TEST(format_2_file_refused)
+{
+	static const unsigned char v2pw[] = {
+		0xd1, 0x94, 0x35, 0x77, 0xd1, 0x94, 0x35, 0x77,  /* uid, gid */
+		1, 0, 0, 0,                                      /* status, pad */
+		1, 0, 'x', 0, 0, 7, 0, '/', 'h', 'o', 'm', 'e', '/', 'x',
+		7, 0, '/', 'b', 'i', 'n', '/', 's', 'h',
+	};
+	unsigned char m[SNAP_META_LEN] = { 0 }, ku[5] = { 'u', 0xd1, 0x94,
+	    0x35, 0x77 };
+	struct cdb_make cm;
+	struct stat st;
+	struct snap *s;
+	const char *why;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ASSERT(fd >= 0);
+	cdb_make_start(&cm, fd);
+	cdb_make_add(&cm, "px", 2, v2pw, sizeof(v2pw));
+	cdb_make_add(&cm, ku, 5, v2pw, sizeof(v2pw));
+	memcpy(m, SNAP_MAGIC, SNAP_MAGIC_LEN);
+	snap_put32(m + 8, 2);
+	snap_put32(m + 40, SNAP_CDB_TOC);
+	snap_put32(m + 44, cm.cdb_dpos);
+	cdb_make_add(&cm, "M", 1, m, sizeof(m));
+	cdb_make_finish(&cm);
+	close(fd);
+	s = (struct snap *)1;
+	ASSERT_INT_EQ(snap_open_why(path, &s, &st, &why), -1);
+	ASSERT_INT_EQ(errno, EPROTO);
+	ASSERT(s == NULL);
+	ASSERT(why != NULL && strstr(why, "format version") != NULL);
+	/* The same file saying version 3 opens, and its format-2 records
+	 * are corrupt to this reader, never misread. */
+	{
+		struct snap_pw pw;
+		char buf[256];
+
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		ASSERT(fd >= 0);
+		cdb_make_start(&cm, fd);
+		cdb_make_add(&cm, "px", 2, v2pw, sizeof(v2pw));
+		cdb_make_add(&cm, ku, 5, v2pw, sizeof(v2pw));
+		snap_put32(m + 8, SNAP_FORMAT_VERSION);
+		snap_put32(m + 44, cm.cdb_dpos);
+		cdb_make_add(&cm, "M", 1, m, sizeof(m));
+		cdb_make_finish(&cm);
+		close(fd);
+		ASSERT_INT_EQ(snap_open(path, &s), 0);
+		ASSERT_INT_EQ(snap_getpwnam(s, "x", &pw, buf, sizeof(buf)), -1);
+		ASSERT_INT_EQ(errno, EPROTO);
+		ASSERT_INT_EQ(snap_getpwuid(s, 2000000209u, &pw, buf, sizeof(buf)), -1);
+		ASSERT_INT_EQ(errno, EPROTO);
+		snap_close(s);
+	}
 }
 
 TEST(handle_refresh)
@@ -751,8 +972,8 @@ pw_ids(uint32_t uid, uint32_t gid)
 {
 	const char *f[4] = { "x", "", "/home/x", "/bin/sh" };
 	uint16_t fl[4] = { 1, 0, 7, 7 };
-	unsigned char v[128], k[2] = { 'p', 'x' }, ku[5];
-	const unsigned char *keys[2] = { k, ku }, *vals[2] = { v, v };
+	unsigned char v[128], k[2] = { 'p', 'x' }, ku[5], ref[4];
+	const unsigned char *keys[2] = { k, ku }, *vals[2] = { v, ref };
 	size_t klens[2] = { 2, 5 }, vlens[2];
 	struct snap *s;
 	struct snap_pw pw;
@@ -760,7 +981,9 @@ pw_ids(uint32_t uid, uint32_t gid)
 	uint64_t pos = 0;
 	int r1, r2, r3;
 
-	vlens[0] = vlens[1] = pwval(v, uid, gid, f, fl);
+	vlens[0] = pwval(v, uid, gid, f, fl);
+	vlens[1] = 4;
+	snap_put32(ref, SNAP_CDB_TOC);    /* the 'p' record, the first */
 	ku[0] = 'u';
 	snap_put32(ku + 1, uid);
 	if (forge(path, keys, klens, vals, vlens, 2) != 0 || snap_open(path, &s) != 0)
@@ -784,9 +1007,10 @@ TEST(id_floor)
 	struct snap *s;
 	struct snap_gr gr;
 	char buf[256];
-	unsigned char v[32], k[2] = { 'i', 'u' }, kg[2] = { 'g', 'g' },
-	    kG[5];
-	const unsigned char *keys[3] = { k, kg, kG }, *vals[3] = { v, v + 8, v + 8 };
+	unsigned char v[64], vg[32], ref[4], k[2] = { 'p', 'u' },
+	    kg[2] = { 'g', 'g' }, kG[5];
+	uint32_t ug[2] = { 2000000100, 27 };
+	const unsigned char *keys[3] = { k, kg, kG }, *vals[3] = { v, vg, ref };
 	size_t klens[3] = { 2, 2, 5 }, vlens[3];
 	uint32_t g[8];
 	uint64_t pos;
@@ -802,16 +1026,11 @@ TEST(id_floor)
 
 	/* Group records with GID 27 and with GID 1000 ("g", one member "x"),
 	 * and a user's initgroups list holding 27 among good GIDs. */
-	snap_put32(v, 2000000100);
-	snap_put32(v + 4, 27);
-	vlens[0] = 8;
-	snap_put32(v + 8, 27);
-	snap_put32(v + 12, 1);
-	snap_put16(v + 16, 1);
-	v[18] = 'g';
-	snap_put16(v + 19, 1);
-	v[21] = 'x';
-	vlens[1] = vlens[2] = 14;
+	vlens[0] = pw_gids_val(v, ug, 2, 2);
+	vlens[1] = grval(vg, 27, 1, "g\0x\0", 4, 0);
+	vlens[2] = 4;
+	/* The 'g' record follows the 'p' one (8 header bytes, key, value). */
+	snap_put32(ref, (uint32_t)(SNAP_CDB_TOC + 8 + 2 + vlens[0]));
 	kG[0] = 'G';
 	snap_put32(kG + 1, 27);
 	ASSERT(forge(path, keys, klens, vals, vlens, 3) == 0);
@@ -827,8 +1046,9 @@ TEST(id_floor)
 	ASSERT_INT_EQ(snap_gr_next(s, &pos, &gr, buf, sizeof(buf)), 0);
 	snap_close(s);
 	/* The same records at the floor read back. */
-	snap_put32(v + 4, OKTA_ID_FLOOR);
-	snap_put32(v + 8, OKTA_ID_FLOOR);
+	ug[1] = OKTA_ID_FLOOR;
+	vlens[0] = pw_gids_val(v, ug, 2, 2);
+	snap_put32(vg, OKTA_ID_FLOOR);
 	snap_put32(kG + 1, OKTA_ID_FLOOR);
 	ASSERT(forge(path, keys, klens, vals, vlens, 3) == 0);
 	ASSERT(snap_open(path, &s) == 0);
@@ -1177,6 +1397,7 @@ main(void)
 	RUN(writer_refuses);
 	RUN(bad_files);
 	RUN(forged_records);
+	RUN(format_2_file_refused);
 	RUN(handle_refresh);
 	RUN(only_trusted_files);
 	RUN(id_floor);

@@ -62,7 +62,7 @@ TEST(round_trip)
 
 	ASSERT(write_snap(&bob, 1, err, sizeof(err)) == 0);
 	ASSERT(snap_open(path, &s) == 0);
-	ASSERT_INT_EQ(snap_get_meta(s)->format_version, 2);
+	ASSERT_INT_EQ(snap_get_meta(s)->format_version, SNAP_FORMAT_VERSION);
 	ASSERT_INT_EQ(snap_get_tombstone(s, "bob", &got, buf, sizeof(buf)), 1);
 	ASSERT_STR_EQ(got.name, "bob");
 	ASSERT_INT_EQ(got.uid, 2000000002);
