@@ -81,6 +81,7 @@ struct daemon {
 	struct sync_result last_ok;    /* of the last successful sync */
 	unsigned long errors_total, syncs_total;
 	struct events *events;         /* the System Log follower, or NULL */
+	unsigned events_refused;       /* System Log polls refused in a row */
 	time_t next_poll;              /* -1: events off */
 };
 
@@ -901,13 +902,32 @@ static void
 poll_events(struct daemon *d)
 {
 	struct timespec t0, t1;
+	long delay;
+	okerr rc;
 
 	if (d->events == NULL)
 		d->events = events_new();
 	watch_begin(d, &t0);
-	(void)events_poll(d->events, d->cfg, &stop_flag);
+	rc = events_poll(d->events, d->cfg, &stop_flag);
 	watch_end(d, &t1);
 	plan_poll(d, time(NULL));
+	if (rc == OK_ERR_FORBIDDEN || rc == OK_ERR_AUTH) {
+		/* A token without the right to read the System Log stays
+		 * without it: back off, doubling up to an hour, instead of a
+		 * refused request (and a warning) every event_interval. */
+		d->events_refused++;
+		delay = daemon_backoff(d->events_refused, 3600) *
+		    d->cfg->event_interval;
+		if (delay > 3600)
+			delay = 3600;
+		d->next_poll = time(NULL) + delay;
+		info("events: the System Log refused the request; the next "
+		    "System Log poll in %ld s (the scheduled syncs go on)", delay);
+	} else if (rc == OK_SUCCESS && d->events_refused > 0) {
+		d->events_refused = 0;
+		info("events: the System Log answers again; polling every %ld s",
+		    d->cfg->event_interval);
+	}
 	write_metrics(d);
 }
 

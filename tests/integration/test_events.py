@@ -603,5 +603,26 @@ def status_and_metrics_show_events():
     run_case(body, org, {"metrics_file": "@TMP@/okta.prom"})
 
 
+@case
+def a_refused_system_log_is_polled_less_and_less():
+    """A token that may not read the System Log (Okta answers 403: with
+    auth = oauth, a missing okta.logs.read scope) costs a refused request
+    at a doubling interval, up to an hour, not one every event_interval;
+    once the System Log answers again, polling is back to event_interval."""
+    org = small_org(seed=17, nusers=5)
+
+    def body(emu, conf, d, tmp):
+        started(emu, d)
+        emu.fault("403", path="/api/v1/logs", count=1000)
+        d.wait_log(r"the next System Log poll in 4 s")
+        log = d.log()
+        waits = [int(w) for w in re.findall(r"the next System Log poll in (\d+) s", log)]
+        assert waits[:3] == [1, 2, 4], log
+        assert "[sync] events = no" in log, log     # the warning says what to do
+        emu.clear_faults()
+        d.wait_log(r"the System Log answers again; polling every 1 s", timeout=30)
+    run_case(body, org)
+
+
 if __name__ == "__main__":
     main()
