@@ -2,13 +2,14 @@
  * fleet_http.c - libcurl transfers of fleet mode (see fleet_http.h).
  */
 #include <curl/curl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "fleet_file.h"
 #include "fleet_http.h"
+#include "manifest.h"
 #include "xmalloc.h"
 
 struct fleet_http {
@@ -288,20 +289,11 @@ fleet_http_put(struct fleet_http *fh, const char *url, const void *data,
 	if (fh->sigv4[0] != '\0') {
 		/* S3 wants the payload's SHA-256 in a signed header. */
 		unsigned char md[32];
-		unsigned int mdlen = sizeof(md);
-		char line[40 + 64 + 1];
-		static const char hex[] = "0123456789abcdef";
-		int n = snprintf(line, sizeof(line), "x-amz-content-sha256: ");
+		char hex[65], line[sizeof("x-amz-content-sha256: ") + 64];
 
-		if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1) {
-			snprintf(err, errlen, "cannot hash the upload (OpenSSL)");
-			return -1;
-		}
-		for (unsigned i = 0; i < 32; i++) {
-			line[n + 2 * (int)i] = hex[md[i] >> 4];
-			line[n + 2 * (int)i + 1] = hex[md[i] & 15];
-		}
-		line[n + 64] = '\0';
+		fleet_sha256(data, len, md);
+		fleet_hex(md, hex);
+		snprintf(line, sizeof(line), "x-amz-content-sha256: %s", hex);
 		hl = curl_slist_append(NULL, line);
 		if (hl == NULL) {
 			snprintf(err, errlen, "out of memory");

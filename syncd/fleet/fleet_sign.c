@@ -13,7 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fleet_file.h"
 #include "fleet_sign.h"
+#include "manifest.h"
 #include "secret_key.h"
 
 #define RAW_PUB_LEN 32
@@ -54,19 +56,12 @@ b64_decode_exact(const char *s, size_t len, unsigned char *out, size_t want)
 static void
 key_id(const unsigned char raw[RAW_PUB_LEN], char id[FLEET_KEY_ID_LEN + 1])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	static const char hex[] = "0123456789abcdef";
+	unsigned char md[32];
+	char hex[65];
 
-	if (EVP_Digest(raw, RAW_PUB_LEN, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen < FLEET_KEY_ID_LEN / 2) {
-		memset(id, '0', FLEET_KEY_ID_LEN);   /* only a name; never trusted */
-	} else {
-		for (size_t i = 0; i < FLEET_KEY_ID_LEN / 2; i++) {
-			id[2 * i] = hex[md[i] >> 4];
-			id[2 * i + 1] = hex[md[i] & 15];
-		}
-	}
+	fleet_sha256(raw, RAW_PUB_LEN, md);
+	fleet_hex(md, hex);
+	memcpy(id, hex, FLEET_KEY_ID_LEN);
 	id[FLEET_KEY_ID_LEN] = '\0';
 }
 
