@@ -243,7 +243,7 @@ upload_snapshot(struct job *j)
 	void *z = NULL;
 	int rc = 0;
 
-	if (j->same_as_prev && j->prev.encoding == m->encoding) {
+	if (j->same_as_prev) {
 		m->compressed_size = j->prev.compressed_size;
 		return 0;
 	}
@@ -314,7 +314,7 @@ upload_deltas(struct job *j)
 	uint64_t bases[FLEET_DELTAS_MAX];
 	size_t nb;
 
-	if (j->same_as_prev && j->prev.encoding == m->encoding) {
+	if (j->same_as_prev) {
 		m->ndeltas = j->prev.ndeltas;
 		memcpy(m->deltas, j->prev.deltas, sizeof(m->deltas));
 		return 0;
@@ -379,7 +379,13 @@ fleet_publish(const struct fleet_publish_opts *o,
 	}
 	if (read_snapshot(&j) != 0)
 		goto out;
-	choose_encoding(&j);
+	if (j.same_as_prev) {
+		/* Re-signing what was uploaded: its payloads are there, and
+		 * rebuilding the file to choose an encoding again is wasted. */
+		r->m.encoding = j.prev.encoding;
+		r->m.payload_size = j.prev.payload_size;
+	} else
+		choose_encoding(&j);
 	if (upload_snapshot(&j) != 0 || upload_deltas(&j) != 0 ||
 	    upload_manifest(&j, &json, &jlen) != 0)
 		goto out;
