@@ -1154,12 +1154,14 @@ handle_fleet(struct parse_state *st, const char *name, const char *value)
 		set_str(&f->s3_region, value);
 	} else if (strcmp(name, "credentials_file") == 0 ||
 	    strcmp(name, "signing_key") == 0) {
+		char **dst = strcmp(name, "signing_key") == 0 ? &f->signing_key :
+		    &f->credentials_file;
+
 		if (value[0] != '/')
 			problem(st->problems, st->line, "[fleet] %s must be an "
 			    "absolute path", name);
 		else
-			set_str(name[0] == 'c' ? &f->credentials_file :
-			    &f->signing_key, value);
+			set_str(dst, value);
 	} else if (strcmp(name, "keep_deltas") == 0) {
 		if (parse_ulong(value, 0, 8, &n) != 0)
 			problem(st->problems, st->line, "[fleet] keep_deltas must be "
