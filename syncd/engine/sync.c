@@ -86,19 +86,57 @@
 /*
  * The Okta ids seen in the user listings, so that a group member the user
  * listings did not return (a race, or a token that sees the group but not
- * the user) is never staged.  Open addressing over interned strings.
+ * the user) is never staged.  Open addressing; each slot keeps its
+ * string's hash, so that a probe reads a string (a cache miss, half a
+ * million times in a large sync) only when the hashes agree.  The strings
+ * live packed in blocks of their own: as one malloc each, made amid the
+ * short-lived allocations of the user object being parsed, they pinned
+ * the heap into fragments that malloc could neither reuse nor give back
+ * (7 MB more peak RSS at 100k users, 15 MB more during the fetch).
  */
-struct strset {
-	char **v;
-	size_t cap, n;
+#define STRSET_BLOCK 65536
+
+struct strset_ent {
+	uint64_t h;
+	char *s;                        /* NULL: the slot is free */
 };
 
-static size_t
-strset_slot(const struct strset *s, const char *k)
-{
-	size_t i = (size_t)idalloc_hash(k) & (s->cap - 1);
+struct strset_block {
+	struct strset_block *next;
+	size_t used, cap;
+	char data[];
+};
 
-	while (s->v[i] != NULL && strcmp(s->v[i], k) != 0)
+struct strset {
+	struct strset_ent *v;
+	size_t cap, n;
+	struct strset_block *blocks;    /* the newest first */
+};
+
+static char *
+strset_intern(struct strset *s, const char *k)
+{
+	size_t len = strlen(k) + 1;
+	struct strset_block *b = s->blocks;
+
+	if (b == NULL || b->cap - b->used < len) {
+		b = xmalloc(sizeof(*b) + (len > STRSET_BLOCK ? len : STRSET_BLOCK));
+		b->used = 0;
+		b->cap = len > STRSET_BLOCK ? len : STRSET_BLOCK;
+		b->next = s->blocks;
+		s->blocks = b;
+	}
+	memcpy(b->data + b->used, k, len);
+	b->used += len;
+	return b->data + b->used - len;
+}
+
+static size_t
+strset_slot(const struct strset *s, const char *k, uint64_t h)
+{
+	size_t i = (size_t)h & (s->cap - 1);
+
+	while (s->v[i].s != NULL && (s->v[i].h != h || strcmp(s->v[i].s, k) != 0))
 		i = (i + 1) & (s->cap - 1);
 	return i;
 }
@@ -106,8 +144,9 @@ strset_slot(const struct strset *s, const char *k)
 static void
 strset_add(struct strset *s, const char *k)
 {
+	uint64_t h = idalloc_hash(k);
+	struct strset_ent *old;
 	size_t i, j, oldcap;
-	char **old;
 
 	if ((s->n + 1) * 2 > s->cap) {
 		old = s->v;
@@ -115,13 +154,14 @@ strset_add(struct strset *s, const char *k)
 		s->cap = s->cap ? s->cap * 2 : 4096;
 		s->v = xcalloc(s->cap, sizeof(*s->v));
 		for (j = 0; j < oldcap; j++)
-			if (old[j] != NULL)
-				s->v[strset_slot(s, old[j])] = old[j];
+			if (old[j].s != NULL)
+				s->v[strset_slot(s, old[j].s, old[j].h)] = old[j];
 		free(old);
 	}
-	i = strset_slot(s, k);
-	if (s->v[i] == NULL) {
-		s->v[i] = xstrdup(k);
+	i = strset_slot(s, k, h);
+	if (s->v[i].s == NULL) {
+		s->v[i].h = h;
+		s->v[i].s = strset_intern(s, k);
 		s->n++;
 	}
 }
@@ -129,16 +169,18 @@ strset_add(struct strset *s, const char *k)
 static int
 strset_has(const struct strset *s, const char *k)
 {
-	return s->cap > 0 && s->v[strset_slot(s, k)] != NULL;
+	return s->cap > 0 && s->v[strset_slot(s, k, idalloc_hash(k))].s != NULL;
 }
 
 static void
 strset_free(struct strset *s)
 {
-	size_t i;
+	struct strset_block *b;
 
-	for (i = 0; i < s->cap; i++)
-		free(s->v[i]);
+	while ((b = s->blocks) != NULL) {
+		s->blocks = b->next;
+		free(b);
+	}
 	free(s->v);
 	memset(s, 0, sizeof(*s));
 }

@@ -1066,10 +1066,15 @@ out:
 	return ok;
 }
 
-/* GET one page at url and hand its items to fn. */
+/*
+ * GET one page at url and hand its items to fn.  stream: parse and hand
+ * over one item at a time (okta_stream_page_why), for the listings, whose
+ * callers undo what a broken page handed over; else the page is checked
+ * whole before fn sees any item.
+ */
 static okerr
 fetch_page(struct okta_client *oc, const char *url, okta_item_fn fn, void *ctx,
-    unsigned long *count)
+    unsigned long *count, int stream)
 {
 	char where[OKTA_URL_MAX / 16];
 	const char *why;
@@ -1078,7 +1083,8 @@ fetch_page(struct okta_client *oc, const char *url, okta_item_fn fn, void *ctx,
 	rc = get_with_retries(oc, url);
 	if (rc != OK_SUCCESS)
 		goto out;
-	rc = okta_ingest_page_why(oc->resp.body, oc->resp.len, fn, ctx, count, &why);
+	rc = (stream ? okta_stream_page_why : okta_ingest_page_why)(oc->resp.body,
+	    oc->resp.len, fn, ctx, count, &why);
 	if (rc == OK_SUCCESS) {
 		oc->stats.pages++;
 	} else {
@@ -1124,7 +1130,7 @@ list_all(struct okta_client *oc, const char *first_url, const char *what,
 		seen = xreallocarray(seen, nseen + 1, sizeof(*seen));
 		seen[nseen++] = url;
 		url = NULL;
-		rc = fetch_page(oc, seen[nseen - 1], fn, ctx, &n);
+		rc = fetch_page(oc, seen[nseen - 1], fn, ctx, &n, 1);
 		if (rc != OK_SUCCESS)
 			goto out;
 		items += n;
@@ -1250,7 +1256,7 @@ okta_get_page(struct okta_client *oc, const char *path_and_query,
 		return OK_ERR_INTERNAL;
 	}
 	url = xasprintf("%s%s", oc->base, path_and_query);
-	rc = fetch_page(oc, url, fn, ctx, count);
+	rc = fetch_page(oc, url, fn, ctx, count, 0);
 	if (rc == OK_SUCCESS && has_next != NULL)
 		*has_next = oc->resp.h.has_next && !oc->resp.h.link_bad;
 	free(url);
@@ -1366,7 +1372,7 @@ okta_poll_page(struct okta_client *oc, const char *url_or_path,
 		return OK_ERR_PROTOCOL;
 	}
 	url_for_message(oc, url, where, sizeof(where));
-	rc = fetch_page(oc, url, fn, ctx, count);
+	rc = fetch_page(oc, url, fn, ctx, count, 0);
 	if (rc == OK_SUCCESS)
 		rc = poll_next(oc, where, next, nextlen);
 	free(url);

@@ -8,9 +8,11 @@
  * Listing functions fetch page after page (limit=200), following the
  * `Link: <...>; rel="next"` header exactly as sent (separate header fields,
  * comma-joined values tolerated; the cursor is opaque), and hand each
- * element to a callback as soon as its page is parsed, so that memory grows
- * with one page, not with the directory.  A URL seen twice in one listing
- * is a Link loop (OK_ERR_PROTOCOL).
+ * element to a callback as soon as it is parsed (okta_stream_page_why), so
+ * that memory grows with one page, not with the directory.  A page found
+ * broken fails the listing after its earlier elements were handed over:
+ * a caller applies nothing from a failed listing.  A URL seen twice in one
+ * listing is a Link loop (OK_ERR_PROTOCOL).
  *
  * 429 (E0000047): wait until X-Rate-Limit-Reset, measured against the
  * server's Date header, then retry the same page.  5xx and timeouts: retry
@@ -196,6 +198,17 @@ long long okta_first_date(const struct okta_client *oc);
 okerr okta_ingest_page(const char *body, size_t len, okta_item_fn fn,
     void *ctx, unsigned long *count);
 okerr okta_ingest_page_why(const char *body, size_t len, okta_item_fn fn,
+    void *ctx, unsigned long *count, const char **why);
+/*
+ * The same page, accepted or refused exactly as by okta_ingest_page_why,
+ * but parsed one element at a time: each goes to fn as soon as it is
+ * parsed and is freed before the next, so that a page never lives as one
+ * tree.  The price: the elements before a break in the page have been
+ * handed over when the page turns out broken (*count: how many).  For
+ * callers that undo those on an error anyway (the sync's listings, which
+ * stage into a transaction that a failed listing rolls back).
+ */
+okerr okta_stream_page_why(const char *body, size_t len, okta_item_fn fn,
     void *ctx, unsigned long *count, const char **why);
 
 /* Copy untrusted text, bytes outside printable ASCII replaced by '?', cut

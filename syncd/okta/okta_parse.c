@@ -268,6 +268,112 @@ okta_ingest_page(const char *body, size_t len, okta_item_fn fn, void *ctx,
 	return okta_ingest_page_why(body, len, fn, ctx, count, NULL);
 }
 
+/* JSON's white space (RFC 8259); a NUL is not. */
+static size_t
+skip_json_ws(const char *body, size_t at, size_t len)
+{
+	while (at < len && (body[at] == ' ' || body[at] == '\t' ||
+	    body[at] == '\n' || body[at] == '\r'))
+		at++;
+	return at;
+}
+
+/*
+ * The element starting at body[*at], parsed strictly by json-c, which
+ * says where it ends (ALLOW_TRAILING_CHARS: what follows is the page's,
+ * checked by the caller).  *item: the element, NULL for JSON null.
+ * 0, or -1 for broken or truncated JSON.
+ */
+static int
+next_element(json_tokener *tok, const char *body, size_t len, size_t *at,
+    json_object **item)
+{
+	json_tokener_reset(tok);
+	*item = json_tokener_parse_ex(tok, body + *at, (int)(len - *at));
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(*item);
+		*item = NULL;
+		return -1;
+	}
+	*at += json_tokener_get_parse_end(tok);
+	return 0;
+}
+
+/*
+ * One page element by element: json-c builds the tree of one element at a
+ * time, which is handed over and freed before the next is parsed.  A sync
+ * lists hundreds of thousands of members and needs only each one's id:
+ * parsing the page whole built a tree of a few hundred kilobytes per page
+ * and freed it at the end, which cost more than half again as much CPU
+ * (malloc reused nothing while the tree lived).  The page's own syntax
+ * around the elements, '[', ',', ']' and white space, is checked here;
+ * everything inside an element is json-c's, with its nesting limit one
+ * less (the page's '[' counted as one level when the page was parsed
+ * whole), so that a page is accepted exactly when okta_ingest_page_why
+ * accepts it.
+ */
+okerr
+okta_stream_page_why(const char *body, size_t len, okta_item_fn fn, void *ctx,
+    unsigned long *count, const char **why)
+{
+	const char *reason = "the answer is broken or truncated JSON";
+	json_tokener *tok = NULL;
+	json_object *item;
+	okerr rc = OK_ERR_PROTOCOL;
+	unsigned long n = 0;
+	size_t at = 0;
+
+	if (body != NULL && len > 0 && len <= INT_MAX)
+		at = skip_json_ws(body, 0, len);
+	if (body == NULL || len == 0 || len > INT_MAX || at == len ||
+	    body[at] != '[') {
+		/* Not a list: the whole-page parse says why. */
+		rc = okta_ingest_page_why(body, len, NULL, NULL, NULL, &reason);
+		if (rc == OK_SUCCESS)	/* cannot be: an array starts with '[' */
+			rc = OK_ERR_PROTOCOL;
+		goto out;
+	}
+	if ((tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH - 1)) == NULL) {
+		rc = OK_ERR_INTERNAL;
+		reason = "out of memory parsing JSON";
+		goto out;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_ALLOW_TRAILING_CHARS);
+	at = skip_json_ws(body, at + 1, len);
+	while (at < len && body[at] != ']') {
+		if (next_element(tok, body, len, &at, &item) != 0)
+			goto out;
+		if (fn != NULL && fn(ctx, item) != 0) {
+			json_object_put(item);
+			rc = OK_ERR_INTERRUPTED;
+			reason = "stopped by the caller";
+			goto out;
+		}
+		json_object_put(item);
+		n++;
+		at = skip_json_ws(body, at, len);
+		if (at >= len || body[at] != ',')
+			break;
+		/* After a ',' comes an element: a ']' there is an error. */
+		at = skip_json_ws(body, at + 1, len);
+		if (at < len && body[at] == ']')
+			goto out;
+	}
+	if (at >= len || body[at] != ']' || skip_json_ws(body, at + 1, len) != len)
+		goto out;	/* no ']', or something after it */
+	rc = OK_SUCCESS;
+	reason = "";
+out:
+	if (tok != NULL)
+		json_tokener_free(tok);
+	if (count != NULL)
+		*count = n;
+	if (why != NULL)
+		*why = reason;
+	return rc;
+}
+
 /*
  * Copy srclen bytes of untrusted text into dst (dstlen > 0), replacing
  * every byte outside printable ASCII with '?' and cutting what does not fit

@@ -7,7 +7,7 @@
  * functions sync.c calls (linked first, with --allow-multiple-definition,
  * so that these win over okta.c's, see run.sh), and each listing
  * sync_run asks for is answered from the input with the real page parser,
- * okta_ingest_page_why, whose items go to sync.c's own callbacks (user,
+ * okta_stream_page_why, whose items go to sync.c's own callbacks (user,
  * group and member staging, map.c's mapping).  Everything after it is the
  * product's code on an in-memory cache (a dry run with no cache file).
  *
@@ -100,7 +100,8 @@ one_page(const char *p, size_t len, okta_item_fn fn, void *ctx)
 	memcpy(body, p, len);
 	body[len] = '\0';
 	stats.requests++;
-	rc = okta_ingest_page_why(body, len, fn, ctx, &n, &why);
+	/* As okta.c parses a listing's pages: element by element. */
+	rc = okta_stream_page_why(body, len, fn, ctx, &n, &why);
 	if (rc != OK_SUCCESS)
 		snprintf(last_error, sizeof(last_error), "GET: %s", why);
 	free(body);

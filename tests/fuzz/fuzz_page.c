@@ -11,10 +11,12 @@
  * does); the rest is the page body.  Seeds: tests/fuzz/corpus_page, made
  * by tests/fuzz/make_seeds.py from the recorded Okta traffic.
  *
- * The oracle, besides the sanitizers: an accepted entry holds only what
- * the snapshot may hold (names_check() passes, an absolute normalised
- * home, an allowed shell, GECOS without ':' or a newline, an ID attribute
- * inside the range, a well-formed Okta id); a rejected one has a reason.
+ * The oracle, besides the sanitizers: the listings' own parse,
+ * okta_stream_page_why, accepts and counts exactly as okta_ingest_page_why;
+ * an accepted entry holds only what the snapshot may hold (names_check()
+ * passes, an absolute normalised home, an allowed shell, GECOS without ':'
+ * or a newline, an ID attribute inside the range, a well-formed Okta id);
+ * a rejected one has a reason.
  */
 #include <json-c/json.h>
 #include <stdint.h>
@@ -129,7 +131,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static okta_item_fn fns[4] = { user_cb, group_cb, member_cb, user_cb };
-	unsigned long n;
+	unsigned long n, n2;
 	const char *why;
 	char *body;
 	okerr rc;
@@ -148,6 +150,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fail("okta_ingest_page_why", why);
 	if (why == NULL || (rc != OK_SUCCESS && why[0] == '\0'))
 		fail("an error without a reason", "");
+	/* The listings' element-by-element parse accepts exactly the same
+	 * pages, with the same number of entries. */
+	n2 = 0;
+	if (okta_stream_page_why(body, size - 1, NULL, NULL, &n2, NULL) != rc ||
+	    (rc == OK_SUCCESS && n2 != n))
+		fail("okta_stream_page_why disagrees with okta_ingest_page_why", why);
 	free(body);
 	return 0;
 }
