@@ -1,6 +1,7 @@
 /*
- * snapshot_install.c - temporary file, fsync, rename, fsync the directory
- * (see snapshot_install.h for why this is the only way a snapshot changes).
+ * snapshot_install.c - staging, temporary file, fsync, rename, fsync the
+ * directory (see snapshot_install.h for why this is the only way a
+ * snapshot changes).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -8,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,6 +57,38 @@ snap_install_tmp(const char *path, char *tmp, size_t tmplen, char *err,
 		return -1;
 	}
 	return fd;
+}
+
+int
+snap_install_stage(void)
+{
+	return memfd_create("okta-snapshot", MFD_CLOEXEC);
+}
+
+int
+snap_install_copy(int src, int fd, const char *tmp, char *err, size_t errlen)
+{
+	struct stat sb;
+	off_t off = 0;
+	ssize_t n;
+
+	if (fstat(src, &sb) != 0) {
+		snprintf(err, errlen, "writing the snapshot %s: %s", tmp,
+		    strerror(errno));
+		return -1;
+	}
+	/* sendfile copies in the kernel: no buffer here, no pages mapped. */
+	while (off < sb.st_size) {
+		n = sendfile(fd, src, &off, (size_t)(sb.st_size - off));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "writing the snapshot %s: %s", tmp,
+			    n < 0 ? strerror(errno) : "the copy stopped short");
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int

@@ -1,11 +1,13 @@
 /*
  * publish.c - cache.db -> a new snapshot (see publish.h).
  *
- * Three scans of the cache without joins: users (streamed into the
- * writer, with their private groups; their ids and names kept), groups,
- * and memberships in primary-key order, merged with the groups; each
- * member is found by binary search, and the (user, GID) pairs are bucketed
- * by user for the supplementary GIDs.
+ * Scans of the cache without joins, each in its table's primary-key
+ * order (so SQLite never sorts): the adopted users whose local group
+ * stands in for their private group (a short list, merged with the
+ * users), users (streamed into the writer, with their private groups;
+ * their ids and names kept), groups, and memberships, merged with the
+ * groups; each member is found in a hash table of the users' ids, and
+ * the (user, GID) pairs are bucketed by user for the supplementary GIDs.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "idalloc.h"
 #include "log.h"
 #include "paths.h"
 #include "publish.h"
@@ -99,33 +102,6 @@ struct pub_entry {
 	int skip;                /* not published (deprovisioned = remove) */
 };
 
-static int
-cmp_key(const void *key, const void *elem, const char *buf)
-{
-	return strcmp(key, buf + ((const struct pub_entry *)elem)->okta_id);
-}
-
-/* Binary search of okta_id in v (sorted by okta_id, byte order). */
-static ssize_t
-find_entry(const struct pub_entry *v, size_t n, const char *buf,
-    const char *okta_id)
-{
-	size_t lo = 0, hi = n, mid;
-	int c;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		c = cmp_key(okta_id, &v[mid], buf);
-		if (c == 0)
-			return (ssize_t)mid;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return -1;
-}
-
 static size_t
 pack_str(struct strpack *p, const char *s)
 {
@@ -203,6 +179,9 @@ struct pub {
 	struct strpack ustr, gstr, members;
 	struct pub_entry *users, *groups;
 	size_t nusers, capusers, ngroups, capgroups;
+	struct strpack adopted;          /* okta_ids, in okta_id order */
+	uint32_t *byid;                  /* index_users */
+	size_t byid_mask;
 	uint32_t *pair_user, *pair_gid;   /* (user index, GID) memberships */
 	size_t npairs, cappairs;
 	uint32_t pub_users, pub_groups;   /* written, for the snapshot's meta */
@@ -276,6 +255,39 @@ write_user_keys(struct pub *p, const char *name, const char *stored)
 	return r;
 }
 
+/* The adopted users whose local group stands in for their private group
+ * (adopt.h), in okta_id order, into p->adopted. */
+static int
+load_adopted(struct pub *p)
+{
+	int r;
+
+	if (sqlite3_prepare_v2(p->db, "SELECT okta_id FROM adoptions"
+	    " WHERE local_group ORDER BY okta_id", -1, &p->st,
+	    NULL) != SQLITE_OK)
+		return PUB_SQL_ERR;
+	while ((r = sqlite3_step(p->st)) == SQLITE_ROW)
+		pack_add(&p->adopted, txt(p->st, 0));
+	if (r != SQLITE_DONE)
+		return PUB_SQL_ERR;
+	sqlite3_finalize(p->st);
+	p->st = NULL;
+	return PUB_OK;
+}
+
+/* Whether the user okta_id (the users come in okta_id order) is in
+ * p->adopted, whose first *ai entries come before it. */
+static int
+adopted_merge(const struct pub *p, size_t *ai, const char *okta_id)
+{
+	int c = 1;
+
+	while (*ai < p->adopted.n &&
+	    (c = strcmp(p->adopted.buf + p->adopted.off[*ai], okta_id)) < 0)
+		(*ai)++;
+	return *ai < p->adopted.n && c == 0;
+}
+
 /* Users (and their private groups), in okta_id order; each is kept in
  * p->users for the membership scan. */
 static int
@@ -284,14 +296,12 @@ write_users(struct pub *p)
 	int drop_dep = p->c->deprovisioned == DEPROVISIONED_REMOVE;
 	int upg = p->c->primary_group == PRIMARY_GROUP_USER_PRIVATE;
 	sqlite3_stmt *st;
+	size_t ai = 0;
 	int r;
 
-	/* Column 8: an adopted user whose local group stands in for its
-	 * private group (adopt.h). */
 	if (sqlite3_prepare_v2(p->db, "SELECT okta_id, name, uid, gid, gecos,"
-	    " home, shell, status, EXISTS (SELECT 1 FROM adoptions a"
-	    " WHERE a.okta_id = users.okta_id AND a.local_group), ssh_keys"
-	    " FROM users ORDER BY okta_id", -1, &p->st, NULL) != SQLITE_OK)
+	    " home, shell, status, ssh_keys FROM users ORDER BY okta_id", -1,
+	    &p->st, NULL) != SQLITE_OK)
 		return PUB_SQL_ERR;
 	st = p->st;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -314,10 +324,10 @@ write_users(struct pub *p)
 		if (e->skip)
 			continue;
 		if (snap_writer_add_user(p->w, &u) != 0 ||
-		    write_user_keys(p, u.name, txt(st, 9)) != PUB_OK)
+		    write_user_keys(p, u.name, txt(st, 8)) != PUB_OK)
 			return PUB_WRITER_ERR;
 		p->pub_users++;
-		if (upg && !sqlite3_column_int(st, 8)) {
+		if (upg && !adopted_merge(p, &ai, p->ustr.buf + e->okta_id)) {
 			/* gid is uid, except for an adopted user (adopt.h). */
 			struct snap_group g = {
 				.name = u.name, .gid = u.gid, .members = NULL,
@@ -333,6 +343,45 @@ write_users(struct pub *p)
 	sqlite3_finalize(p->st);
 	p->st = NULL;
 	return PUB_OK;
+}
+
+/*
+ * The users' okta_ids (their buffer complete now) into p->byid, for the
+ * membership scan: open addressing over the index + 1 of each user, at
+ * most half full; 1.3 probes a lookup at 100k users, where a binary
+ * search made 17 string comparisons.  (glibc's hsearch_r hashes only the
+ * first eight bytes of a key, the "00u" prefix and five characters of an
+ * Okta id: it was no faster than the binary search.)
+ */
+static void
+index_users(struct pub *p)
+{
+	size_t i, h;
+
+	for (p->byid_mask = 4095; p->byid_mask / 2 < p->nusers;)
+		p->byid_mask = p->byid_mask * 2 + 1;
+	p->byid = xcalloc(p->byid_mask + 1, sizeof(*p->byid));
+	for (i = 0; i < p->nusers; i++) {
+		h = (size_t)idalloc_hash(p->ustr.buf + p->users[i].okta_id);
+		while (p->byid[h & p->byid_mask] != 0)
+			h++;
+		p->byid[h & p->byid_mask] = (uint32_t)i + 1;
+	}
+}
+
+/* The user whose okta_id is id, or NULL. */
+static const struct pub_entry *
+find_user(const struct pub *p, const char *id)
+{
+	size_t h = (size_t)idalloc_hash(id);
+	uint32_t slot;
+
+	while ((slot = p->byid[h & p->byid_mask]) != 0) {
+		if (strcmp(p->ustr.buf + p->users[slot - 1].okta_id, id) == 0)
+			return &p->users[slot - 1];
+		h++;
+	}
+	return NULL;
 }
 
 /* The groups, in okta_id order, into p->groups (written with their
@@ -392,28 +441,38 @@ write_groups(struct pub *p)
 	r = sqlite3_step(p->st);
 	for (gi = 0; gi < p->ngroups; gi++) {
 		const char *gkey = p->gstr.buf + p->groups[gi].okta_id;
+		const struct pub_entry *u;
+		size_t i, n = 0;
 
+		/* The group's member ids first, then their lookups back to
+		 * back, so that the CPU can overlap their cache misses (each
+		 * lookup touches three random lines), which it cannot across
+		 * SQLite's steps. */
 		pack_reset(&p->members);
 		while (r == SQLITE_ROW) {
 			int cmp = strcmp(txt(p->st, 0), gkey);
-			ssize_t ui;
 
 			if (cmp > 0)
 				break;
-			if (cmp == 0 && (ui = find_entry(p->users, p->nusers,
-			    p->ustr.buf, txt(p->st, 1))) >= 0 && !p->users[ui].skip) {
-				pack_add(&p->members, p->ustr.buf + p->users[ui].name);
-				pair_push(p, (uint32_t)ui, p->groups[gi].id);
-			}
+			if (cmp == 0)
+				pack_add(&p->members, txt(p->st, 1));
 			r = sqlite3_step(p->st);
 		}
 		if (r != SQLITE_ROW && r != SQLITE_DONE)
 			return PUB_SQL_ERR;
+		pack_ptrs(&p->members);
+		for (i = 0; i < p->members.n; i++)
+			if ((u = find_user(p, p->members.ptrs[i])) != NULL &&
+			    !u->skip) {
+				p->members.ptrs[n++] = p->ustr.buf + u->name;
+				pair_push(p, (uint32_t)(u - p->users), p->groups[gi].id);
+			}
+		p->members.ptrs[n] = NULL;
 		struct snap_group g = {
 			.name = p->gstr.buf + p->groups[gi].name,
 			.gid = p->groups[gi].id,
-			.members = pack_ptrs(&p->members),
-			.nmembers = p->members.n,
+			.members = p->members.ptrs,
+			.nmembers = n,
 		};
 		if (snap_writer_add_group(p->w, &g) != 0)
 			return PUB_WRITER_ERR;
@@ -462,13 +521,37 @@ write_entries(struct pub *p)
 	int r;
 
 	if ((r = write_policy(p)) != PUB_OK ||
-	    (r = write_users(p)) != PUB_OK ||
-	    (r = load_groups(p)) != PUB_OK ||
+	    (r = load_adopted(p)) != PUB_OK ||
+	    (r = write_users(p)) != PUB_OK)
+		return r;
+	index_users(p);
+	if ((r = load_groups(p)) != PUB_OK ||
 	    (r = write_groups(p)) != PUB_OK)
 		return r;
 	debug("publish: users and groups written, %.3f s CPU so far",
 	    (double)clock() / CLOCKS_PER_SEC);
 	return write_user_gids(p);
+}
+
+/* What the scans kept, freed (again: harmless). */
+static void
+pub_free(struct pub *p)
+{
+	pack_free(&p->ustr);
+	pack_free(&p->gstr);
+	pack_free(&p->members);
+	pack_free(&p->adopted);
+	free(p->byid);
+	free(p->users);
+	free(p->groups);
+	free(p->pair_user);
+	free(p->pair_gid);
+	p->byid = p->pair_user = p->pair_gid = NULL;
+	p->users = p->groups = NULL;
+	memset(&p->ustr, 0, sizeof(p->ustr));
+	memset(&p->gstr, 0, sizeof(p->gstr));
+	memset(&p->members, 0, sizeof(p->members));
+	memset(&p->adopted, 0, sizeof(p->adopted));
 }
 
 /* The snapshot's meta, the commit (which renames it into place) and the
@@ -502,11 +585,12 @@ commit_snapshot(struct pub *p, const char *path,
 }
 
 /*
- * The three scans read no joins: users and groups are kept in memory in
+ * The scans read no joins: users and groups are kept in memory in
  * okta_id order (the tables' primary key order, so no sort), and the
  * membership table is read once in its own (group_id, user_id) order;
- * each member is found by binary search.  About 50 bytes per user and 8
- * per membership.
+ * each member is found in a hash table of the users.  About 60 bytes per
+ * user and 8 per membership, freed before the writer's commit, which
+ * needs the most.
  */
 okerr
 publish_snapshot(sqlite3 *db, const struct config *c,
@@ -537,6 +621,8 @@ publish_snapshot(sqlite3 *db, const struct config *c,
 		}
 		r = r > 0 ? PUB_WRITER_ERR : PUB_OK;
 	}
+	/* The writer's commit needs the most memory: none of this. */
+	pub_free(&p);
 	if (r == PUB_OK)
 		rc = commit_snapshot(&p, path, generation, last_sync, err, errlen);
 	else if (r == PUB_WRITER_ERR) {
@@ -550,13 +636,7 @@ publish_snapshot(sqlite3 *db, const struct config *c,
 out:
 	snap_writer_abort(p.w);
 	sqlite3_finalize(p.st);
-	pack_free(&p.ustr);
-	pack_free(&p.gstr);
-	pack_free(&p.members);
-	free(p.users);
-	free(p.groups);
-	free(p.pair_user);
-	free(p.pair_gid);
+	pub_free(&p);
 	free(path);
 	return rc;
 }
