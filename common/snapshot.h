@@ -24,8 +24,9 @@
 /* 2: adds 't' tombstones and the 'P' policy record, reserves 'k'; the
  * meta record's flags must be 0 (snapshot_format.h).  3: each passwd and
  * group record stored once (the ID keys hold its offset), with the buffer
- * size its answer needs (issue 13). */
-#define SNAP_FORMAT_VERSION 3
+ * size its answer needs (issue 13).  4: the records found through a
+ * perfect-hash index, the 'X' record, instead of the ID keys. */
+#define SNAP_FORMAT_VERSION 4
 
 /* The meta record. */
 struct snap_meta {

@@ -1,5 +1,5 @@
 /*
- * snapshot_format.h - the on-disk layout of the snapshot (format version 3).
+ * snapshot_format.h - the on-disk layout of the snapshot (format version 4).
  *
  * Private to common/snapshot_*.c (and the tests that forge bad files); the
  * rest of the tree uses snapshot.h.
@@ -9,19 +9,25 @@
  * Every integer below is little-endian and unaligned; strings carry a
  * 16-bit length and no NUL.  Every key starts with one type byte:
  *
- *   key "M"                  the meta record (exactly one):
+ *   key "M"                  the meta record (exactly one, the last record
+ *                            of the data section, where a reader finds it
+ *                            without a hash lookup: at the data's end
+ *                            (the first hash table, toc[0]) minus 69):
  *       magic[8] "OKTASNAP" | u32 format_version | u32 flags (0) |
  *       i64 last_sync | u64 generation | u32 nusers | u32 ngroups |
- *       u32 pw_first | u32 pw_end | u32 gr_first | u32 gr_end
- *       (56 bytes; a reader refuses another magic or version, and any
- *       flags but 0, as an unknown version: EPROTO).
+ *       u32 pw_first | u32 pw_end | u32 gr_first | u32 gr_end |
+ *       u32 index_at
+ *       (60 bytes; a reader refuses another magic or version, and any
+ *       flags but 0, as an unknown version: EPROTO).  index_at: the file
+ *       offset of the 'X' record's header, which must be a record of
+ *       key "X" inside the data section.
  *       pw_first..pw_end is the part of the data section that holds every
  *       'p' record (file offsets, end exclusive; 0..0 when there is none),
  *       gr_first..gr_end the same for 'g' records: enumeration walks only
  *       that part, not the whole file.
  *
  *   key 'p' NAME             a passwd record, by user name (format 3:
- *                            the only copy of it)
+ *                            the only copy of it; found through 'X')
  *       u32 uid | u32 gid | u8 status (enum okta_status) | u8 pad[3] |
  *       u32 need | u32 ngids | rest[need - len(NAME) - 1] |
  *       u32 gid * ngids
@@ -35,12 +41,6 @@
  *       says otherwise lies about its size and is corrupt.  The name is
  *       checked as the other fields are, as it is copied.
  *
- *   key 'u' u32 UID          by UID: u32 off, the file offset of that
- *                            user's 'p' record (its cdb header `klen
- *                            vlen`), which must lie inside the meta
- *                            record's 'p' span, have a 'p' key, and carry
- *                            this UID
- *
  *   key 'g' NAME             a group record, by group name (the only copy)
  *       u32 gid | u32 nmembers | u32 need | blob[need]
  *       blob: "name\0member\0...member\0", nmembers + 1 non-empty
@@ -51,12 +51,29 @@
  *       is copied, so a corrupt record gives EPROTO once the caller's
  *       buffer is big enough, and that size is bounded by the record.
  *
- *   key 'G' u32 GID          by GID: u32 off of the 'g' record, checked as
- *                            for 'u'
+ *   key "X"                  the index (format 4, exactly one, after the
+ *                            last 'p' and 'g' record; snapshot_index.h):
+ *       u32 seed | u32 nusers | u32 ngroups | u8 salt[4] | u8 pad |
+ *       pad zero bytes | pwnam | pwuid | grnam | grgid
+ *       Each table, of n entries (nusers for the pw tables, ngroups for
+ *       the gr tables), is a perfect hash: u16 pilot[n / 4 + 1], zero
+ *       bytes to a multiple of 4, then u32 slot[n + n / 8 + 1], a slot
+ *       being the file offset of a 'p' (pw tables) or 'g' (gr tables)
+ *       record's cdb header `klen vlen`, or 0 (empty).  A key (a name, or
+ *       an ID) with hash h (snap_idx_hash_name or snap_idx_hash_id under
+ *       seed) is in the slot snap_idx_slot(h, snap_idx_pilot_hash(
+ *       pilot[snap_idx_bucket(h)], salt), n + n / 8 + 1) if it is in
+ *       the file at all: the record there must lie inside the meta
+ *       record's span of its type and be a record of that type (else
+ *       corrupt); its key, or the ID its value starts with, then says
+ *       whether it is the one looked up.  The pad puts the first table on
+ *       a 64-byte boundary of the file.  vlen must be exactly what nusers
+ *       and ngroups make, pad below 64, nusers and ngroups at most 2^30.
  *
- *   key 'i'                  format 2's list of a user's supplementary
- *                            GIDs; format 3 keeps them in the 'p' record
- *                            and writes no 'i' record.
+ *   keys 'u' u32 UID, 'G' u32 GID, 'i' NAME
+ *                            format 2 and 3's by-ID records and format
+ *                            2's GID lists: format 4 writes none (the
+ *                            index finds by ID; the GIDs are in 'p').
  *
  *   key 't' NAME             a tombstone (format 2): an Okta user who has
  *                            left the host (removed from Okta, out of
@@ -115,8 +132,10 @@
  * kept a second copy under the ID key), carries each answer's buffer size
  * in the record, and moves the 'i' GID lists into the 'p' records (a
  * third of the records, and of the hash slots, fewer); the other records
- * are as in format 2.  A reader of
- * one version refuses the other (EPROTO, "unknown version").
+ * are as in format 2.  Format 4 finds the 'p' and 'g' records through
+ * the 'X' index, not through tinycdb's tables (those still find 'M',
+ * 'P', 't' and 'k'), and drops format 3's 'u' and 'G' records.  A reader
+ * of one version refuses the others (EPROTO, "unknown version").
  *
  * What the reader checks before it reads the file: it is a regular file
  * owned by root and not writable by group or others (common/file_trust.h;
@@ -127,11 +146,12 @@
  * holds exactly its fields' NULs and ends with one; the stored need
  * equals what the record's length says; no UID or
  * GID is below OKTA_ID_FLOOR (1000, names.h) or 0xffffffff, in passwd and
- * group records and in 'i' lists (one bad GID refuses the whole list); the
+ * group records and in GID lists (one bad GID refuses the whole list); the
  * name or ID inside the record equals the key
  * it was found by; group member counts are bounded by the record's length.
  * A record that fails is "corrupt" (EPROTO).  Offsets into the file are
- * checked by tinycdb (cdb_find) and by the reader's own walk (snap_*_next).
+ * checked by tinycdb (cdb_find), by the reader's own walk (snap_*_next),
+ * and for the index, against the span of their record type, at each use.
  */
 #ifndef OKTA_SNAPSHOT_FORMAT_H
 #define OKTA_SNAPSHOT_FORMAT_H
@@ -144,18 +164,16 @@
 
 #define SNAP_KEY_META 'M'
 #define SNAP_KEY_PWNAM 'p'
-#define SNAP_KEY_PWUID 'u'
 #define SNAP_KEY_GRNAM 'g'
-#define SNAP_KEY_GRGID 'G'
-#define SNAP_KEY_GIDS 'i'       /* format 2 only: now in 'p' */
+#define SNAP_KEY_INDEX 'X'      /* format 4: the lookup index */
 #define SNAP_KEY_TOMB 't'       /* format 2: a user who left the host */
 #define SNAP_KEY_SSHKEY 'k'     /* format 2: a user's SSH public keys */
 #define SNAP_KEY_POLICY 'P'     /* format 2: the PAM policy (snapshot_policy.c) */
 
-#define SNAP_META_LEN 56
+#define SNAP_META_LEN 60
+#define SNAP_META_REC (8 + 1 + SNAP_META_LEN)   /* with klen, vlen, "M" */
 #define SNAP_PW_FIXED 20        /* uid, gid, status, pad, need, ngids */
 #define SNAP_GR_FIXED 12        /* gid, nmembers, need */
-#define SNAP_ID_REF_LEN 4       /* a 'u' or 'G' value: u32 offset */
 #define SNAP_TOMB_FIXED 24      /* uid, reason, pad, left_at, expires */
 #define SNAP_STR_MAX 0xffffu    /* a field's longest length */
 

@@ -19,6 +19,18 @@ struct snap {
 	/* Where enumeration walks (see snapshot_format.h); checked at open
 	 * to lie inside the data section. */
 	uint32_t pw_first, pw_end, gr_first, gr_end;
+	uint32_t idx_at;          /* the 'X' record, from the meta record */
+	/* The 'X' index (snapshot_index.h), per table: its pilots and slots
+	 * in the mapping, their counts and the table's salt, checked at open
+	 * to lie inside the record; the offsets in the slots are checked at
+	 * each use.  memo: a bit per slot, the record it found was
+	 * well-formed (snapshot_reader.c, struct rec); one allocation at
+	 * memo[0]. */
+	const unsigned char *idx_pilots[4], *idx_slots[4];
+	uint32_t idx_nb[4], idx_m[4];
+	uint8_t idx_salt[4];
+	uint32_t idx_seed;
+	unsigned char *memo[4];
 	/* The file's identity when it was opened, to notice a new one. */
 	dev_t dev;
 	ino_t ino;

@@ -1,6 +1,6 @@
 /*
- * snapshot_refs.c - strip and fill a data section's by-ID references
- * (see snapshot_refs.h).
+ * snapshot_refs.c - strip and fill a data section's index (see
+ * snapshot_refs.h).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -8,10 +8,11 @@
 #include <string.h>
 
 #include "snapshot_format.h"
+#include "snapshot_index.h"
 #include "snapshot_refs.h"
 
-/* The first format whose by-ID records are references. */
-#define REFS_FORMAT 3
+/* The first format with an index record. */
+#define REFS_FORMAT 4
 
 struct rec {
 	size_t at;                 /* offset of `klen` in the data section */
@@ -24,15 +25,6 @@ get32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	    (uint32_t)p[3] << 24;
-}
-
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
 }
 
 /* The record at *pos: 1 with *r filled and *pos moved past it, 0 at the
@@ -57,12 +49,12 @@ next(const unsigned char *d, size_t len, size_t *pos, struct rec *r)
 	return 1;
 }
 
-/* A by-ID reference record: 'u' or 'G', a u32 ID, a u32 value. */
+/* The index record 'X' with at least its header. */
 static int
-is_ref(const struct rec *r)
+is_index(const struct rec *r)
 {
-	return r->klen == 5 && r->vlen == SNAP_ID_REF_LEN &&
-	    (r->key[0] == SNAP_KEY_PWUID || r->key[0] == SNAP_KEY_GRGID);
+	return r->klen == 1 && r->key[0] == SNAP_KEY_INDEX &&
+	    r->vlen >= SNAP_IDX_HDR;
 }
 
 /* The meta record's format version: 1 with *version, 0 when the section
@@ -83,118 +75,117 @@ format_of(const unsigned char *d, size_t len, uint32_t *version)
 	return n;
 }
 
+/* The index record: 1 with *x, 0 when there is none, -1 malformed. */
+static int
+find_index(const unsigned char *d, size_t len, struct rec *x)
+{
+	size_t pos = 0;
+	int n;
+
+	while ((n = next(d, len, &pos, x)) == 1)
+		if (is_index(x))
+			return 1;
+	return n;
+}
+
+/* The version and the index record of a section; 1 when the section is
+ * of a format with an index, 0 for an older one (left alone), -1 EPROTO. */
+static int
+section(const unsigned char *d, size_t len, struct rec *x)
+{
+	uint32_t version = 0;
+
+	if (format_of(d, len, &version) != 1)
+		goto bad;
+	if (version < REFS_FORMAT)
+		return 0;
+	if (find_index(d, len, x) != 1 ||
+	    (size_t)SNAP_IDX_HDR + x->val[SNAP_IDX_HDR - 1] > x->vlen)
+		goto bad;
+	return 1;
+bad:
+	errno = EPROTO;
+	return -1;
+}
+
 int
 snap_refs_strip(unsigned char *data, size_t len)
 {
-	uint32_t version = 0;
-	size_t pos = 0;
-	struct rec r;
-	int n;
+	size_t head;
+	struct rec x;
+	int r;
 
-	if (format_of(data, len, &version) != 1) {
-		errno = EPROTO;
-		return -1;
-	}
-	if (version < REFS_FORMAT)
-		return 0;
-	while ((n = next(data, len, &pos, &r)) == 1)
-		if (is_ref(&r))
-			memset(data + r.at + 8 + r.klen, 0, SNAP_ID_REF_LEN);
+	if ((r = section(data, len, &x)) <= 0)
+		return r;
+	/* The header (seed, sizes, salts, pad) stays: fill needs it. */
+	head = SNAP_IDX_HDR + x.val[SNAP_IDX_HDR - 1];
+	memset(data + x.at + 8 + x.klen + head, 0, x.vlen - head);
 	return 0;
 }
 
-/* An ID and the file offset of its by-name record. */
-struct target {
-	uint32_t id, off;
-};
-
+/* Add every 'p' and 'g' record of the section to b, in file order. */
 static int
-by_id(const void *a, const void *b)
+add_records(struct snap_idx_builder *b, const unsigned char *d, size_t len)
 {
-	const struct target *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* The by-name records of kind ('p' or 'g'), sorted by the ID each value
- * starts with.  NULL with errno on failure. */
-static struct target *
-targets(const unsigned char *d, size_t len, unsigned char kind, size_t *nt)
-{
-	struct target *t = NULL;
-	size_t pos = 0, n = 0, cap = 0;
+	size_t pos = 0;
+	uint64_t off;
 	struct rec r;
-	int k;
+	int n;
 
-	while ((k = next(d, len, &pos, &r)) == 1) {
-		if (r.klen < 2 || r.key[0] != kind || r.vlen < 4)
+	while ((n = next(d, len, &pos, &r)) == 1) {
+		if (r.klen < 2 || (r.key[0] != SNAP_KEY_PWNAM &&
+		    r.key[0] != SNAP_KEY_GRNAM))
 			continue;
-		if (n == cap) {
-			struct target *nt2;
-
-			cap = cap ? cap * 2 : 1024;
-			nt2 = realloc(t, cap * sizeof(*t));
-			if (nt2 == NULL) {
-				free(t);
-				errno = ENOMEM;
-				return NULL;
-			}
-			t = nt2;
-		}
-		if (SNAP_CDB_TOC + (uint64_t)r.at > UINT32_MAX) {
-			free(t);
-			errno = EPROTO;
-			return NULL;
-		}
-		t[n].id = get32(r.val);
-		t[n].off = (uint32_t)(SNAP_CDB_TOC + r.at);
-		n++;
+		off = SNAP_CDB_TOC + (uint64_t)r.at;
+		if (r.vlen < 4 || off > UINT32_MAX)
+			goto bad;
+		if ((r.key[0] == SNAP_KEY_PWNAM ? snap_idx_add_user :
+		    snap_idx_add_group)(b, r.key + 1, r.klen - 1, get32(r.val),
+		    (uint32_t)off) != 0)
+			return -1;    /* ENOMEM */
 	}
-	if (k < 0) {
-		free(t);
-		errno = EPROTO;
-		return NULL;
-	}
-	if (n > 0)
-		qsort(t, n, sizeof(*t), by_id);
-	*nt = n;
-	return t != NULL ? t : malloc(1);
+	if (n == 0)
+		return 0;
+bad:
+	errno = EPROTO;
+	return -1;
 }
 
 int
 snap_refs_fill(unsigned char *data, size_t len)
 {
-	struct target *pw = NULL, *gr = NULL, key, *hit;
-	uint32_t version = 0;
-	size_t npw = 0, ngr = 0, pos = 0;
-	struct rec r;
-	int n, rc = -1;
+	struct snap_idx_builder b;
+	uint8_t salts[SNAP_IDX_NTABLES];
+	uint64_t at;
+	struct rec x;
+	int r, t;
 
-	if (format_of(data, len, &version) != 1) {
+	if ((r = section(data, len, &x)) <= 0)
+		return r;
+	snap_idx_init(&b, get32(x.val));
+	if (add_records(&b, data, len) != 0)
+		goto fail;
+	/* The record must be exactly what the writer would have made of
+	 * these records, or the tables would not fit it. */
+	at = SNAP_CDB_TOC + (uint64_t)x.at;
+	if (snap_idx_value_len(&b, at) != x.vlen ||
+	    get32(x.val + 4) != b.n[SNAP_IDX_PWNAM] ||
+	    get32(x.val + 8) != b.n[SNAP_IDX_GRNAM]) {
 		errno = EPROTO;
-		return -1;
+		goto fail;
 	}
-	if (version < REFS_FORMAT)
-		return 0;
-	if ((pw = targets(data, len, SNAP_KEY_PWNAM, &npw)) == NULL ||
-	    (gr = targets(data, len, SNAP_KEY_GRNAM, &ngr)) == NULL)
-		goto out;
-	while ((n = next(data, len, &pos, &r)) == 1) {
-		if (!is_ref(&r))
-			continue;
-		key.id = get32(r.key + 1);
-		hit = r.key[0] == SNAP_KEY_PWUID ?
-		    bsearch(&key, pw, npw, sizeof(*pw), by_id) :
-		    bsearch(&key, gr, ngr, sizeof(*gr), by_id);
-		if (hit == NULL) {
+	for (t = 0; t < SNAP_IDX_NTABLES; t++)
+		salts[t] = x.val[12 + t];
+	/* The publisher's salts placed every entry; with other records
+	 * they may not: the payload is not what was signed. */
+	if (snap_idx_encode(&b, at, salts, data + x.at + 8 + x.klen) != 0) {
+		if (errno != ENOMEM)
 			errno = EPROTO;
-			goto out;
-		}
-		put32(data + r.at + 8 + r.klen, hit->off);
+		goto fail;
 	}
-	rc = n < 0 ? (errno = EPROTO, -1) : 0;
-out:
-	free(pw);
-	free(gr);
-	return rc;
+	snap_idx_free(&b);
+	return 0;
+fail:
+	snap_idx_free(&b);
+	return -1;
 }

@@ -32,6 +32,7 @@
 
 #include "snapshot.h"
 #include "snapshot_format.h"
+#include "snapshot_index.h"
 #include "snapshot_install.h"
 
 struct name_list {
@@ -52,6 +53,8 @@ struct arena {
 
 struct snap_writer {
 	int fd;                   /* the temporary file, -1 once closed */
+	int stage;                /* what cdb_make writes: a memfd copied
+	                             into fd at commit, or -1 (fd itself) */
 	int broken;               /* an I/O error: commit must fail */
 	struct cdb_make cm;
 	char path[PATH_MAX];
@@ -75,6 +78,10 @@ struct snap_writer {
 	struct id_list uids, gids;
 	/* The data-section span of the 'p' and of the 'g' records. */
 	uint32_t pw_first, pw_end, gr_first, gr_end;
+	/* Format 4: every 'p' and 'g' record's offset, for the 'X' index
+	 * written at commit. */
+	struct snap_idx_builder idx;
+	uint32_t idx_at;          /* the 'X' record's offset, for the meta */
 	/* The encoded 'P' record (snap_writer_set_policy; the defaults until
 	 * then), written at commit. */
 	unsigned char policy[SNAP_POLICY_REC_MAX];
@@ -290,12 +297,17 @@ snap_writer_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	w->fd = -1;
+	w->fd = w->stage = -1;
 	if (strlen(path) >= sizeof(w->path)) {
 		snprintf(err, errlen, "bad snapshot path \"%s\"", path);
 		goto fail;
 	}
 	strcpy(w->path, path);
+	if (snap_idx_random_seed(&w->idx.seed) != 0) {
+		snprintf(err, errlen, "cannot get random bytes for the "
+		    "snapshot's index: %s", strerror(errno));
+		goto fail;
+	}
 	/* A v2 file always has its one 'P' record: the defaults unless the
 	 * caller sets a policy.  (The defaults always encode.) */
 	snap_policy_defaults(&defaults);
@@ -305,7 +317,9 @@ snap_writer_open(const char *path, char *err, size_t errlen)
 	if ((w->fd = snap_install_tmp(path, w->tmp, sizeof(w->tmp), err,
 	    errlen)) < 0)
 		goto fail;
-	if (cdb_make_start(&w->cm, w->fd) != 0) {
+	/* tinycdb writes 4 KB at a time: to memory first (snap_install.h). */
+	w->stage = snap_install_stage();
+	if (cdb_make_start(&w->cm, w->stage >= 0 ? w->stage : w->fd) != 0) {
 		snprintf(err, errlen, "cannot start the snapshot %s: %s",
 		    w->tmp, strerror(errno));
 		unlink(w->tmp);
@@ -315,31 +329,33 @@ snap_writer_open(const char *path, char *err, size_t errlen)
 fail:
 	if (w->fd >= 0)
 		close(w->fd);
+	if (w->stage >= 0)
+		close(w->stage);
 	free(w);
 	return NULL;
 }
 
 /*
  * Store one encoded passwd or group entry (the value: vlen bytes at
- * w->buf) under its name key, and its file offset under its ID key (format
- * 3: one copy), remember the name and ID for the duplicate check at
- * commit, and widen the span [*first, *end) of the data section that
- * enumeration walks and that ID offsets must point into.  namekey: room
- * for 1 + nl bytes after the value.  0, or -1 with the writer's error set.
+ * w->buf) under its name key, and its file offset in the index (format
+ * 4: one copy, found by name and by ID through the 'X' record), remember
+ * the name and ID for the duplicate check at commit (names: NULL when
+ * done already), and widen the span [*first, *end) of the data section
+ * that enumeration walks and that index offsets must point into.
+ * namekey: room for 1 + nl bytes after the value.  0, or -1 with the
+ * writer's error set.
  */
 static int
 add_entry(struct snap_writer *w, unsigned char *namekey, unsigned char name_type,
-    const char *name, size_t nl, unsigned char id_type, uint32_t id,
-    size_t vlen, struct name_list *names, struct id_list *ids,
-    uint32_t *first, uint32_t *end)
+    const char *name, size_t nl, uint32_t id, size_t vlen,
+    struct name_list *names, struct id_list *ids, uint32_t *first,
+    uint32_t *end)
 {
-	unsigned char idkey[5], ref[SNAP_ID_REF_LEN];
 	uint32_t pos;
+	int r;
 
 	namekey[0] = name_type;
 	memcpy(namekey + 1, name, nl);
-	idkey[0] = id_type;
-	snap_put32(idkey + 1, id);
 	if (names != NULL &&
 	    (name_push(names, name) != 0 || id_push(ids, id) != 0)) {
 		werr(w, "out of memory writing the snapshot");
@@ -351,8 +367,14 @@ add_entry(struct snap_writer *w, unsigned char *namekey, unsigned char name_type
 	if (*first == 0)
 		*first = pos;
 	*end = w->cm.cdb_dpos;
-	snap_put32(ref, pos);
-	return add_rec(w, idkey, sizeof(idkey), ref, sizeof(ref));
+	r = name_type == SNAP_KEY_PWNAM ?
+	    snap_idx_add_user(&w->idx, name, nl, id, pos) :
+	    snap_idx_add_group(&w->idx, name, nl, id, pos);
+	if (r != 0) {
+		werr(w, "out of memory writing the snapshot");
+		return -1;
+	}
+	return 0;
 }
 
 /* Append s and its NUL at p; returns the byte after it. */
@@ -443,8 +465,8 @@ snap_writer_add_group(struct snap_writer *w, const struct snap_group *g)
 	p = put_field(p + SNAP_GR_FIXED, g->name, nl);
 	for (i = 0; i < g->nmembers; i++)
 		p = put_field(p, g->members[i], strlen(g->members[i]));
-	return add_entry(w, p, SNAP_KEY_GRNAM, g->name, nl, SNAP_KEY_GRGID,
-	    g->gid, vlen, &w->groups, &w->gids, &w->gr_first, &w->gr_end);
+	return add_entry(w, p, SNAP_KEY_GRNAM, g->name, nl, g->gid, vlen,
+	    &w->groups, &w->gids, &w->gr_first, &w->gr_end);
 }
 
 int
@@ -541,7 +563,7 @@ sorted_gid_lists(struct snap_writer *w)
  * Write the users held since snap_writer_add_user, in the order added,
  * each 'p' record with its supplementary GIDs (none when none were given;
  * GIDs given for a name that is not a user are not stored: initgroups
- * answers only for users), each with its 'u' offset.  At commit, after
+ * answers only for users), each in the index.  At commit, after
  * check_unique.  0, or -1 with the writer's error.
  */
 static int
@@ -578,9 +600,8 @@ write_users(struct snap_writer *w)
 		snap_put32(w->buf + 16, (uint32_t)ng);
 		if (ng > 0)
 			memcpy(w->buf + SNAP_PW_FIXED + rest, gl + 4, ng * 4);
-		if (add_entry(w, w->buf + vlen, SNAP_KEY_PWNAM, name, nl,
-		    SNAP_KEY_PWUID, uid, vlen, NULL, NULL, &w->pw_first,
-		    &w->pw_end) != 0)
+		if (add_entry(w, w->buf + vlen, SNAP_KEY_PWNAM, name, nl, uid,
+		    vlen, NULL, NULL, &w->pw_first, &w->pw_end) != 0)
 			goto out;
 	}
 	rc = 0;
@@ -674,7 +695,9 @@ writer_free(struct snap_writer *w)
 {
 	if (w->fd >= 0)
 		close(w->fd);
-	w->fd = -1;
+	if (w->stage >= 0)
+		close(w->stage);
+	w->fd = w->stage = -1;
 	name_free(&w->users);
 	name_free(&w->groups);
 	free(w->glists.p);
@@ -685,7 +708,32 @@ writer_free(struct snap_writer *w)
 	free(w->uids.v);
 	free(w->gids.v);
 	free(w->buf);
+	snap_idx_free(&w->idx);
 	free(w);
+}
+
+/* The 'X' record, after the last 'p' and 'g' record.  0, or -1 with the
+ * writer's error. */
+static int
+write_index(struct snap_writer *w)
+{
+	uint32_t at = w->cm.cdb_dpos;
+	size_t vlen = snap_idx_value_len(&w->idx, at);
+	char key = SNAP_KEY_INDEX;
+
+	w->idx_at = at;
+
+	if (buf_reserve(w, vlen) != 0)
+		return -1;
+	if (snap_idx_encode(&w->idx, at, NULL, w->buf) != 0) {
+		if (errno == ENOMEM)
+			werr(w, "out of memory writing the snapshot");
+		else    /* the writer refused duplicates already */
+			werr(w, "cannot build the snapshot's index: two entries "
+			    "hash alike; publishing again picks a new seed");
+		return -1;
+	}
+	return add_rec(w, &key, 1, w->buf, vlen);
 }
 
 /* Refuse duplicates (see the header comment).  0 or -1 with w->err. */
@@ -759,13 +807,15 @@ snap_writer_commit(struct snap_writer *w, const struct snap_meta *meta,
 
 	if (w->broken)
 		goto out;
-	if (w->users.n > UINT32_MAX || w->groups.n > UINT32_MAX) {
+	/* The index's slot counts (n + n/8 + 1) fit 32 bits; such a file
+	 * would not fit tinycdb's 4 GiB anyway. */
+	if (w->users.n > SNAP_MAX_ENTRIES || w->groups.n > SNAP_MAX_ENTRIES) {
 		werr(w, "too many entries for one snapshot");
 		goto out;
 	}
 	if (check_unique(w) != 0)
 		goto out;
-	if (write_users(w) != 0)
+	if (write_users(w) != 0 || write_index(w) != 0)
 		goto out;
 	memcpy(m, SNAP_MAGIC, SNAP_MAGIC_LEN);
 	snap_put32(m + 8, SNAP_FORMAT_VERSION);
@@ -778,16 +828,22 @@ snap_writer_commit(struct snap_writer *w, const struct snap_meta *meta,
 	snap_put32(m + 44, w->pw_end);
 	snap_put32(m + 48, w->gr_first);
 	snap_put32(m + 52, w->gr_end);
-	if (add_rec(w, &key, 1, m, sizeof(m)) != 0)
-		goto out;
+	snap_put32(m + 56, w->idx_at);
+	/* The meta record last: readers find it at the data section's end. */
 	key = SNAP_KEY_POLICY;
 	if (add_rec(w, &key, 1, w->policy, w->policy_len) != 0)
+		goto out;
+	key = SNAP_KEY_META;
+	if (add_rec(w, &key, 1, m, sizeof(m)) != 0)
 		goto out;
 	finished = 1;
 	if (cdb_make_finish(&w->cm) != 0) {
 		werr(w, "writing the snapshot %s: %s", w->tmp, strerror(errno));
 		goto out;
 	}
+	if (w->stage >= 0 && snap_install_copy(w->stage, w->fd, w->tmp, w->err,
+	    sizeof(w->err)) != 0)
+		goto out;
 	fd = w->fd;
 	w->fd = -1;     /* snap_install closes it in all cases */
 	switch (snap_install(fd, w->tmp, w->path, w->err, sizeof(w->err))) {

@@ -13,7 +13,9 @@ and, from small.cdb and medium.cdb, the record-list form fuzz_snapshot.c
 also reads (*.rec: u8 klen, u16 vlen little-endian, key, value; the meta
 record left out).  The writer adds the meta record last, so every record
 keeps its file offset when fuzz_snapshot rebuilds the file from the list,
-and the ID records' offsets (format 3) still point at their records.
+and the index's offsets (format 4's 'X' record) still point at their
+records.  medium-noindex.rec also leaves out the index, which
+fuzz_snapshot then builds itself, so that mutated records stay reachable.
 """
 import os
 import subprocess
@@ -64,8 +66,9 @@ def mksnap(name, lines):
     return path
 
 
-def to_rec(cdb_path, rec_path):
-    """The data section of a cdb as a record list, without the meta."""
+def to_rec(cdb_path, rec_path, skip=(b"M",)):
+    """The data section of a cdb as a record list, without the meta (and
+    whatever else skip names)."""
     with open(cdb_path, "rb") as f:
         d = f.read()
     dend = int.from_bytes(d[0:4], "little")
@@ -75,7 +78,7 @@ def to_rec(cdb_path, rec_path):
         vl = int.from_bytes(d[pos + 4:pos + 8], "little")
         key, val = d[pos + 8:pos + 8 + kl], d[pos + 8 + kl:pos + 8 + kl + vl]
         pos += 8 + kl + vl
-        if key == b"M":
+        if key in skip:
             continue
         assert kl < 256 and vl < 65536, key
         out += bytes([kl]) + vl.to_bytes(2, "little") + key + val
@@ -94,6 +97,7 @@ def main():
     os.chmod(os.path.join(OUT, "keys.cdb"), 0o644)
     to_rec(small, os.path.join(OUT, "small.rec"))
     to_rec(med, os.path.join(OUT, "medium.rec"))
+    to_rec(med, os.path.join(OUT, "medium-noindex.rec"), skip=(b"M", b"X"))
     return 0
 
 

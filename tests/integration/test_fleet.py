@@ -301,16 +301,18 @@ def refusals_keep_the_old_snapshot_serving(f):
 
 def cdb_data_payload(snapshot):
     """The "cdb-data" payload of a snapshot file: its cdb data section
-    (what precedes the first hash table), with the by-ID references ('u'
-    and 'G' records of a 4-byte value) zeroed, as syncd/fleet/cdbdata.h
-    and common/snapshot_refs.h describe it."""
+    (what precedes the first hash table), with the index record's tables
+    (the 'X' record, after its 17-byte header and its pad) zeroed, as
+    syncd/fleet/cdbdata.h and common/snapshot_refs.h describe it."""
     toc = struct.unpack("<512I", bytes(snapshot[:2048]))
     data = bytearray(snapshot[2048:min(toc[0::2])])
     at = 0
     while at + 8 <= len(data):
         klen, vlen = struct.unpack("<II", data[at:at + 8])
-        if klen == 5 and vlen == 4 and data[at + 8:at + 9] in (b"u", b"G"):
-            data[at + 8 + klen:at + 12 + klen] = b"\0\0\0\0"
+        if klen == 1 and data[at + 8:at + 9] == b"X":
+            v = at + 9
+            head = 17 + data[v + 16]
+            data[v + head:v + vlen] = bytes(vlen - head)
         at += 8 + klen + vlen
     return data
 

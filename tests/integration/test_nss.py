@@ -292,9 +292,18 @@ def bad_variants(good):
     need_at = at + 8 + len(b"palice") + 12
     need = int.from_bytes(good[need_at:need_at + 4], "little")
     lying = good[:need_at] + (need + 4096).to_bytes(4, "little") + good[need_at + 4:]
-    # A format-2 file: this reader knows only format 3.
-    assert version == 3
-    format2 = good[:i + 8] + (2).to_bytes(4, "little") + good[i + 12:]
+    # A format-3 file: this reader knows only format 4.
+    assert version == 4
+    format3 = good[:i + 8] + (3).to_bytes(4, "little") + good[i + 12:]
+    # Format 4: the index's slots for alice (by name and by UID) pointing
+    # one byte into her passwd record: refused at lookup.
+    x = record_at(good, b"X")
+    xv, xlen = x + 9, int.from_bytes(good[x + 4:x + 8], "little")
+    bad_index = bytearray(good)
+    for slot in range(xv + 17 + good[xv + 16], xv + xlen - 3):
+        if int.from_bytes(good[slot:slot + 4], "little") == at:
+            bad_index[slot:slot + 4] = (at + 1).to_bytes(4, "little")
+    assert bad_index != good
     return [
         ("empty", b"", True),
         ("truncated-toc", good[:1000], True),
@@ -307,8 +316,9 @@ def bad_variants(good):
         ("toc-outside", toc_out, True),
         # alice's passwd record is damaged: only she is refused.
         ("record-lengths-outside", rec_out, False),
-        ("format-2", format2, True),
+        ("format-3", format3, True),
         ("lying-size", lying, False),
+        ("index-off-by-one", bytes(bad_index), False),
     ]
 
 

@@ -155,7 +155,7 @@ def tombstones_are_written_and_never_resolve():
         before = s.uids()
         assert set(before) == {"alice", "bob", "carol", "erin", "frank"}, before
         snap = s.snap()
-        assert snap["version"] == 3 and snap["tombstones"] == {}, snap
+        assert snap["version"] == 4 and snap["tombstones"] == {}, snap
         depart(emu)
         # The plan says who becomes a tombstone; a dry run writes none.
         p = s.sync("--dry-run")

@@ -271,15 +271,16 @@ add_key_line(char *raw, int is_raw, long line)
 /*
  * Append the rawkey records to the finished file at path: copy its records
  * in their order into a new cdb (so that every offset the meta record
- * holds stays right), add the forged 'k' records after them, and rename
- * the copy over path.
+ * holds stays right), add the forged 'k' records after them, then the
+ * meta record (format 4: the last), and rename the copy over path.
  */
 static void
 add_raw_keys(const char *path)
 {
 	struct cdb c;
 	struct cdb_make cm;
-	unsigned pos;
+	unsigned pos, metalen = 0;
+	const void *meta = NULL;
 	unsigned char *v;
 	char tmp[4096], kb[300];
 	size_t i, j, len, vlen;
@@ -294,10 +295,17 @@ add_raw_keys(const char *path)
 		exit(1);
 	}
 	cdb_seqinit(&pos, &c);
-	while (cdb_seqnext(&pos, &c) > 0)
+	while (cdb_seqnext(&pos, &c) > 0) {
+		if (cdb_keylen(&c) == 1 &&
+		    *(const char *)cdb_getkey(&c) == SNAP_KEY_META) {
+			meta = cdb_getdata(&c);
+			metalen = cdb_datalen(&c);
+			continue;
+		}
 		if (cdb_make_add(&cm, cdb_getkey(&c), cdb_keylen(&c),
 		    cdb_getdata(&c), cdb_datalen(&c)) != 0)
 			goto fail;
+	}
 	for (i = 0; i < nkeys; i++) {
 		if (!keys[i].raw)
 			continue;
@@ -324,7 +332,8 @@ add_raw_keys(const char *path)
 			goto fail;
 		free(v);
 	}
-	if (cdb_make_finish(&cm) != 0 || fsync(out) != 0)
+	if (meta == NULL || cdb_make_add(&cm, "M", 1, meta, metalen) != 0 ||
+	    cdb_make_finish(&cm) != 0 || fsync(out) != 0)
 		goto fail;
 	close(out);
 	cdb_free(&c);

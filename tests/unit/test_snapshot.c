@@ -44,6 +44,7 @@
 #include "names.h"
 #include "snapshot.h"
 #include "snapshot_format.h"
+#include "forge_snapshot.h"
 #include "snapshot_internal.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -500,6 +501,7 @@ static int
 forge(const char *p, const unsigned char *const *keys, const size_t *klens,
     const unsigned char *const *vals, const size_t *vlens, size_t n)
 {
+	struct snap_idx_builder b;
 	struct cdb_make cm;
 	unsigned char m[SNAP_META_LEN] = { 0 };
 	int fd;
@@ -509,10 +511,13 @@ forge(const char *p, const unsigned char *const *keys, const size_t *klens,
 		return -1;
 	cdb_make_start(&cm, fd);
 	/* The records first, so that the enumeration spans (all of them)
-	 * are known when the meta record is written last. */
+	 * are known when the meta record is written last; the index of
+	 * the 'p' and 'g' records after them. */
+	snap_idx_init(&b, 7);
 	for (i = 0; i < n; i++)
-		cdb_make_add(&cm, keys[i], (unsigned)klens[i], vals[i],
-		    (unsigned)vlens[i]);
+		forge_add(&cm, &b, keys[i], klens[i], vals[i], vlens[i]);
+	snap_put32(m + 56, cm.cdb_dpos);
+	forge_index(&cm, &b);
 	memcpy(m, SNAP_MAGIC, SNAP_MAGIC_LEN);
 	snap_put32(m + 8, SNAP_FORMAT_VERSION);
 	if (n > 0) {
@@ -756,14 +761,24 @@ TEST(forged_records)
 			ASSERT(len <= 64);   /* 3 pointers, 8 bytes, alignment */
 			snap_close(s);
 		}
-		/* A 'G' offset that is not a 'g' record's start. */
-		snap_put32(ref, SNAP_CDB_TOC + 1);
+		/* An index offset that is not a 'g' record's start, and one
+		 * outside the groups' span. */
 		gvl[0] = grval(v, 2000000100, 1, "g\0x\0", 4, 0);
+		forge_index_off = SNAP_CDB_TOC + 1;
+		ASSERT(forge(path, gkeys, gkl, gvals, gvl, 2) == 0);
+		ASSERT(snap_open(path, &s) == 0);
+		ASSERT_INT_EQ(snap_getgrgid(s, 2000000100, &gr, buf, sizeof(buf)), -1);
+		ASSERT_INT_EQ(errno, EPROTO);
+		ASSERT_INT_EQ(snap_getgrnam(s, "g", &gr, buf, sizeof(buf)), -1);
+		ASSERT_INT_EQ(errno, EPROTO);
+		snap_close(s);
+		forge_index_off = 0x7ffffff0;
 		ASSERT(forge(path, gkeys, gkl, gvals, gvl, 2) == 0);
 		ASSERT(snap_open(path, &s) == 0);
 		ASSERT_INT_EQ(snap_getgrgid(s, 2000000100, &gr, buf, sizeof(buf)), -1);
 		ASSERT_INT_EQ(errno, EPROTO);
 		snap_close(s);
+		forge_index_off = 0;
 	}
 	/* A GID list (format 3: the tail of the 'p' record) cut short of
 	 * what the record says, or holding 5. */
@@ -837,22 +852,17 @@ TEST(format_2_file_refused)
 	ASSERT_INT_EQ(errno, EPROTO);
 	ASSERT(s == NULL);
 	ASSERT(why != NULL && strstr(why, "format version") != NULL);
-	/* The same file saying version 3 opens, and its format-2 records
-	 * are corrupt to this reader, never misread. */
+	/* The same records in a file saying version 4 (with an index) open,
+	 * and the format-2 records are corrupt to this reader, never
+	 * misread. */
 	{
+		static const unsigned char kx[2] = { 'p', 'x' };
+		const unsigned char *keys[2] = { kx, ku }, *vals[2] = { v2pw, v2pw };
+		size_t klens[2] = { 2, 5 }, vlens[2] = { sizeof(v2pw), sizeof(v2pw) };
 		struct snap_pw pw;
 		char buf[256];
 
-		fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		ASSERT(fd >= 0);
-		cdb_make_start(&cm, fd);
-		cdb_make_add(&cm, "px", 2, v2pw, sizeof(v2pw));
-		cdb_make_add(&cm, ku, 5, v2pw, sizeof(v2pw));
-		snap_put32(m + 8, SNAP_FORMAT_VERSION);
-		snap_put32(m + 44, cm.cdb_dpos);
-		cdb_make_add(&cm, "M", 1, m, sizeof(m));
-		cdb_make_finish(&cm);
-		close(fd);
+		ASSERT(forge(path, keys, klens, vals, vlens, 2) == 0);
 		ASSERT_INT_EQ(snap_open(path, &s), 0);
 		ASSERT_INT_EQ(snap_getpwnam(s, "x", &pw, buf, sizeof(buf)), -1);
 		ASSERT_INT_EQ(errno, EPROTO);
@@ -1000,6 +1010,55 @@ pw_ids(uint32_t uid, uint32_t gid)
 	if (r1 == -1 && r2 <= 0 && r3 == 0)
 		return -1;
 	return -4;
+}
+
+/*
+ * A group of 60 members, a bad byte in one member far into the blob: the
+ * splitter compares 16 bytes at a time there (SSE2), not one, and must
+ * refuse each kind of bad byte all the same; the good group splits into
+ * the same 60 members the byte-at-a-time path would give.
+ */
+TEST(bad_byte_deep_in_a_big_group)
+{
+	static const char bad[] = { ':', '\n', ',', '\0' };
+	unsigned char v[1024], k[2] = { 'g', 'g' };
+	const unsigned char *keys[1] = { k }, *vals[1] = { v };
+	size_t klens[1] = { 2 }, vlens[1], blen, i, b;
+	char blob[800], buf[4096];
+	struct snap_gr gr;
+	struct snap *s;
+	int r;
+
+	for (b = 0; b <= sizeof(bad); b++) {
+		blen = 0;
+		blob[blen++] = 'g';
+		blob[blen++] = '\0';
+		for (i = 0; i < 60; i++) {
+			blen += (size_t)snprintf(blob + blen, sizeof(blob) - blen,
+			    "member%02zu", i);
+			/* b == sizeof(bad): the good group.  A NUL makes 61
+			 * fields where the count says 60. */
+			if (i == 47 && b < sizeof(bad))
+				blob[blen - 3] = bad[b];
+			blob[blen++] = '\0';
+		}
+		vlens[0] = grval(v, 2000000100, 60, blob, blen, 0);
+		ASSERT(forge(path, keys, klens, vals, vlens, 1) == 0);
+		ASSERT(snap_open(path, &s) == 0);
+		r = snap_getgrgid(s, 2000000100, &gr, buf, sizeof(buf));
+		if (b < sizeof(bad)) {
+			ASSERT_INT_EQ(r, -1);
+			ASSERT_INT_EQ(errno, EPROTO);
+		} else {
+			ASSERT_INT_EQ(r, 1);
+			for (i = 0; gr.members[i] != NULL; i++)
+				;
+			ASSERT_INT_EQ(i, 60);
+			ASSERT_STR_EQ(gr.members[47], "member47");
+			ASSERT_STR_EQ(gr.members[59], "member59");
+		}
+		snap_close(s);
+	}
 }
 
 TEST(id_floor)
@@ -1400,6 +1459,7 @@ main(void)
 	RUN(format_2_file_refused);
 	RUN(handle_refresh);
 	RUN(only_trusted_files);
+	RUN(bad_byte_deep_in_a_big_group);
 	RUN(id_floor);
 	RUN(meta_flags_must_be_zero);
 	RUN(refresh_failure_keeps_mapping);
