@@ -176,7 +176,8 @@ def page_bodies(nusers, ngroups, per, base, path):
 
 def parse_floor(nusers, ngroups, per, base, tmp):
     """CPU seconds of json_tokener_parse over every page body, and of the
-    client's own element-by-element parse of the same bodies."""
+    client's own element-by-element parse of the same bodies (the fastest
+    of three runs each)."""
     os.makedirs(os.path.dirname(PARSE_FLOOR), exist_ok=True)
     cflags = subprocess.run(["pkg-config", "--cflags", "--libs", "json-c"],
                             capture_output=True, text=True, check=True).stdout.split()
@@ -190,10 +191,17 @@ def parse_floor(nusers, ngroups, per, base, tmp):
                     os.path.join(BUILD, "libokta_common.a"), "-lcurl"] + cflags, check=True)
     path = os.path.join(tmp, "bodies")
     page_bodies(nusers, ngroups, per, base, path)
-    out = subprocess.run([PARSE_FLOOR, path], capture_output=True, text=True, check=True).stdout
+    # The fastest of three: one run on a busy machine swung the ratio from
+    # 1.4x to 2.1x; the fastest is the floor's own cost.
+    runs = []
+    for _ in range(3):
+        out = subprocess.run([PARSE_FLOOR, path], capture_output=True, text=True,
+                             check=True).stdout
+        runs.append(dict(kv.split("=") for kv in out.split()))
     os.unlink(path)
-    f = dict(kv.split("=") for kv in out.split())
-    return float(f["cpu_s"]), int(f["pages"]), int(f["bytes"]), float(f["stream_cpu_s"])
+    f = runs[0]
+    return (min(float(r["cpu_s"]) for r in runs), int(f["pages"]), int(f["bytes"]),
+            min(float(r["stream_cpu_s"]) for r in runs))
 
 
 def write_fsync(dirname, size):
