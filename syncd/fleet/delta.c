@@ -35,6 +35,17 @@ fleet_compress(const void *base, size_t blen, const void *src, size_t len,
 		goto fail;
 	}
 	n = ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, FLEET_ZSTD_LEVEL);
+	/* Snapshot records are short and alike (a home directory repeats
+	 * the login, members repeat other records' names): matches of 4
+	 * bytes, and a deeper search, find them.  At 100k users the first
+	 * pull shrinks from 25.2 % to 24.2 % of the snapshot for 0.03 s
+	 * more (measured with the zstd tool on the same payload). */
+	if (!ZSTD_isError(n))
+		n = ZSTD_CCtx_setParameter(cc, ZSTD_c_minMatch,
+		    FLEET_ZSTD_MIN_MATCH);
+	if (!ZSTD_isError(n))
+		n = ZSTD_CCtx_setParameter(cc, ZSTD_c_searchLog,
+		    FLEET_ZSTD_SEARCH_LOG);
 	if (!ZSTD_isError(n))
 		n = ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
 	if (!ZSTD_isError(n) && base != NULL) {

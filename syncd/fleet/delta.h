@@ -25,6 +25,8 @@
  * gives 14 % but takes 20 s or more of the publisher's CPU at every
  * publish, for a first pull that few hosts make. */
 #define FLEET_ZSTD_LEVEL 9
+#define FLEET_ZSTD_MIN_MATCH 4
+#define FLEET_ZSTD_SEARCH_LOG 5
 
 /*
  * Compress src[0..len) (base NULL) or make the delta from base[0..blen)
