@@ -31,7 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The four tables, in the order they are stored. */
+/* The four tables, in the order they are stored (each by-ID table right
+ * after its by-name table: the builder relies on it). */
 enum snap_idx_table {
 	SNAP_IDX_PWNAM, SNAP_IDX_PWUID, SNAP_IDX_GRNAM, SNAP_IDX_GRGID,
 	SNAP_IDX_NTABLES

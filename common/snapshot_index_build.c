@@ -58,24 +58,28 @@ push(struct snap_idx_builder *b, int t, uint64_t h, uint32_t off)
 	return 0;
 }
 
+/* An entry of the by-name table tname and of the by-ID table tname + 1. */
+static int
+add_entry(struct snap_idx_builder *b, int tname, const void *name,
+    size_t nlen, uint32_t id, uint32_t off)
+{
+	if (push(b, tname, snap_idx_hash_name(b->seed, name, nlen), off) != 0)
+		return -1;
+	return push(b, tname + 1, snap_idx_hash_id(b->seed, id), off);
+}
+
 int
 snap_idx_add_user(struct snap_idx_builder *b, const void *name, size_t nlen,
     uint32_t uid, uint32_t off)
 {
-	if (push(b, SNAP_IDX_PWNAM, snap_idx_hash_name(b->seed, name, nlen),
-	    off) != 0)
-		return -1;
-	return push(b, SNAP_IDX_PWUID, snap_idx_hash_id(b->seed, uid), off);
+	return add_entry(b, SNAP_IDX_PWNAM, name, nlen, uid, off);
 }
 
 int
 snap_idx_add_group(struct snap_idx_builder *b, const void *name, size_t nlen,
     uint32_t gid, uint32_t off)
 {
-	if (push(b, SNAP_IDX_GRNAM, snap_idx_hash_name(b->seed, name, nlen),
-	    off) != 0)
-		return -1;
-	return push(b, SNAP_IDX_GRGID, snap_idx_hash_id(b->seed, gid), off);
+	return add_entry(b, SNAP_IDX_GRNAM, name, nlen, gid, off);
 }
 
 size_t
