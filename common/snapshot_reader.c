@@ -452,17 +452,26 @@ rec_remember_good(const struct rec *r)
 		(void)__atomic_fetch_or(r->memo, r->bit, __ATOMIC_RELAXED);
 }
 
-/* Split a blob already checked (rec_known_good) into its nf fields:
- * exactly nf NUL-terminated strings, so strlen stays inside it. */
+/*
+ * The nf fields of a blob already found well-formed (rec_known_good),
+ * copied to dst[0..len): their ends are looked for in the mapping (src),
+ * not in the copy just written, whose loads would wait on the copy's
+ * stores (store forwarding: a fifth of a warm getpwnam).  Should the file
+ * have been changed in place since (only root could; the writer never
+ * does), every field still ends inside dst: the last byte is a NUL.
+ */
 static void
-split_known(char *b, char **f, size_t nf)
+split_known(const char *src, char *dst, size_t len, char **f, size_t nf)
 {
-	size_t k;
+	size_t k, at = 0;
 
 	for (k = 0; k < nf; k++) {
-		f[k] = b;
-		b += strlen(b) + 1;
+		f[k] = dst + at;
+		at += strnlen(src + at, len - 1 - at) + 1;
+		if (at > len - 1)
+			at = len - 1;
 	}
+	dst[len - 1] = '\0';
 }
 
 /*
@@ -529,7 +538,9 @@ decode_pw(const struct rec *r, const uint32_t *want_uid, struct snap_pw *pw,
 	buf[nlen] = '\0';
 	memcpy(buf + nlen + 1, r->v + SNAP_PW_FIXED, need - nlen - 1);
 	if (rec_known_good(r)) {
-		split_known(buf, f, 4);
+		f[0] = buf;     /* the name: the key's, nlen bytes */
+		split_known((const char *)r->v + SNAP_PW_FIXED, buf + nlen + 1,
+		    need - nlen - 1, f + 1, 3);
 	} else {
 		/* Only the first field is a name: a GECOS may hold ','. */
 		if (split_fields(buf, need, f, 4, 1) != 0)
@@ -588,7 +599,8 @@ decode_gr(const struct rec *r, const uint32_t *want_gid, struct snap_gr *gr,
 	/* f[0] is the name, f[1..n] the members: split into the array
 	 * itself, then shift the name out and terminate it. */
 	if (rec_known_good(r)) {
-		split_known(buf + off + arr, f, n + 1);
+		split_known((const char *)v + SNAP_GR_FIXED, buf + off + arr,
+		    need, f, n + 1);
 	} else {
 		if (split_fields(buf + off + arr, need, f, n + 1, n + 1) != 0)
 			goto corrupt;

@@ -1018,6 +1018,47 @@ pw_ids(uint32_t uid, uint32_t gid)
  * refuse each kind of bad byte all the same; the good group splits into
  * the same 60 members the byte-at-a-time path would give.
  */
+/*
+ * A record found well-formed once is remembered (a bit per index slot)
+ * and its fields are not scanned again: the second, third... answers of
+ * the same mapping must be the first one, byte for byte, also into a
+ * buffer that held something else, and an empty field must stay empty.
+ */
+TEST(remembered_records_answer_the_same)
+{
+	struct snap *s;
+	struct snap_pw pw;
+	struct snap_gr gr;
+	char buf[1024];
+	int i;
+
+	ASSERT(write_small(path, "/bin/bash", 1) == 0);
+	ASSERT(snap_open(path, &s) == 0);
+	for (i = 0; i < 3; i++) {
+		memset(buf, 'Z', sizeof(buf));
+		ASSERT_INT_EQ(snap_getpwnam(s, "alice", &pw, buf, sizeof(buf)), 1);
+		ASSERT_STR_EQ(pw.name, "alice");
+		ASSERT_STR_EQ(pw.gecos, "Alice Liddell");
+		ASSERT_STR_EQ(pw.dir, "/home/alice");
+		ASSERT_STR_EQ(pw.shell, "/bin/bash");
+		memset(buf, 'Z', sizeof(buf));
+		ASSERT_INT_EQ(snap_getpwuid(s, 2000000002, &pw, buf, sizeof(buf)), 1);
+		ASSERT_STR_EQ(pw.name, "bob");
+		ASSERT_STR_EQ(pw.gecos, "");
+		ASSERT_STR_EQ(pw.dir, "/home/bob");
+		ASSERT_STR_EQ(pw.shell, "/bin/sh");
+		memset(buf, 'Z', sizeof(buf));
+		ASSERT_INT_EQ(snap_getgrgid(s, 2000000100, &gr, buf, sizeof(buf)), 1);
+		ASSERT_STR_EQ(gr.name, "eng");
+		ASSERT_STR_EQ(gr.members[0], "alice");
+		ASSERT_STR_EQ(gr.members[1], "bob");
+		ASSERT(gr.members[2] == NULL);
+		ASSERT_INT_EQ(snap_getgrnam(s, "eng", &gr, buf, sizeof(buf)), 1);
+		ASSERT_STR_EQ(gr.members[1], "bob");
+	}
+	snap_close(s);
+}
+
 TEST(bad_byte_deep_in_a_big_group)
 {
 	static const char bad[] = { ':', '\n', ',', '\0' };
@@ -1459,6 +1500,7 @@ main(void)
 	RUN(format_2_file_refused);
 	RUN(handle_refresh);
 	RUN(only_trusted_files);
+	RUN(remembered_records_answer_the_same);
 	RUN(bad_byte_deep_in_a_big_group);
 	RUN(id_floor);
 	RUN(meta_flags_must_be_zero);
