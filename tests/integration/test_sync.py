@@ -366,10 +366,16 @@ def deprovisioned_policy():
             sc.plan(conf)
             snap = sc.snapshot(conf)
             su = sc.snap_users(snap)
+            # Removed users are in no group's member list either: a local
+            # account of the same name must not inherit their groups.
+            listed = {m for g in snap["groups"] for m in g["members"]}
+            dep_ids = {u["id"] for u in dep}
+            assert any(dep_ids & set(g["members"]) for g in org["groups"])
             for u in dep:
                 n = sc.username(u["profile"]["login"])
                 assert n not in su
                 assert n not in sc.snap_groups(snap)
+                assert n not in listed, (n, "still listed as a group member")
                 rows = sc.db_rows(conf, "SELECT count(*) FROM allocations WHERE okta_id = ?",
                                   (u["id"],))
                 assert rows == [(1,)]
