@@ -77,3 +77,20 @@ xasprintf(const char *fmt, ...)
 		oom(strlen(fmt));
 	return s;
 }
+
+void
+xbuf_append(char **buf, size_t *len, size_t *cap, const void *p, size_t n)
+{
+	size_t c;
+
+	if (*cap - *len < n + 1) {
+		c = *cap ? *cap : 65536;
+		while (c - *len < n + 1)
+			c *= 2;
+		*buf = xreallocarray(*buf, c, 1);
+		*cap = c;
+	}
+	memcpy(*buf + *len, p, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}

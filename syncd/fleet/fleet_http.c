@@ -37,16 +37,7 @@ on_body(char *p, size_t size, size_t n, void *ctx)
 		s->over = 1;
 		return 0;               /* curl stops: CURLE_WRITE_ERROR */
 	}
-	if (s->len + add + 1 > s->cap) {
-		size_t cap = s->cap ? s->cap : 65536;
-		while (cap < s->len + add + 1)
-			cap *= 2;
-		s->buf = xreallocarray(s->buf, cap, 1);
-		s->cap = cap;
-	}
-	memcpy(s->buf + s->len, p, add);
-	s->len += add;
-	s->buf[s->len] = '\0';
+	xbuf_append(&s->buf, &s->len, &s->cap, p, add);
 	return add;
 }
 
@@ -201,6 +192,25 @@ reset_method(struct fleet_http *fh)
 	curl_easy_setopt(fh->h, CURLOPT_READDATA, NULL);
 }
 
+/* A one-line header list "name: value" (an ETag or a SHA-256: short);
+ * NULL with err when it cannot be made. */
+static struct curl_slist *
+one_header(const char *name, const char *value, char *err, size_t errlen)
+{
+	struct curl_slist *hl;
+	char line[300];
+	int n;
+
+	n = snprintf(line, sizeof(line), "%s: %s", name, value);
+	if (n < 0 || (size_t)n >= sizeof(line)) {
+		snprintf(err, errlen, "the %s header is too long", name);
+		return NULL;
+	}
+	if ((hl = curl_slist_append(NULL, line)) == NULL)
+		snprintf(err, errlen, "out of memory");
+	return hl;
+}
+
 int
 fleet_http_get(struct fleet_http *fh, const char *url,
     const char *if_none_match, size_t max, struct fleet_http_answer *a,
@@ -208,21 +218,16 @@ fleet_http_get(struct fleet_http *fh, const char *url,
 {
 	struct sink s = { NULL, 0, 0, max, 0, NULL, 0 };
 	struct curl_slist *hl = NULL;
-	char line[300];
 	int rc;
 
 	memset(a, 0, sizeof(*a));
 	s.etag = a->etag;
 	s.etaglen = sizeof(a->etag);
 	reset_method(fh);
-	if (if_none_match != NULL && if_none_match[0] != '\0') {
-		snprintf(line, sizeof(line), "If-None-Match: %s", if_none_match);
-		hl = curl_slist_append(NULL, line);
-		if (hl == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-	}
+	if (if_none_match != NULL && if_none_match[0] != '\0' &&
+	    (hl = one_header("If-None-Match", if_none_match, err,
+	    errlen)) == NULL)
+		return -1;
 	if (curl_easy_setopt(fh->h, CURLOPT_URL, url) != CURLE_OK ||
 	    curl_easy_setopt(fh->h, CURLOPT_HTTPHEADER, hl) != CURLE_OK ||
 	    curl_easy_setopt(fh->h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
@@ -289,16 +294,13 @@ fleet_http_put(struct fleet_http *fh, const char *url, const void *data,
 	if (fh->sigv4[0] != '\0') {
 		/* S3 wants the payload's SHA-256 in a signed header. */
 		unsigned char md[32];
-		char hex[65], line[sizeof("x-amz-content-sha256: ") + 64];
+		char hex[65];
 
 		fleet_sha256(data, len, md);
 		fleet_hex(md, hex);
-		snprintf(line, sizeof(line), "x-amz-content-sha256: %s", hex);
-		hl = curl_slist_append(NULL, line);
-		if (hl == NULL) {
-			snprintf(err, errlen, "out of memory");
+		if ((hl = one_header("x-amz-content-sha256", hex, err,
+		    errlen)) == NULL)
 			return -1;
-		}
 	}
 	if (curl_easy_setopt(fh->h, CURLOPT_URL, url) != CURLE_OK ||
 	    curl_easy_setopt(fh->h, CURLOPT_HTTPHEADER, hl) != CURLE_OK ||

@@ -260,23 +260,14 @@ on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	struct okta_client *oc = ud;
 	struct okta_response *r = &oc->resp;
-	size_t n = nmemb, cap;
+	size_t n = nmemb;
 
 	(void)size;	/* always 1 for the write callback */
 	if (n > OKTA_BODY_MAX - r->len) {
 		r->overflow = 1;
 		return 0;	/* CURLE_WRITE_ERROR */
 	}
-	if (r->cap - r->len < n + 1) {
-		cap = r->cap ? r->cap : 65536;
-		while (cap - r->len < n + 1)
-			cap *= 2;
-		r->body = xreallocarray(r->body, cap, 1);
-		r->cap = cap;
-	}
-	memcpy(r->body + r->len, ptr, n);
-	r->len += n;
-	r->body[r->len] = '\0';
+	xbuf_append(&r->body, &r->len, &r->cap, ptr, n);
 	oc->stats.bytes += n;
 	return n;
 }
