@@ -57,53 +57,35 @@ is_index(const struct rec *r)
 	    r->vlen >= SNAP_IDX_HDR;
 }
 
-/* The meta record's format version: 1 with *version, 0 when the section
- * has no meta record, -1 when it is malformed. */
-static int
-format_of(const unsigned char *d, size_t len, uint32_t *version)
-{
-	size_t pos = 0;
-	struct rec r;
-	int n;
-
-	while ((n = next(d, len, &pos, &r)) == 1)
-		if (r.klen == 1 && r.key[0] == SNAP_KEY_META &&
-		    r.vlen >= SNAP_MAGIC_LEN + 4) {
-			*version = get32(r.val + SNAP_MAGIC_LEN);
-			return 1;
-		}
-	return n;
-}
-
-/* The index record: 1 with *x, 0 when there is none, -1 malformed. */
-static int
-find_index(const unsigned char *d, size_t len, struct rec *x)
-{
-	size_t pos = 0;
-	int n;
-
-	while ((n = next(d, len, &pos, x)) == 1)
-		if (is_index(x))
-			return 1;
-	return n;
-}
-
-/* The version and the index record of a section; 1 when the section is
- * of a format with an index, 0 for an older one (left alone), -1 EPROTO. */
+/*
+ * The index record of a section, in one walk up to the meta record (the
+ * last in format 4, after the index): 1 when the section is of a format
+ * with an index, with *x; 0 for an older one (left alone); -1 EPROTO (no
+ * meta record, a record that runs past the end, no index before the meta
+ * record, or one too short for its pad).
+ */
 static int
 section(const unsigned char *d, size_t len, struct rec *x)
 {
-	uint32_t version = 0;
+	size_t pos = 0;
+	struct rec r;
+	int index = 0, n;
 
-	if (format_of(d, len, &version) != 1)
-		goto bad;
-	if (version < REFS_FORMAT)
-		return 0;
-	if (find_index(d, len, x) != 1 ||
-	    (size_t)SNAP_IDX_HDR + x->val[SNAP_IDX_HDR - 1] > x->vlen)
-		goto bad;
-	return 1;
-bad:
+	while ((n = next(d, len, &pos, &r)) == 1) {
+		if (r.klen == 1 && r.key[0] == SNAP_KEY_META &&
+		    r.vlen >= SNAP_MAGIC_LEN + 4) {
+			if (get32(r.val + SNAP_MAGIC_LEN) < REFS_FORMAT)
+				return 0;
+			if (!index || (size_t)SNAP_IDX_HDR +
+			    x->val[SNAP_IDX_HDR - 1] > x->vlen)
+				break;
+			return 1;
+		}
+		if (!index && is_index(&r)) {
+			*x = r;
+			index = 1;
+		}
+	}
 	errno = EPROTO;
 	return -1;
 }
