@@ -17,23 +17,14 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
-from oktatest import case, main  # noqa: E402
+from oktatest import case  # noqa: E402
 from emulator import Emulator  # noqa: E402
-from authenv import AuthEnv, JANE, JANE_LOGIN, BOB_LOGIN, P_PASSWORD, P_UNIX  # noqa: E402
+from authenv import AuthEnv, SharedAuthEnv, JANE, JANE_LOGIN, BOB_LOGIN, P_PASSWORD, P_UNIX  # noqa: E402
 
 DEVICE_PROMPT = re.compile(r"^Open (https://\S+/activate\?user_code=([A-Z]+)) and check the code "
                            r"([A-Z]+), then press Enter: $")
-_emu = None
-_env = None
-
-
-def env():
-    global _emu, _env
-    if _env is None:
-        _emu = Emulator()
-        _env = AuthEnv(_emu, auth={"device_flow": "yes", "failed_login_attempts": 100})
-        _emu.auth_require_mfa(JANE_LOGIN, False)
-    return _env
+env = SharedAuthEnv(Emulator, {"device_flow": "yes", "failed_login_attempts": 100},
+                    lambda e: e.emu.auth_require_mfa(JANE_LOGIN, False))
 
 
 def info(e, r):
@@ -100,10 +91,4 @@ def no_device_flow_unless_configured():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    finally:
-        if _env is not None:
-            _env.close()
-        if _emu is not None:
-            _emu.stop()
+    env.main()

@@ -18,26 +18,22 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
-from oktatest import case, main  # noqa: E402
+from oktatest import case  # noqa: E402
 from emulator import Emulator, totp  # noqa: E402
-from authenv import (AuthEnv, JANE, JANE_LOGIN, JANE_PASSWORD, BOB_LOGIN, SAM, SAM_LOGIN,  # noqa: E402
+from authenv import (AuthEnv, SharedAuthEnv, JANE, JANE_LOGIN, JANE_PASSWORD, BOB_LOGIN, SAM, SAM_LOGIN,  # noqa: E402
                      SAM_PASSWORD, LOCAL_USER, LOCAL_PASSWORD, P_PASSWORD, P_MFA, P_PUSH, P_UNIX,
                      binding_code)
 
-_emu = None
-_env = None
+_shared = SharedAuthEnv(Emulator, {"failed_login_attempts": 100})
 
 FAILED = "Authentication failure"
 
 
 def env():
-    """One emulator and one okta-syncd for the file."""
-    global _emu, _env
-    if _env is None:
-        _emu = Emulator()
-        _env = AuthEnv(_emu, auth={"failed_login_attempts": 100})
-    _env.emu.auth_reset_counts()
-    return _env
+    """One emulator and one okta-syncd for the file, its counts reset."""
+    e = _shared()
+    e.emu.auth_reset_counts()
+    return e
 
 
 def setup_jane(mfa=False, push=False, number_matching=False, totp_enrolled=False):
@@ -215,10 +211,4 @@ def local_delay_after_failures_spares_okta():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    finally:
-        if _env is not None:
-            _env.close()
-        if _emu is not None:
-            _emu.stop()
+    _shared.main()

@@ -14,23 +14,17 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
-from oktatest import case, main  # noqa: E402
+from oktatest import case  # noqa: E402
 from emulator import Emulator  # noqa: E402
-from authenv import AuthEnv, JANE, JANE_LOGIN, JANE_PASSWORD, P_PASSWORD  # noqa: E402
+from authenv import AuthEnv, SharedAuthEnv, JANE, JANE_LOGIN, JANE_PASSWORD, P_PASSWORD  # noqa: E402
 
 KEYS = "/oauth2/v1/keys"
-_emu = None
-_env = None
+def _prepare(e):
+    e.emu.auth_require_mfa(JANE_LOGIN, False)
+    login_works(e)        # the JWKS is fetched and cached
 
 
-def env():
-    global _emu, _env
-    if _env is None:
-        _emu = Emulator()
-        _env = AuthEnv(_emu, auth={"failed_login_attempts": 100})
-        _emu.auth_require_mfa(JANE_LOGIN, False)
-        login_works(_env)        # the JWKS is fetched and cached
-    return _env
+env = SharedAuthEnv(Emulator, {"failed_login_attempts": 100}, _prepare)
 
 
 def info(e, r):
@@ -91,10 +85,4 @@ for _kind in ("bad_signature", "wrong_aud", "expired", "unknown_kid", "alg_none"
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    finally:
-        if _env is not None:
-            _env.close()
-        if _emu is not None:
-            _emu.stop()
+    env.main()

@@ -50,6 +50,7 @@ import termios
 import threading
 import time
 
+import oktatest
 from oktatest import BUILD, OKTA_SYNC, OKTA_SYNCD, ROOT, need, run, tmpdir, wait_until, \
     write_nsswitch, _q
 from oktaconf import write_config
@@ -362,6 +363,39 @@ class AuthEnv:
             if self.syslog is not None:
                 self.syslog.close()
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class SharedAuthEnv:
+    """One emulator and one AuthEnv that a test file's cases share: made
+    by the first call, which then runs prepare(env) once; main() runs the
+    file's cases and stops both, whatever happened.
+
+        env = SharedAuthEnv(Emulator, {"failed_login_attempts": 100})
+        ...
+        if __name__ == "__main__":
+            env.main()
+    """
+
+    def __init__(self, emulator, auth, prepare=None):
+        self.emulator, self.auth, self.prepare = emulator, auth, prepare
+        self.emu = self.env = None
+
+    def __call__(self):
+        if self.env is None:
+            self.emu = self.emulator()
+            self.env = AuthEnv(self.emu, auth=self.auth)
+            if self.prepare is not None:
+                self.prepare(self.env)
+        return self.env
+
+    def main(self):
+        try:
+            oktatest.main()
+        finally:
+            if self.env is not None:
+                self.env.close()
+            if self.emu is not None:
+                self.emu.stop()
 
 
 def _lookup(answers, prompt):
