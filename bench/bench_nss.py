@@ -255,6 +255,7 @@ def data_set_a(top):
              A_GROUPS, snap / 1e6, time.monotonic() - t0, size))
     vals = {}
     root = {}
+    id_root = {}
     cols = ("warm getpwnam, 20k in turn", "getent passwd user19999", "id " + A_BIG)
     for p in PROVIDERS:
         if p == "files":
@@ -263,16 +264,22 @@ def data_set_a(top):
             w = walk(d, p, "user%05d", 0, A_USERS, 1, 5)
         n = 100 if p == "files" else 300
         wp = whole(d, p, ["getent passwd root", "getent passwd user19999"], n)
-        ident = whole(d, p, ["id " + A_BIG], 11 if p == "files" else 51)
+        ident = whole(d, p, ["id root", "id " + A_BIG], 11 if p == "files" else 51)
         vals[p] = {cols[0]: w / 1000, cols[1]: wp["getent passwd user19999"][0],
                    cols[2]: ident["id " + A_BIG][0]}
         root[p] = wp["getent passwd root"][0]
+        id_root[p] = ident["id root"][0]
     table("data set A (fastest run of each; ratio to tuned nscd in the same run)", cols, vals)
     floor = walk(d, "benchnull", "user%05d", 0, A_USERS, 1, 5) / 1000
     print("  glibc's NSS dispatch alone (bench/nss_null.c, same walk): %s; libnss_okta's "
           "own share %s" % (fmt_t(floor), fmt_t(vals["okta"][cols[0]] - floor)))
     print("  getent passwd root: okta namespace %s, nscd %s, files %s"
           % (fmt_t(root["okta"]), fmt_t(root["nscd"]), fmt_t(root["files"])))
+    # The floor under `id`: the same program for a local user, answered
+    # by the files module (or nscd) in the same namespace.
+    print("  id root: okta namespace %s, nscd %s (%.2fx nscd's id %s), files %s"
+          % (fmt_t(id_root["okta"]), fmt_t(id_root["nscd"]),
+             id_root["nscd"] / vals["nscd"][cols[2]], A_BIG, fmt_t(id_root["files"])))
     return vals, cols, root
 
 
