@@ -85,10 +85,10 @@ fi
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 if [ -x tests/fuzz/run.sh ]; then
-	# 4 s for each target (tests/fuzz/fuzz_*.c; 13 of them, and make check
+	# 3 s for each target (tests/fuzz/fuzz_*.c; 13 of them, and make check
 	# stays under 15 minutes; `make fuzz` runs them for long); each prints
 	# its own PASS/FAIL line.
-	step "fuzz (bounded)" tests/fuzz/run.sh 4
+	step "fuzz (bounded)" tests/fuzz/run.sh 3
 fi
 
 run_integration() {	# run_integration BUILD_DIR LABEL TEST.py...
