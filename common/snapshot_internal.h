@@ -24,8 +24,8 @@ struct snap {
 	 * in the mapping, their counts and the table's salt, checked at open
 	 * to lie inside the record; the offsets in the slots are checked at
 	 * each use.  memo: a bit per slot, the record it found was
-	 * well-formed (snapshot_reader.c, struct rec); one allocation at
-	 * memo[0]. */
+	 * well-formed (snapshot_reader.c, struct rec), allocated at the
+	 * table's first lookup (table_memo). */
 	const unsigned char *idx_pilots[4], *idx_slots[4];
 	uint32_t idx_nb[4], idx_m[4];
 	uint8_t idx_salt[4];

@@ -14,9 +14,10 @@
  * one; a forged record with GID 27 must not make anyone a member of sudo),
  * and not (uid_t)-1, which means "no ID" to chown and setreuid.  A record
  * that fails is corrupt (EPROTO) and never partly answered.  Nothing here
- * allocates except snap_open (its struct, and the bitmap that remembers
- * which records were found well-formed), writes but to that bitmap, or
- * logs (the handle logs a refused file, once).
+ * allocates except snap_open (its struct) and an index table's first
+ * lookup (the bitmap that remembers which records were found
+ * well-formed), writes but to those bitmaps, or logs (the handle logs a
+ * refused file, once).
  *
  * The mapping is shared between threads: tinycdb's struct cdb keeps the
  * last hit in itself, so each lookup works on its own copy of it.
@@ -171,7 +172,6 @@ read_index(struct snap *s, const char **why)
 {
 	const unsigned char *mem = s->cdb.cdb_mem, *x, *tbl;
 	uint64_t dend = s->cdb.cdb_dend, at = s->idx_at, vlen, pw, gr, pad;
-	uint64_t bits = 0;
 	uint32_t n;
 	int t;
 
@@ -202,16 +202,7 @@ read_index(struct snap *s, const char **why)
 		s->idx_slots[t] = tbl + snap_idx_table_len(n) -
 		    (uint64_t)s->idx_m[t] * 4;
 		tbl += snap_idx_table_len(n);
-		bits += s->idx_m[t] / 8 + 1;
 	}
-	/* One bit a slot: about 1 KB per 4,000 users (struct rec). */
-	if ((s->memo[0] = calloc(1, (size_t)bits)) == NULL) {
-		*why = NULL;
-		errno = ENOMEM;
-		return -1;
-	}
-	for (t = 1; t < SNAP_IDX_NTABLES; t++)
-		s->memo[t] = s->memo[t - 1] + s->idx_m[t - 1] / 8 + 1;
 	*why = NULL;
 	return 0;
 bad:
@@ -314,7 +305,8 @@ snap_close(struct snap *s)
 	if (s == NULL)
 		return;
 	cdb_free(&s->cdb);
-	free(s->memo[0]);
+	for (int t = 0; t < SNAP_IDX_NTABLES; t++)
+		free(s->memo[t]);
 	free(s);
 }
 
@@ -699,6 +691,32 @@ snap_find_named(const struct snap *s, char type, const char *name,
 }
 
 /*
+ * Table t's bitmap of records found well-formed (struct rec): one bit a
+ * slot, about 1 KB per 4,000 entries, allocated at the table's first
+ * lookup, so that `getent passwd name` grows its heap by one table's
+ * bitmap, not four (a page fault is about 30 us on a VM).  The bitmaps
+ * are the one thing a lookup writes in the shared struct, hence the
+ * cast; two threads racing here keep one allocation.  NULL (out of
+ * memory) only means that nothing is remembered.
+ */
+static unsigned char *
+table_memo(const struct snap *s, int t)
+{
+	unsigned char **at = &((struct snap *)s)->memo[t];
+	unsigned char *m = __atomic_load_n(at, __ATOMIC_ACQUIRE), *n;
+
+	if (m != NULL)
+		return m;
+	if ((n = calloc(1, (size_t)s->idx_m[t] / 8 + 1)) == NULL)
+		return NULL;
+	if (__atomic_compare_exchange_n(at, &m, n, 0, __ATOMIC_ACQ_REL,
+	    __ATOMIC_ACQUIRE))
+		return n;
+	free(n);
+	return m;
+}
+
+/*
  * Find through index table t (of records of key type `type`) the record
  * of hash h that is name[0..nl) (name NULL: the record whose value starts
  * with the ID id, as 'p' and 'g' values do).  The perfect hash sends any
@@ -726,7 +744,9 @@ idx_find(const struct snap *s, int t, char type, uint64_t h,
 	if (name != NULL ? r->klen != nl || memcmp(r->k, name, nl) != 0 :
 	    r->vlen < 4 || snap_get32(r->v) != id)
 		return 0;
-	r->memo = s->memo[t] + i / 8;
+	r->memo = table_memo(s, t);
+	if (r->memo != NULL)
+		r->memo += i / 8;
 	r->bit = (unsigned char)(1u << (i % 8));
 	return 1;
 }

@@ -10,7 +10,7 @@
 # incremental); tests/fuzz/configs.c is a helper some of them link, and
 # tests/fuzz/TARGET.dict, when there is one, is that target's dictionary.
 #
-# make check runs this briefly (tests/run.sh: 4 s a target); `make fuzz`
+# make check runs this briefly (tests/run.sh: 3 s a target); `make fuzz`
 # runs it for longer (FUZZ_SECONDS).  FUZZ_JOBS targets run at once
 # (default 2, one a core).  Each target prints one line:
 #   PASS: fuzz TARGET (N runs, N exec/s, cov: N, ft: N)
