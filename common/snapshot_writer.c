@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,12 +179,6 @@ arena_take(struct arena *a, size_t n)
 }
 
 static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
 cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -191,19 +186,87 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The first duplicate in l (sorting it), or NULL. */
-static const char *
-name_dup(struct name_list *l)
-{
-	size_t i;
+/*
+ * An open-addressing index of n names (at(ctx, i)), at most half full,
+ * each slot 0 or i + 1: the duplicate checks and the look-ups at commit,
+ * a probe or two a name where sorting 100,000 names and searching them
+ * cost about 17 string comparisons each.
+ */
+struct name_index {
+	uint32_t *slot;
+	size_t mask;
+};
 
-	if (l->n < 2)
-		return NULL;
-	qsort(l->v, l->n, sizeof(*l->v), cmp_str);
-	for (i = 1; i < l->n; i++)
-		if (strcmp(l->v[i - 1], l->v[i]) == 0)
-			return l->v[i];
-	return NULL;
+typedef const char *(*name_at_fn)(const void *ctx, size_t i);
+
+static const char *
+name_list_at(const void *ctx, size_t i)
+{
+	return ((const struct name_list *)ctx)->v[i];
+}
+
+/* The slot of name in x: the one holding it, or the free one it would
+ * take. */
+static size_t
+nidx_slot(const struct name_index *x, const char *name, name_at_fn at,
+    const void *ctx)
+{
+	size_t h = (size_t)snap_idx_hash_name(0, name, strlen(name));
+	uint32_t e;
+
+	while ((e = x->slot[h & x->mask]) != 0 &&
+	    strcmp(at(ctx, e - 1), name) != 0)
+		h++;
+	return h & x->mask;
+}
+
+/*
+ * Index the n names; *dup: the first one equal to an earlier one, or
+ * NULL.  0, or -1 (ENOMEM).  Free x->slot.
+ */
+static int
+nidx_build(struct name_index *x, size_t n, name_at_fn at, const void *ctx,
+    const char **dup)
+{
+	size_t i, k;
+
+	*dup = NULL;
+	x->mask = 15;
+	while (x->mask / 2 < n && x->mask < SIZE_MAX / 8)
+		x->mask = x->mask * 2 + 1;
+	if (n >= UINT32_MAX || x->mask / 2 < n ||
+	    (x->slot = calloc(x->mask + 1, sizeof(*x->slot))) == NULL) {
+		x->slot = NULL;
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		k = nidx_slot(x, at(ctx, i), at, ctx);
+		if (x->slot[k] == 0)
+			x->slot[k] = (uint32_t)i + 1;
+		else if (*dup == NULL)
+			*dup = at(ctx, i);
+	}
+	return 0;
+}
+
+/* Whether name is in x. */
+static int
+nidx_has(const struct name_index *x, const char *name, name_at_fn at,
+    const void *ctx)
+{
+	return x->slot[nidx_slot(x, name, at, ctx)] != 0;
+}
+
+/* The first duplicate in l in *dup, or NULL.  0, or -1 (ENOMEM). */
+static int
+name_dup(struct name_list *l, const char **dup)
+{
+	struct name_index x;
+
+	if (nidx_build(&x, l->n, name_list_at, l, dup) != 0)
+		return -1;
+	free(x.slot);
+	return 0;
 }
 
 /* 1 and the duplicate in *dup when l holds one (sorting it), else 0. */
@@ -524,39 +587,36 @@ snap_writer_add_user_gids(struct snap_writer *w, const char *user,
 	return 0;
 }
 
-/* Orders pointers to NUL-terminated names (the GID lists' heads). */
-static int
-cmp_name_ptr(const void *a, const void *b)
+/* The GID list i's user name (its head). */
+static const char *
+gid_list_at(const void *ctx, size_t i)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	const struct snap_writer *w = ctx;
+
+	return (const char *)w->glists.p + w->goff.v[i];
 }
 
 /*
- * The GID lists sorted by name (an array of w->goff.n pointers into
- * w->glists, to free), after refusing a name given twice.  NULL with the
- * writer's error when out of memory or given twice.
+ * The GID lists indexed by their user's name (free x->slot), after
+ * refusing a name given twice.  0, or -1 with the writer's error when out
+ * of memory or given twice.
  */
-static const char **
-sorted_gid_lists(struct snap_writer *w)
+static int
+index_gid_lists(struct snap_writer *w, struct name_index *x)
 {
-	const char **v;
-	size_t i;
+	const char *dup;
 
-	if ((v = malloc((w->goff.n ? w->goff.n : 1) * sizeof(*v))) == NULL) {
+	if (nidx_build(x, w->goff.n, gid_list_at, w, &dup) != 0) {
 		werr(w, "out of memory writing the snapshot");
-		return NULL;
+		return -1;
 	}
-	for (i = 0; i < w->goff.n; i++)
-		v[i] = (const char *)w->glists.p + w->goff.v[i];
-	if (w->goff.n > 1)
-		qsort(v, w->goff.n, sizeof(*v), cmp_name_ptr);
-	for (i = 1; i < w->goff.n; i++)
-		if (strcmp(v[i - 1], v[i]) == 0) {
-			werr(w, "the groups of user %s were given twice", v[i]);
-			free(v);
-			return NULL;
-		}
-	return v;
+	if (dup != NULL) {
+		werr(w, "the groups of user %s were given twice", dup);
+		free(x->slot);
+		x->slot = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -569,14 +629,15 @@ sorted_gid_lists(struct snap_writer *w)
 static int
 write_users(struct snap_writer *w)
 {
-	const char **lists, *name, **hit;
+	struct name_index lists;
+	const char *name;
 	const unsigned char *gl;
-	size_t off, vlen, need, nl, len, rest, ng;
+	size_t off, vlen, need, nl, len, rest, ng, k;
 	unsigned char *p;
 	uint32_t uid;
 	int rc = -1;
 
-	if ((lists = sorted_gid_lists(w)) == NULL)
+	if (index_gid_lists(w, &lists) != 0)
 		return -1;
 	/* Each held user: name, NUL, the value's fixed part, the rest of
 	 * its blob (SNAP_PW_FIXED + need bytes in all). */
@@ -588,9 +649,9 @@ write_users(struct snap_writer *w)
 		len = SNAP_PW_FIXED + need;
 		rest = need - nl - 1;
 		uid = snap_get32(p);
-		hit = w->goff.n == 0 ? NULL : bsearch(&name, lists, w->goff.n,
-		    sizeof(*lists), cmp_name_ptr);
-		gl = hit != NULL ? (const unsigned char *)*hit + nl + 1 : NULL;
+		k = lists.slot[nidx_slot(&lists, name, gid_list_at, w)];
+		gl = k != 0 ? (const unsigned char *)gid_list_at(w, k - 1) +
+		    nl + 1 : NULL;
 		ng = gl != NULL ? snap_get32(gl) : 0;
 		vlen = SNAP_PW_FIXED + rest + ng * 4;
 		/* The value, then the 'p' key after it (add_entry). */
@@ -606,7 +667,7 @@ write_users(struct snap_writer *w)
 	}
 	rc = 0;
 out:
-	free(lists);
+	free(lists.slot);
 	return rc;
 }
 
@@ -740,61 +801,69 @@ write_index(struct snap_writer *w)
 static int
 check_unique(struct snap_writer *w)
 {
+	static const struct {
+		size_t off;
+		const char *pre, *post;   /* the message around the name */
+	} lists[] = {
+		{ offsetof(struct snap_writer, groups),
+		    "group ", " appears twice" },
+		{ offsetof(struct snap_writer, tombs),
+		    "tombstone ", " appears twice" },
+		{ offsetof(struct snap_writer, key_users),
+		    "the SSH keys of user ", " were given twice" },
+	};
+	struct name_index users;
 	const char *d;
 	uint32_t id;
 	size_t i, j;
-	int c;
+	int rc = -1;
 
-	if ((d = name_dup(&w->users)) != NULL) {
+	if (nidx_build(&users, w->users.n, name_list_at, &w->users, &d) != 0) {
+		werr(w, "out of memory writing the snapshot");
+		return -1;
+	}
+	if (d != NULL) {
 		werr(w, "user %s appears twice", d);
-		return -1;
+		goto out;
 	}
-	if ((d = name_dup(&w->groups)) != NULL) {
-		werr(w, "group %s appears twice", d);
-		return -1;
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		if (name_dup((struct name_list *)((char *)w + lists[i].off),
+		    &d) != 0) {
+			werr(w, "out of memory writing the snapshot");
+			goto out;
+		}
+		if (d != NULL) {
+			werr(w, "%s%s%s", lists[i].pre, d, lists[i].post);
+			goto out;
+		}
 	}
-	if ((d = name_dup(&w->tombs)) != NULL) {
-		werr(w, "tombstone %s appears twice", d);
-		return -1;
-	}
-	if ((d = name_dup(&w->key_users)) != NULL) {
-		werr(w, "the SSH keys of user %s were given twice", d);
-		return -1;
-	}
-	/* Every 'k' name is a 'p' name (both sorted now). */
-	for (i = 0, j = 0; j < w->key_users.n; j++) {
-		while (i < w->users.n &&
-		    strcmp(w->users.v[i], w->key_users.v[j]) < 0)
-			i++;
-		if (i == w->users.n ||
-		    strcmp(w->users.v[i], w->key_users.v[j]) != 0) {
+	/* Every 'k' name is a 'p' name. */
+	for (j = 0; j < w->key_users.n; j++)
+		if (!nidx_has(&users, w->key_users.v[j], name_list_at,
+		    &w->users)) {
 			werr(w, "SSH keys were given for %s, who is not a user "
 			    "in the snapshot", w->key_users.v[j]);
-			return -1;
+			goto out;
 		}
-	}
-	/* Both lists are sorted now: a name is on the host or gone, never
-	 * both (pam_okta would deny a live user). */
-	for (i = 0, j = 0; i < w->users.n && j < w->tombs.n;) {
-		c = strcmp(w->users.v[i], w->tombs.v[j]);
-		if (c == 0) {
-			werr(w, "user %s is also a tombstone", w->users.v[i]);
-			return -1;
+	/* A name is on the host or gone, never both (pam_okta would deny a
+	 * live user). */
+	for (j = 0; j < w->tombs.n; j++)
+		if (nidx_has(&users, w->tombs.v[j], name_list_at, &w->users)) {
+			werr(w, "user %s is also a tombstone", w->tombs.v[j]);
+			goto out;
 		}
-		if (c < 0)
-			i++;
-		else
-			j++;
-	}
 	if (id_dup(&w->uids, &id)) {
 		werr(w, "UID %u is given to two users", (unsigned)id);
-		return -1;
+		goto out;
 	}
 	if (id_dup(&w->gids, &id)) {
 		werr(w, "GID %u is given to two groups", (unsigned)id);
-		return -1;
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	free(users.slot);
+	return rc;
 }
 
 int

@@ -209,17 +209,32 @@ idalloc_derive(struct idalloc *a, const char *okta_id, enum id_kind kind,
 	return -1;
 }
 
+static int
+cmp_id(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 void
 idalloc_each_new(const struct idalloc *a,
     void (*fn)(void *ctx, uint32_t id, const char *okta_id, enum id_kind kind),
     void *ctx)
 {
+	uint32_t *v;
 	size_t i;
 	const struct slot *s;
 
+	if (a->nfresh == 0)
+		return;
+	v = xreallocarray(NULL, a->nfresh, sizeof(*v));
+	memcpy(v, a->fresh, a->nfresh * sizeof(*v));
+	qsort(v, a->nfresh, sizeof(*v), cmp_id);
 	for (i = 0; i < a->nfresh; i++) {
-		s = find(a, a->fresh[i]);
+		s = find(a, v[i]);
 		if (s != NULL && s->okta_id != NULL)
 			fn(ctx, s->id, s->okta_id, (enum id_kind)s->kind);
 	}
+	free(v);
 }

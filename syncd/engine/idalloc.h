@@ -72,8 +72,9 @@ int idalloc_derive(struct idalloc *a, const char *okta_id, enum id_kind kind,
 
 /*
  * The allocations made by idalloc_claim/idalloc_derive since idalloc_new
- * (not those added with idalloc_add_existing): call fn for each, in the
- * order they were made.
+ * (not those added with idalloc_add_existing): call fn for each, in
+ * increasing ID order (the order of the cache's allocations table, which
+ * the caller's rows then append to rather than scatter through).
  */
 void idalloc_each_new(const struct idalloc *a,
     void (*fn)(void *ctx, uint32_t id, const char *okta_id, enum id_kind kind),
