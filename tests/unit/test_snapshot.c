@@ -1097,6 +1097,20 @@ TEST(bad_byte_deep_in_a_big_group)
 			ASSERT_INT_EQ(i, 60);
 			ASSERT_STR_EQ(gr.members[47], "member47");
 			ASSERT_STR_EQ(gr.members[59], "member59");
+			/* Remembered now: the second answer finds the
+			 * same 60 ends, sixteen bytes at a time. */
+			memset(buf, 'Z', sizeof(buf));
+			ASSERT_INT_EQ(snap_getgrgid(s, 2000000100, &gr, buf,
+			    sizeof(buf)), 1);
+			ASSERT_STR_EQ(gr.name, "g");
+			for (i = 0; i < 60; i++) {
+				char want[16];
+
+				snprintf(want, sizeof(want), "member%02zu", i);
+				ASSERT(gr.members[i] != NULL);
+				ASSERT_STR_EQ(gr.members[i], want);
+			}
+			ASSERT(gr.members[60] == NULL);
 		}
 		snap_close(s);
 	}
