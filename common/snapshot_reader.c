@@ -570,7 +570,9 @@ corrupt:
 
 /* As decode_pw, for a group record: members go into buf as a pointer
  * array (aligned) followed by the blob.  The name is the blob's first
- * field, and must be the record's key. */
+ * field, and must be the record's key; it takes the array's first slot,
+ * so that the members need not be moved down over it (20 KB a group of
+ * 2,500 members, for each group `id` prints). */
 static int
 decode_gr(const struct rec *r, const uint32_t *want_gid, struct snap_gr *gr,
     char *buf, size_t buflen)
@@ -597,18 +599,18 @@ decode_gr(const struct rec *r, const uint32_t *want_gid, struct snap_gr *gr,
 		goto corrupt;
 	if (!blob_starts_with(v + SNAP_GR_FIXED, need, r->k, r->klen))
 		goto corrupt;
-	/* Layout in buf: padding to align, n+1 pointers, then the blob. */
+	/* Layout in buf: padding to align, the name's pointer, n member
+	 * pointers and a NULL, then the blob. */
 	mis = (uintptr_t)buf % alignof(char *);
 	off = mis ? alignof(char *) - mis : 0;
-	arr = (n + 1) * sizeof(char *);
+	arr = (n + 2) * sizeof(char *);
 	if (off > buflen || arr > buflen - off || need > buflen - off - arr) {
 		errno = ERANGE;
 		return -1;
 	}
 	f = (char **)(void *)(buf + off);
 	memcpy(buf + off + arr, v + SNAP_GR_FIXED, need);
-	/* f[0] is the name, f[1..n] the members: split into the array
-	 * itself, then shift the name out and terminate it. */
+	/* f[0] is the name, f[1..n] the members, f[n + 1] the NULL. */
 	if (rec_known_good(r)) {
 		split_known((const char *)v + SNAP_GR_FIXED, buf + off + arr,
 		    need, f, n + 1);
@@ -618,9 +620,8 @@ decode_gr(const struct rec *r, const uint32_t *want_gid, struct snap_gr *gr,
 		rec_remember_good(r);
 	}
 	gr->name = f[0];
-	memmove(f, f + 1, n * sizeof(char *));
-	f[n] = NULL;
-	gr->members = f;
+	f[n + 1] = NULL;
+	gr->members = f + 1;
 	return 1;
 corrupt:
 	errno = EPROTO;

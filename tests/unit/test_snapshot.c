@@ -213,11 +213,11 @@ TEST(erange_and_enumeration)
 	ASSERT_INT_EQ(snap_getpwuid(s, 2000000001, &pw, buf, need), 1);
 	ASSERT_STR_EQ(pw.shell, "/bin/bash");
 	/* The same for a group, by name and by GID, in an aligned buffer:
-	 * three pointers (two members and the NULL), then "eng", "alice"
-	 * and "bob" with their NULs. */
+	 * four pointers (the name, two members and the NULL), then "eng",
+	 * "alice" and "bob" with their NULs. */
 	{
 		union { char c[1024]; char *p; } ab;
-		size_t gneed = 3 * sizeof(char *) + 4 + 6 + 4;
+		size_t gneed = 4 * sizeof(char *) + 4 + 6 + 4;
 
 		for (size_t len = 0; len < gneed; len++) {
 			ASSERT_INT_EQ(snap_getgrnam(s, "eng", &gr, ab.c, len), -1);
