@@ -22,7 +22,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,11 +189,14 @@ cmp_u32(const void *a, const void *b)
  * An open-addressing index of n names (at(ctx, i)), at most half full,
  * each slot 0 or i + 1: the duplicate checks and the look-ups at commit,
  * a probe or two a name where sorting 100,000 names and searching them
- * cost about 17 string comparisons each.
+ * cost about 17 string comparisons each.  The names come from Okta, so
+ * the hash is seeded with the file's own random seed, as the snapshot's
+ * index is: logins chosen to collide cannot make a publish quadratic.
  */
 struct name_index {
 	uint32_t *slot;
 	size_t mask;
+	uint32_t seed;
 };
 
 typedef const char *(*name_at_fn)(const void *ctx, size_t i);
@@ -211,7 +213,7 @@ static size_t
 nidx_slot(const struct name_index *x, const char *name, name_at_fn at,
     const void *ctx)
 {
-	size_t h = (size_t)snap_idx_hash_name(0, name, strlen(name));
+	size_t h = (size_t)snap_idx_hash_name(x->seed, name, strlen(name));
 	uint32_t e;
 
 	while ((e = x->slot[h & x->mask]) != 0 &&
@@ -221,16 +223,17 @@ nidx_slot(const struct name_index *x, const char *name, name_at_fn at,
 }
 
 /*
- * Index the n names; *dup: the first one equal to an earlier one, or
- * NULL.  0, or -1 (ENOMEM).  Free x->slot.
+ * Index the n names under seed; *dup: the first one equal to an earlier
+ * one, or NULL.  0, or -1 (ENOMEM).  Free x->slot.
  */
 static int
-nidx_build(struct name_index *x, size_t n, name_at_fn at, const void *ctx,
-    const char **dup)
+nidx_build(struct name_index *x, uint32_t seed, size_t n, name_at_fn at,
+    const void *ctx, const char **dup)
 {
 	size_t i, k;
 
 	*dup = NULL;
+	x->seed = seed;
 	x->mask = 15;
 	while (x->mask / 2 < n && x->mask < SIZE_MAX / 8)
 		x->mask = x->mask * 2 + 1;
@@ -259,11 +262,12 @@ nidx_has(const struct name_index *x, const char *name, name_at_fn at,
 
 /* The first duplicate in l in *dup, or NULL.  0, or -1 (ENOMEM). */
 static int
-name_dup(struct name_list *l, const char **dup)
+name_dup(const struct snap_writer *w, const struct name_list *l,
+    const char **dup)
 {
 	struct name_index x;
 
-	if (nidx_build(&x, l->n, name_list_at, l, dup) != 0)
+	if (nidx_build(&x, w->idx.seed, l->n, name_list_at, l, dup) != 0)
 		return -1;
 	free(x.slot);
 	return 0;
@@ -606,7 +610,7 @@ index_gid_lists(struct snap_writer *w, struct name_index *x)
 {
 	const char *dup;
 
-	if (nidx_build(x, w->goff.n, gid_list_at, w, &dup) != 0) {
+	if (nidx_build(x, w->idx.seed, w->goff.n, gid_list_at, w, &dup) != 0) {
 		werr(w, "out of memory writing the snapshot");
 		return -1;
 	}
@@ -801,16 +805,13 @@ write_index(struct snap_writer *w)
 static int
 check_unique(struct snap_writer *w)
 {
-	static const struct {
-		size_t off;
+	const struct {
+		const struct name_list *l;
 		const char *pre, *post;   /* the message around the name */
 	} lists[] = {
-		{ offsetof(struct snap_writer, groups),
-		    "group ", " appears twice" },
-		{ offsetof(struct snap_writer, tombs),
-		    "tombstone ", " appears twice" },
-		{ offsetof(struct snap_writer, key_users),
-		    "the SSH keys of user ", " were given twice" },
+		{ &w->groups, "group ", " appears twice" },
+		{ &w->tombs, "tombstone ", " appears twice" },
+		{ &w->key_users, "the SSH keys of user ", " were given twice" },
 	};
 	struct name_index users;
 	const char *d;
@@ -818,7 +819,8 @@ check_unique(struct snap_writer *w)
 	size_t i, j;
 	int rc = -1;
 
-	if (nidx_build(&users, w->users.n, name_list_at, &w->users, &d) != 0) {
+	if (nidx_build(&users, w->idx.seed, w->users.n, name_list_at,
+	    &w->users, &d) != 0) {
 		werr(w, "out of memory writing the snapshot");
 		return -1;
 	}
@@ -827,8 +829,7 @@ check_unique(struct snap_writer *w)
 		goto out;
 	}
 	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
-		if (name_dup((struct name_list *)((char *)w + lists[i].off),
-		    &d) != 0) {
+		if (name_dup(w, lists[i].l, &d) != 0) {
 			werr(w, "out of memory writing the snapshot");
 			goto out;
 		}
