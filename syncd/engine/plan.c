@@ -104,26 +104,6 @@ plan_finish_staging(sqlite3 *db, char *err, size_t errlen)
 	"(s.name IS NOT g.name OR s.gid IS NOT g.gid" \
 	" OR s.okta_name IS NOT g.okta_name)"
 
-static long long
-count1(sqlite3 *db, const char *sql, int *failed)
-{
-	sqlite3_stmt *st;
-	long long n = -1;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		*failed = 1;
-		return 0;
-	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (n < 0) {
-		*failed = 1;
-		return 0;
-	}
-	return n;
-}
-
 /*
  * The columns of the one row sql gives, as counts (NULL, a sum over no
  * rows, is 0), into v[0..n).  Sets *failed on any error.
@@ -144,6 +124,21 @@ count_row(sqlite3 *db, const char *sql, long long *v, int n, int *failed)
 	else
 		*failed = 1;
 	sqlite3_finalize(st);
+}
+
+/* The one column of the one row sql gives, a count: 0 with *failed set
+ * on any error or a negative count. */
+static long long
+count1(sqlite3 *db, const char *sql, int *failed)
+{
+	long long n = -1;
+
+	count_row(db, sql, &n, 1, failed);
+	if (n < 0) {
+		*failed = 1;
+		return 0;
+	}
+	return n;
 }
 
 int
