@@ -30,6 +30,7 @@
 
 #include <cdb.h>
 
+#include "name_index.h"
 #include "snapshot.h"
 #include "snapshot_format.h"
 #include "snapshot_index.h"
@@ -185,91 +186,23 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/*
- * An open-addressing index of n names (at(ctx, i)), at most half full,
- * each slot 0 or i + 1: the duplicate checks and the look-ups at commit,
- * a probe or two a name where sorting 100,000 names and searching them
- * cost about 17 string comparisons each.  The names come from Okta, so
- * the hash is seeded with the file's own random seed, as the snapshot's
- * index is: logins chosen to collide cannot make a publish quadratic.
- */
-struct name_index {
-	uint32_t *slot;
-	size_t mask;
-	uint32_t seed;
-};
-
-typedef const char *(*name_at_fn)(const void *ctx, size_t i);
-
 static const char *
 name_list_at(const void *ctx, size_t i)
 {
 	return ((const struct name_list *)ctx)->v[i];
 }
 
-/* The slot of name in x: the one holding it, or the free one it would
- * take. */
-static size_t
-nidx_slot(const struct name_index *x, const char *name, name_at_fn at,
-    const void *ctx)
-{
-	size_t h = (size_t)snap_idx_hash_name(x->seed, name, strlen(name));
-	uint32_t e;
-
-	while ((e = x->slot[h & x->mask]) != 0 &&
-	    strcmp(at(ctx, e - 1), name) != 0)
-		h++;
-	return h & x->mask;
-}
-
-/*
- * Index the n names under seed; *dup: the first one equal to an earlier
- * one, or NULL.  0, or -1 (ENOMEM).  Free x->slot.
- */
-static int
-nidx_build(struct name_index *x, uint32_t seed, size_t n, name_at_fn at,
-    const void *ctx, const char **dup)
-{
-	size_t i, k;
-
-	*dup = NULL;
-	x->seed = seed;
-	x->mask = 15;
-	while (x->mask / 2 < n && x->mask < SIZE_MAX / 8)
-		x->mask = x->mask * 2 + 1;
-	if (n >= UINT32_MAX || x->mask / 2 < n ||
-	    (x->slot = calloc(x->mask + 1, sizeof(*x->slot))) == NULL) {
-		x->slot = NULL;
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		k = nidx_slot(x, at(ctx, i), at, ctx);
-		if (x->slot[k] == 0)
-			x->slot[k] = (uint32_t)i + 1;
-		else if (*dup == NULL)
-			*dup = at(ctx, i);
-	}
-	return 0;
-}
-
-/* Whether name is in x. */
-static int
-nidx_has(const struct name_index *x, const char *name, name_at_fn at,
-    const void *ctx)
-{
-	return x->slot[nidx_slot(x, name, at, ctx)] != 0;
-}
-
-/* The first duplicate in l in *dup, or NULL.  0, or -1 (ENOMEM). */
+/* The first duplicate in l in *dup, or NULL.  0, or -1 (ENOMEM).  The
+ * names are logins from Okta: indexed under the file's random seed. */
 static int
 name_dup(const struct snap_writer *w, const struct name_list *l,
     const char **dup)
 {
 	struct name_index x;
 
-	if (nidx_build(&x, w->idx.seed, l->n, name_list_at, l, dup) != 0)
+	if (name_index_build(&x, w->idx.seed, l->n, name_list_at, l, dup) != 0)
 		return -1;
-	free(x.slot);
+	name_index_free(&x);
 	return 0;
 }
 
@@ -610,14 +543,14 @@ index_gid_lists(struct snap_writer *w, struct name_index *x)
 {
 	const char *dup;
 
-	if (nidx_build(x, w->idx.seed, w->goff.n, gid_list_at, w, &dup) != 0) {
+	if (name_index_build(x, w->idx.seed, w->goff.n, gid_list_at, w,
+	    &dup) != 0) {
 		werr(w, "out of memory writing the snapshot");
 		return -1;
 	}
 	if (dup != NULL) {
 		werr(w, "the groups of user %s were given twice", dup);
-		free(x->slot);
-		x->slot = NULL;
+		name_index_free(x);
 		return -1;
 	}
 	return 0;
@@ -653,7 +586,7 @@ write_users(struct snap_writer *w)
 		len = SNAP_PW_FIXED + need;
 		rest = need - nl - 1;
 		uid = snap_get32(p);
-		k = lists.slot[nidx_slot(&lists, name, gid_list_at, w)];
+		k = name_index_find(&lists, name);
 		gl = k != 0 ? (const unsigned char *)gid_list_at(w, k - 1) +
 		    nl + 1 : NULL;
 		ng = gl != NULL ? snap_get32(gl) : 0;
@@ -671,7 +604,7 @@ write_users(struct snap_writer *w)
 	}
 	rc = 0;
 out:
-	free(lists.slot);
+	name_index_free(&lists);
 	return rc;
 }
 
@@ -819,7 +752,7 @@ check_unique(struct snap_writer *w)
 	size_t i, j;
 	int rc = -1;
 
-	if (nidx_build(&users, w->idx.seed, w->users.n, name_list_at,
+	if (name_index_build(&users, w->idx.seed, w->users.n, name_list_at,
 	    &w->users, &d) != 0) {
 		werr(w, "out of memory writing the snapshot");
 		return -1;
@@ -840,8 +773,7 @@ check_unique(struct snap_writer *w)
 	}
 	/* Every 'k' name is a 'p' name. */
 	for (j = 0; j < w->key_users.n; j++)
-		if (!nidx_has(&users, w->key_users.v[j], name_list_at,
-		    &w->users)) {
+		if (name_index_find(&users, w->key_users.v[j]) == 0) {
 			werr(w, "SSH keys were given for %s, who is not a user "
 			    "in the snapshot", w->key_users.v[j]);
 			goto out;
@@ -849,7 +781,7 @@ check_unique(struct snap_writer *w)
 	/* A name is on the host or gone, never both (pam_okta would deny a
 	 * live user). */
 	for (j = 0; j < w->tombs.n; j++)
-		if (nidx_has(&users, w->tombs.v[j], name_list_at, &w->users)) {
+		if (name_index_find(&users, w->tombs.v[j]) != 0) {
 			werr(w, "user %s is also a tombstone", w->tombs.v[j]);
 			goto out;
 		}
@@ -863,7 +795,7 @@ check_unique(struct snap_writer *w)
 	}
 	rc = 0;
 out:
-	free(users.slot);
+	name_index_free(&users);
 	return rc;
 }
 

@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "cache.h"
-#include "idalloc.h"
 #include "log.h"
+#include "name_index.h"
 #include "paths.h"
 #include "publish.h"
 #include "snapshot.h"
@@ -180,8 +180,7 @@ struct pub {
 	struct pub_entry *users, *groups;
 	size_t nusers, capusers, ngroups, capgroups;
 	struct strpack adopted;          /* okta_ids, in okta_id order */
-	uint32_t *byid;                  /* index_users */
-	size_t byid_mask;
+	struct name_index byid;          /* index_users */
 	uint32_t *pair_user, *pair_gid;   /* (user index, GID) memberships */
 	size_t npairs, cappairs;
 	uint32_t pub_users, pub_groups;   /* written, for the snapshot's meta */
@@ -189,7 +188,7 @@ struct pub {
 
 /* How a step failed: the writer (snap_writer_error) or reading the cache
  * (sqlite3_errmsg). */
-enum { PUB_OK, PUB_WRITER_ERR, PUB_SQL_ERR };
+enum { PUB_OK, PUB_WRITER_ERR, PUB_SQL_ERR, PUB_NOMEM };
 
 /* A new entry at the end of *v, growing it from first entries. */
 static struct pub_entry *
@@ -345,43 +344,39 @@ write_users(struct pub *p)
 	return PUB_OK;
 }
 
+static const char *
+user_id_at(const void *ctx, size_t i)
+{
+	const struct pub *p = ctx;
+
+	return p->ustr.buf + p->users[i].okta_id;
+}
+
 /*
  * The users' okta_ids (their buffer complete now) into p->byid, for the
- * membership scan: open addressing over the index + 1 of each user, at
- * most half full; 1.3 probes a lookup at 100k users, where a binary
+ * membership scan: 1.3 probes a look-up at 100k users, where a binary
  * search made 17 string comparisons.  (glibc's hsearch_r hashes only the
  * first eight bytes of a key, the "00u" prefix and five characters of an
- * Okta id: it was no faster than the binary search.)
+ * Okta id: it was no faster than the binary search.)  Okta assigns the
+ * ids, which are the table's primary key: no seed or duplicate to care
+ * about.  PUB_OK or PUB_NOMEM.
  */
-static void
+static int
 index_users(struct pub *p)
 {
-	size_t i, h;
+	const char *dup;
 
-	for (p->byid_mask = 4095; p->byid_mask / 2 < p->nusers;)
-		p->byid_mask = p->byid_mask * 2 + 1;
-	p->byid = xcalloc(p->byid_mask + 1, sizeof(*p->byid));
-	for (i = 0; i < p->nusers; i++) {
-		h = (size_t)idalloc_hash(p->ustr.buf + p->users[i].okta_id);
-		while (p->byid[h & p->byid_mask] != 0)
-			h++;
-		p->byid[h & p->byid_mask] = (uint32_t)i + 1;
-	}
+	return name_index_build(&p->byid, 0, p->nusers, user_id_at, p,
+	    &dup) == 0 ? PUB_OK : PUB_NOMEM;
 }
 
 /* The user whose okta_id is id, or NULL. */
 static const struct pub_entry *
 find_user(const struct pub *p, const char *id)
 {
-	size_t h = (size_t)idalloc_hash(id);
-	uint32_t slot;
+	size_t i = name_index_find(&p->byid, id);
 
-	while ((slot = p->byid[h & p->byid_mask]) != 0) {
-		if (strcmp(p->ustr.buf + p->users[slot - 1].okta_id, id) == 0)
-			return &p->users[slot - 1];
-		h++;
-	}
-	return NULL;
+	return i != 0 ? &p->users[i - 1] : NULL;
 }
 
 /* The groups, in okta_id order, into p->groups (written with their
@@ -522,10 +517,9 @@ write_entries(struct pub *p)
 
 	if ((r = write_policy(p)) != PUB_OK ||
 	    (r = load_adopted(p)) != PUB_OK ||
-	    (r = write_users(p)) != PUB_OK)
-		return r;
-	index_users(p);
-	if ((r = load_groups(p)) != PUB_OK ||
+	    (r = write_users(p)) != PUB_OK ||
+	    (r = index_users(p)) != PUB_OK ||
+	    (r = load_groups(p)) != PUB_OK ||
 	    (r = write_groups(p)) != PUB_OK)
 		return r;
 	debug("publish: users and groups written, %.3f s CPU so far",
@@ -541,12 +535,12 @@ pub_free(struct pub *p)
 	pack_free(&p->gstr);
 	pack_free(&p->members);
 	pack_free(&p->adopted);
-	free(p->byid);
+	name_index_free(&p->byid);
 	free(p->users);
 	free(p->groups);
 	free(p->pair_user);
 	free(p->pair_gid);
-	p->byid = p->pair_user = p->pair_gid = NULL;
+	p->pair_user = p->pair_gid = NULL;
 	p->users = p->groups = NULL;
 	memset(&p->ustr, 0, sizeof(p->ustr));
 	memset(&p->gstr, 0, sizeof(p->gstr));
@@ -627,6 +621,9 @@ publish_snapshot(sqlite3 *db, const struct config *c,
 		rc = commit_snapshot(&p, path, generation, last_sync, err, errlen);
 	else if (r == PUB_WRITER_ERR) {
 		snprintf(err, errlen, "%s", snap_writer_error(p.w));
+		rc = OK_ERR_PUBLISH;
+	} else if (r == PUB_NOMEM) {
+		snprintf(err, errlen, "out of memory publishing the snapshot");
 		rc = OK_ERR_PUBLISH;
 	} else {
 		snprintf(err, errlen, "reading the cache to publish: %s",
