@@ -170,6 +170,16 @@ okta_parse_http_date(const char *s)
 	return (long long)t;
 }
 
+/* JSON's white space (RFC 8259); a NUL is not. */
+static size_t
+skip_json_ws(const char *body, size_t at, size_t len)
+{
+	while (at < len && (body[at] == ' ' || body[at] == '\t' ||
+	    body[at] == '\n' || body[at] == '\r'))
+		at++;
+	return at;
+}
+
 /*
  * body[0..len) as one JSON value, parsed strictly, with nothing but white
  * space after it: the value (the caller puts it), or NULL for broken or
@@ -180,7 +190,6 @@ okta_parse_json(const char *body, size_t len, int *oom)
 {
 	json_tokener *tok;
 	json_object *v;
-	size_t end;
 
 	*oom = 0;
 	if (body == NULL || len == 0 || len > INT_MAX)
@@ -196,13 +205,11 @@ okta_parse_json(const char *body, size_t len, int *oom)
 		v = NULL;
 	}
 	/* Anything but white space after the value is broken JSON too. */
-	for (end = v != NULL ? json_tokener_get_parse_end(tok) : len;
-	    end < len; end++)
-		if (strchr(" \t\r\n", body[end]) == NULL || body[end] == '\0') {
-			json_object_put(v);
-			v = NULL;
-			break;
-		}
+	if (v != NULL &&
+	    skip_json_ws(body, json_tokener_get_parse_end(tok), len) != len) {
+		json_object_put(v);
+		v = NULL;
+	}
 	json_tokener_free(tok);
 	return v;
 }
@@ -266,16 +273,6 @@ okta_ingest_page(const char *body, size_t len, okta_item_fn fn, void *ctx,
     unsigned long *count)
 {
 	return okta_ingest_page_why(body, len, fn, ctx, count, NULL);
-}
-
-/* JSON's white space (RFC 8259); a NUL is not. */
-static size_t
-skip_json_ws(const char *body, size_t at, size_t len)
-{
-	while (at < len && (body[at] == ' ' || body[at] == '\t' ||
-	    body[at] == '\n' || body[at] == '\r'))
-		at++;
-	return at;
 }
 
 /*
