@@ -20,13 +20,6 @@ struct rec {
 	uint32_t klen, vlen;
 };
 
-static uint32_t
-get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
 /* The record at *pos: 1 with *r filled and *pos moved past it, 0 at the
  * end, -1 when it runs past the end. */
 static int
@@ -39,8 +32,8 @@ next(const unsigned char *d, size_t len, size_t *pos, struct rec *r)
 	if (left < 8)
 		return -1;
 	r->at = *pos;
-	r->klen = get32(d + *pos);
-	r->vlen = get32(d + *pos + 4);
+	r->klen = snap_get32(d + *pos);
+	r->vlen = snap_get32(d + *pos + 4);
 	if ((uint64_t)r->klen + r->vlen > left - 8)
 		return -1;
 	r->key = d + *pos + 8;
@@ -74,7 +67,7 @@ section(const unsigned char *d, size_t len, struct rec *x)
 	while ((n = next(d, len, &pos, &r)) == 1) {
 		if (r.klen == 1 && r.key[0] == SNAP_KEY_META &&
 		    r.vlen >= SNAP_MAGIC_LEN + 4) {
-			if (get32(r.val + SNAP_MAGIC_LEN) < REFS_FORMAT)
+			if (snap_get32(r.val + SNAP_MAGIC_LEN) < REFS_FORMAT)
 				return 0;
 			if (!index || (size_t)SNAP_IDX_HDR +
 			    x->val[SNAP_IDX_HDR - 1] > x->vlen)
@@ -122,8 +115,8 @@ add_records(struct snap_idx_builder *b, const unsigned char *d, size_t len)
 		if (r.vlen < 4 || off > UINT32_MAX)
 			goto bad;
 		if ((r.key[0] == SNAP_KEY_PWNAM ? snap_idx_add_user :
-		    snap_idx_add_group)(b, r.key + 1, r.klen - 1, get32(r.val),
-		    (uint32_t)off) != 0)
+		    snap_idx_add_group)(b, r.key + 1, r.klen - 1,
+		    snap_get32(r.val), (uint32_t)off) != 0)
 			return -1;    /* ENOMEM */
 	}
 	if (n == 0)
@@ -144,15 +137,15 @@ snap_refs_fill(unsigned char *data, size_t len)
 
 	if ((r = section(data, len, &x)) <= 0)
 		return r;
-	snap_idx_init(&b, get32(x.val));
+	snap_idx_init(&b, snap_get32(x.val));
 	if (add_records(&b, data, len) != 0)
 		goto fail;
 	/* The record must be exactly what the writer would have made of
 	 * these records, or the tables would not fit it. */
 	at = SNAP_CDB_TOC + (uint64_t)x.at;
 	if (snap_idx_value_len(&b, at) != x.vlen ||
-	    get32(x.val + 4) != b.n[SNAP_IDX_PWNAM] ||
-	    get32(x.val + 8) != b.n[SNAP_IDX_GRNAM]) {
+	    snap_get32(x.val + 4) != b.n[SNAP_IDX_PWNAM] ||
+	    snap_get32(x.val + 8) != b.n[SNAP_IDX_GRNAM]) {
 		errno = EPROTO;
 		goto fail;
 	}
