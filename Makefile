@@ -139,8 +139,9 @@ $(BUILD)/tests/test_offline: PROG_LIBS += -Wl,--wrap=crypt_r
 deps:
 	@scripts/install-deps check
 
+# The build uses every core unless make was given its own -j.
 check: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc)) all
 	@tests/run.sh
 
 bench: all

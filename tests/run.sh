@@ -25,6 +25,14 @@ FILTER=${1:-}
 LOG=$ROOT/build/test-logs
 mkdir -p "$LOG"
 passed=0 failed=0 skipped=0
+# Each step's and test's wall-clock and CPU seconds, slowest first at the end
+# of the run: "wall user sys NAME" (the bash time keyword; children included).
+TIMES=$LOG/times
+: >"$TIMES"
+# The builds use every core.  (A fresh make: the jobserver of the make that
+# runs `make check` is not passed down to this script.)
+JOBS=$(nproc 2>/dev/null || echo 2)
+build() { MAKEFLAGS= MAKELEVEL= make -s --no-print-directory -j"$JOBS" "$@"; }
 
 # count OUTFILE STATUS NAME: add up the PASS/FAIL/SKIP lines of one test.
 count() {
@@ -51,18 +59,21 @@ step() {	# step NAME COMMAND...: one pass/fail for a whole command
 	local name=$1; shift
 	selected "$name" || return 0
 	local out="$LOG/$(echo "$name" | tr -c 'a-zA-Z0-9_.-' _).log"
-	if "$@" >"$out" 2>&1; then echo "PASS: $name" >>"$out"; count "$out" 0 "$name"
+	local TIMEFORMAT="%R %U %S $name"
+	if { time "$@" >"$out" 2>&1; } 2>>"$TIMES"; then
+		echo "PASS: $name" >>"$out"; count "$out" 0 "$name"
 	else local rc=$?; echo "FAIL: $name" >>"$out"; count "$out" "$rc" "$name"; fi
 }
 
 run_units() {	# run_units BUILD_DIR LABEL
-	local t name out rc
+	local t name out rc TIMEFORMAT
 	for t in "$1"/tests/test_*; do
 		[ -x "$t" ] || continue
 		name="$2$(basename "$t")"
 		selected "$name" || continue
 		out="$LOG/$(basename "$1")-$(basename "$t").log"
-		( cd "$ROOT" && timeout 300 "$t" ) >"$out" 2>&1; rc=$?
+		TIMEFORMAT="%R %U %S $name"
+		{ time ( cd "$ROOT" && timeout 300 "$t" ) >"$out" 2>&1; } 2>>"$TIMES"; rc=$?
 		count "$out" "$rc" "$name"
 	done
 }
@@ -70,15 +81,14 @@ run_units() {	# run_units BUILD_DIR LABEL
 step "test commands come from packages install-deps installs" scripts/test-commands --quiet
 step "every #include points down the layers" scripts/check-layers
 
-step "build with clang -Werror" make -s --no-print-directory CC=clang BUILD=build/clang all
-step "build with test hooks (kill points)" make -s --no-print-directory TEST_HOOKS=1 \
-	BUILD=build/hooks programs
+step "build with clang -Werror" build CC=clang BUILD=build/clang all
+step "build with test hooks (kill points)" build TEST_HOOKS=1 BUILD=build/hooks programs
 
 run_units build ""
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-if step "build with ASan+UBSan" make -s --no-print-directory SAN=1 BUILD=build/san all \
+if step "build with ASan+UBSan" build SAN=1 BUILD=build/san all \
 	&& [ -d build/san/tests ]; then
 	run_units build/san "asan: "
 fi
@@ -92,15 +102,17 @@ if [ -x tests/fuzz/run.sh ]; then
 fi
 
 run_integration() {	# run_integration BUILD_DIR LABEL TEST.py...
-	local build=$1 label=$2 t name out rc
+	local build=$1 label=$2 t name out rc TIMEFORMAT
 	shift 2
 	for t in "$@"; do
 		[ -f "$t" ] || continue
 		name="$label$(basename "$t" .py)"
 		selected "$name" || continue
 		out="$LOG/$(echo "$name" | tr -c 'a-zA-Z0-9_.-' _).log"
-		( OKTA_BUILD="$build" OKTA_SAN_BUILD="$ROOT/build/san" \
-		  OKTA_HOOKS_BUILD="$ROOT/build/hooks" timeout 900 python3 "$t" ) >"$out" 2>&1; rc=$?
+		TIMEFORMAT="%R %U %S $name"
+		{ time ( OKTA_BUILD="$build" OKTA_SAN_BUILD="$ROOT/build/san" \
+		  OKTA_HOOKS_BUILD="$ROOT/build/hooks" timeout 900 python3 "$t" ) >"$out" 2>&1; } \
+			2>>"$TIMES"; rc=$?
 		count "$out" "$rc" "$name"
 	done
 }
@@ -124,5 +136,7 @@ if [ "${CI:-}" = true ] && [ "$skipped" -gt 0 ]; then
 	failed=$((failed + 1))
 fi
 echo
+echo "slowest steps (wall, user, sys seconds; all in $TIMES):"
+sort -rn "$TIMES" | head -n 8 | sed 's/^/  /'
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
