@@ -29,6 +29,9 @@ passed=0 failed=0 skipped=0
 # of the run: "wall user sys NAME" (the bash time keyword; children included).
 TIMES=$LOG/times
 : >"$TIMES"
+# Each integration test case's wall-clock seconds (tests/lib/oktatest.py).
+export OKTA_TEST_TIMES=$LOG/case-times
+: >"$OKTA_TEST_TIMES"
 # The builds use every core.  (A fresh make: the jobserver of the make that
 # runs `make check` is not passed down to this script.)
 JOBS=$(nproc 2>/dev/null || echo 2)

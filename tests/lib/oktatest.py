@@ -55,12 +55,17 @@ def case(fn):
 
 
 def main():
+    """Run the cases (or those named on the command line).  With
+    OKTA_TEST_TIMES set (tests/run.sh sets it), each case's wall-clock
+    seconds are appended to that file: "SECONDS TEST CASE"."""
     name = os.path.basename(sys.argv[0])
     only = sys.argv[1:]
+    times = os.environ.get("OKTA_TEST_TIMES")
     failed = 0
     for fn in _cases:
         if only and fn.__name__ not in only:
             continue
+        started = time.monotonic()
         try:
             fn()
         except Skip as e:
@@ -71,6 +76,10 @@ def main():
             print("FAIL: %s: %s" % (name, fn.__name__), flush=True)
         else:
             print("PASS: %s: %s" % (name, fn.__name__), flush=True)
+        if times:
+            with open(times, "a") as f:
+                f.write("%.3f %s %s\n" % (time.monotonic() - started, name,
+                                          fn.__name__))
     sys.exit(1 if failed else 0)
 
 
