@@ -106,43 +106,60 @@ run_one() {
 	fi >"$OUT/$name.result"
 }
 
-# Build every target first, then run FUZZ_JOBS of them at a time (default
-# 2: one a core), each for SECS seconds.
-rc=0 targets= pids=
+# build_one TARGET: build one target; its log goes to $OUT/fuzz_TARGET.build.log
+# and a failure leaves no $OUT/fuzz_TARGET.
+build_one() {
+	# fuzz_ingest.c defines the Okta client's listing functions itself
+	# (the network, answered from the input); its definitions come first
+	# and win, whatever else of okta.c the sync comes to need.
+	extra=
+	[ "$1" = ingest ] && extra=-Wl,--allow-multiple-definition
+	rm -f "$OUT/fuzz_$1"
+	clang $CFLAGS $extra -o "$OUT/fuzz_$1" "tests/fuzz/fuzz_$1.c" \
+	    "$OUT/libfuzzhelp.a" $LIBS >"$OUT/fuzz_$1.build.log" 2>&1
+}
+
+# pool COMMAND TARGET...: COMMAND TARGET for each target, FUZZ_JOBS at a
+# time (default 2: one a core).
+pool() {
+	cmd=$1 jobs=${FUZZ_JOBS:-2} running=0 pids=
+	shift
+	for target in "$@"; do
+		if [ "$running" -ge "$jobs" ]; then
+			set -- $pids
+			wait "$1" || true
+			shift
+			pids=$*
+			running=$((running - 1))
+		fi
+		"$cmd" "$target" &
+		pids="$pids $!"
+		running=$((running + 1))
+	done
+	wait
+}
+
+# Build every target first, then run them, each for SECS seconds.
+rc=0 wanted= targets=
 for src in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$src" .c)
 	target=${name#fuzz_}
 	if [ $# -gt 0 ]; then
 		case " $* " in *" $target "*) ;; *) continue ;; esac
 	fi
-	# fuzz_ingest.c defines the Okta client's listing functions itself
-	# (the network, answered from the input); its definitions come first
-	# and win, whatever else of okta.c the sync comes to need.
-	extra=
-	[ "$target" = ingest ] && extra=-Wl,--allow-multiple-definition
-	if ! clang $CFLAGS $extra -o "$OUT/$name" "$src" "$OUT/libfuzzhelp.a" \
-	    $LIBS >"$OUT/$name.build.log" 2>&1; then
-		cat "$OUT/$name.build.log"
+	wanted="$wanted $target"
+done
+pool build_one $wanted
+for target in $wanted; do
+	if [ ! -x "$OUT/fuzz_$target" ]; then
+		cat "$OUT/fuzz_$target.build.log"
 		echo "FAIL: fuzz $target (does not build)"
 		rc=1
 		continue
 	fi
 	targets="$targets $target"
 done
-jobs=${FUZZ_JOBS:-2} running=0
-for target in $targets; do
-	if [ "$running" -ge "$jobs" ]; then
-		set -- $pids
-		wait "$1" || true
-		shift
-		pids=$*
-		running=$((running - 1))
-	fi
-	run_one "$target" &
-	pids="$pids $!"
-	running=$((running + 1))
-done
-wait
+pool run_one $targets
 for target in $targets; do
 	cat "$OUT/fuzz_$target.result"
 	grep -q '^PASS: ' "$OUT/fuzz_$target.result" || rc=1
