@@ -205,7 +205,7 @@ def whole(d, kind, cmds, n):
     times each with bench/spawn_loop, in interleaved rounds in one
     namespace (one nscd for all of them).  Returns {cmd: (min, median)}."""
     script = " && ".join("echo %s $(%s %d %s)" % (q("@" + c.replace(" ", "_")), q(SPAWN), n, c)
-                         for c in cmds for _ in range(3))
+                         for _ in range(3) for c in cmds)
     res = {}
     for line in ns(d, kind, script).splitlines():
         if not line.startswith("@"):
