@@ -37,6 +37,16 @@ export OKTA_TEST_TIMES=$LOG/case-times
 JOBS=$(nproc 2>/dev/null || echo 2)
 build() { MAKEFLAGS= MAKELEVEL= make -s --no-print-directory -j"$JOBS" "$@"; }
 
+# timed NAME OUT COMMAND...: run COMMAND, its output to OUT and its times,
+# as "wall user sys NAME", to $TIMES; COMMAND's status.  (COMMAND is timed
+# as a simple command: bash reports a timed subshell through the
+# subshell's own redirections.)
+timed() {
+	local TIMEFORMAT="%R %U %S $1" out=$2
+	shift 2
+	{ time "$@" >"$out" 2>&1; } 2>>"$TIMES"
+}
+
 # count OUTFILE STATUS NAME: add up the PASS/FAIL/SKIP lines of one test.
 count() {
 	local out=$1 rc=$2 name=$3 p f s
@@ -62,23 +72,19 @@ step() {	# step NAME COMMAND...: one pass/fail for a whole command
 	local name=$1; shift
 	selected "$name" || return 0
 	local out="$LOG/$(echo "$name" | tr -c 'a-zA-Z0-9_.-' _).log"
-	local TIMEFORMAT="%R %U %S $name"
-	if { time "$@" >"$out" 2>&1; } 2>>"$TIMES"; then
+	if timed "$name" "$out" "$@"; then
 		echo "PASS: $name" >>"$out"; count "$out" 0 "$name"
 	else local rc=$?; echo "FAIL: $name" >>"$out"; count "$out" "$rc" "$name"; fi
 }
 
 run_units() {	# run_units BUILD_DIR LABEL
-	local t name out rc TIMEFORMAT
+	local t name out rc
 	for t in "$1"/tests/test_*; do
 		[ -x "$t" ] || continue
 		name="$2$(basename "$t")"
 		selected "$name" || continue
 		out="$LOG/$(basename "$1")-$(basename "$t").log"
-		TIMEFORMAT="%R %U %S $name"
-		# (A simple command: bash reports the time of a subshell from
-		# inside it, through the subshell's own redirections.)
-		{ time timeout 300 "$t" >"$out" 2>&1; } 2>>"$TIMES"; rc=$?
+		timed "$name" "$out" timeout 300 "$t"; rc=$?
 		count "$out" "$rc" "$name"
 	done
 }
@@ -107,17 +113,16 @@ if [ -x tests/fuzz/run.sh ]; then
 fi
 
 run_integration() {	# run_integration BUILD_DIR LABEL TEST.py...
-	local build=$1 label=$2 t name out rc TIMEFORMAT
+	local build=$1 label=$2 t name out rc
 	shift 2
 	for t in "$@"; do
 		[ -f "$t" ] || continue
 		name="$label$(basename "$t" .py)"
 		selected "$name" || continue
 		out="$LOG/$(echo "$name" | tr -c 'a-zA-Z0-9_.-' _).log"
-		TIMEFORMAT="%R %U %S $name"
-		{ time OKTA_BUILD="$build" OKTA_SAN_BUILD="$ROOT/build/san" \
-		  OKTA_HOOKS_BUILD="$ROOT/build/hooks" timeout 900 python3 "$t" \
-		  >"$out" 2>&1; } 2>>"$TIMES"; rc=$?
+		timed "$name" "$out" env OKTA_BUILD="$build" \
+		    OKTA_SAN_BUILD="$ROOT/build/san" OKTA_HOOKS_BUILD="$ROOT/build/hooks" \
+		    timeout 900 python3 "$t"; rc=$?
 		count "$out" "$rc" "$name"
 	done
 }
