@@ -17,7 +17,6 @@ pam_okta under ASan+UBSan (the runtime preloaded into pamtester); any
 report fails the case.
 """
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -55,14 +54,7 @@ SAN_OPTIONS = {"ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1:halt_on_error=1"
                "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
 
 
-def asan_runtime():
-    if not os.path.exists(MODULE):
-        return None
-    m = re.search(r"^\s*libasan\.so\.\d+ => (\S+)", run(["ldd", MODULE]).stdout, re.M)
-    return m.group(1) if m else None
-
-
-ASAN_RUNTIME = asan_runtime()
+ASAN_RUNTIME = oktatest.asan_runtime(MODULE)
 
 LOCAL_PASSWD = ("root:x:0:0:root:/root:/bin/bash\n"
                 "alice:x:1000:1000:Local Alice:/home/alice:/bin/bash\n")

@@ -342,7 +342,7 @@ def clock_before_minute(seconds):
     offset = (60 - seconds - time.time() % 60) % 60
     env = {"LD_PRELOAD": LIBFAKETIME, "FAKETIME": "+%.3f" % offset,
            "DONT_FAKE_MONOTONIC": "1", "NO_FAKE_STAT": "1"}
-    if re.search(r"^\s*libasan\.so", run(["ldd", OKTA_SYNCD]).stdout, re.M):
+    if oktatest.asan_runtime(OKTA_SYNCD):
         env["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
     return env
 

@@ -14,7 +14,6 @@ OKTA_SAN_BUILD names the sanitizer build (default build/san); tests/run.sh
 passes it.
 """
 import os
-import re
 import shutil
 import sys
 import time
@@ -36,10 +35,10 @@ BIG = 400     # members of "big": about 12 KB of names, past glibc's first buffe
 def asan_runtime():
     """The ASan runtime the module links (ldd), to preload: it must come
     before every other library of a program that is not built with it."""
-    p = run(["ldd", NSS], check=True)
-    m = re.search(r"^\s*libasan\.so\.\d+ => (\S+)", p.stdout, re.M)
-    assert m, "%s does not link the ASan runtime: not a sanitizer build\n%s" % (NSS, p.stdout)
-    return m.group(1)
+    rt = oktatest.asan_runtime(NSS)
+    assert rt, "%s does not link the ASan runtime: not a sanitizer build\n%s" % (
+        NSS, run(["ldd", NSS]).stdout)
+    return rt
 
 
 def no_sanitizer_report(text):

@@ -61,16 +61,8 @@ PAM_LIBDIR = "/lib/x86_64-linux-gnu/security"
 
 
 
-def _asan_runtime():
-    """The ASan runtime pam_okta.so links, in a sanitizer build (make
-    SAN=1), else None."""
-    if not os.path.exists(MODULE):
-        return None
-    m = re.search(r"^\s*libasan\.so\.\d+ => (\S+)", run(["ldd", MODULE]).stdout, re.M)
-    return m.group(1) if m else None
-
-
-ASAN_RUNTIME = _asan_runtime()
+# The ASan runtime pam_okta.so links, in a sanitizer build, else None.
+ASAN_RUNTIME = oktatest.asan_runtime(MODULE)
 
 CLIENT_ID = "0oanativeauthapp001"
 GROUP = "engineering"

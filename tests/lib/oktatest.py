@@ -11,6 +11,7 @@ sleeping for a fixed time), and a private mount namespace runner for real
 glibc NSS.
 """
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -94,6 +95,16 @@ def run(cmd, check=False, timeout=120, env=None, input=None, cwd=None):
         raise AssertionError("%s exited %d\nstdout:\n%s\nstderr:\n%s"
                              % (cmd, p.returncode, p.stdout, p.stderr))
     return p
+
+
+def asan_runtime(path):
+    """The ASan runtime (libasan) that the ELF file at path links, by ldd:
+    what a program not built with it must preload first.  None when path
+    is missing or not from a sanitizer build (make SAN=1)."""
+    if not os.path.exists(path):
+        return None
+    m = re.search(r"^\s*libasan\.so\.\d+ => (\S+)", run(["ldd", path]).stdout, re.M)
+    return m.group(1) if m else None
 
 
 def wait_until(pred, timeout=10.0, interval=0.02, what="condition"):
