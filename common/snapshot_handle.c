@@ -3,17 +3,17 @@
  * (snap_acquire/snap_release in snapshot.h).
  *
  * How a new snapshot is noticed within a second without a system call on
- * every lookup: each acquire after a process's first (which opens the
- * file) reads CLOCK_MONOTONIC_COARSE, which the vDSO answers from memory,
- * and only when a second has passed since the last check (and at the
- * second acquire, the clock's first) does it stat() the path and compare
- * device, inode, mtime and size with the mapped file's.  A changed file is opened and validated, then
- * replaces the current mapping for later callers; callers that still hold
- * the old mapping keep using it until they release it, and the last release
- * unmaps it (a reference count guarded by one mutex; an uncontended
- * pthread mutex is no system call either).  A missing or bad snapshot is
- * remembered for that second too, so that a host without a snapshot does
- * not pay a stat per lookup.
+ * every lookup: each acquire after a process's first (which opens the file)
+ * reads CLOCK_MONOTONIC_COARSE, which the vDSO answers from memory, and
+ * only when a second has passed since the last check (and at the second
+ * acquire, the clock's first) does it stat() the path and compare device,
+ * inode, mtime and size with the mapped file's.  A changed file is opened
+ * and validated, then replaces the current mapping for later callers;
+ * callers that still hold the old mapping keep using it until they release
+ * it, and the last release unmaps it (a reference count guarded by one
+ * mutex; an uncontended pthread mutex is no system call either).  A missing
+ * or bad snapshot is remembered for that second too, so that a host without
+ * a snapshot does not pay a stat per lookup.
  *
  * A refresh that fails keeps what works.  Only "the file is gone"
  * (ENOENT) drops the mapping held: the snapshot was removed on purpose,

@@ -2,14 +2,14 @@
  * strset.c - the set of Okta ids a sync has seen (strset.h).
  *
  * Open addressing; each slot keeps its string's hash, so that a probe
- * compares strings only when the hashes agree.  A key of up to STRSET_INLINE - 1 characters (an Okta id has 20)
- * lives in its slot: the member check, half a million times in a large
- * sync, then costs one cache miss rather than two (the slot, then the
- * string elsewhere).  Longer keys live packed in blocks of their own: as
- * one malloc each, made amid the short-lived allocations of the user
- * object being parsed, they pinned the heap into fragments that malloc
- * could neither reuse nor give back (7 MB more peak RSS at 100k users,
- * 15 MB more during the fetch).
+ * compares strings only when the hashes agree.  A key of up to
+ * STRSET_INLINE - 1 characters (an Okta id has 20) lives in its slot: the
+ * member check, half a million times in a large sync, then costs one cache
+ * miss rather than two (the slot, then the string elsewhere).  Longer keys
+ * live packed in blocks of their own: as one malloc each, made amid the
+ * short-lived allocations of the user object being parsed, they pinned the
+ * heap into fragments that malloc could neither reuse nor give back (7 MB
+ * more peak RSS at 100k users, 15 MB more during the fetch).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,7 +37,6 @@ struct strset_block {
 	size_t used, cap;
 	char data[];
 };
-
 
 static char *
 strset_intern(struct strset *s, const char *k, size_t len)
