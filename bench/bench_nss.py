@@ -17,6 +17,8 @@ user00010 in all 40.  Figures: warm getpwnam over all names in turn
 (bench/nss_walk; files: 200 names spread over the set, as one pass over
 20,000 would take a minute), whole-process `getent passwd user19999`
 against `getent passwd root`, and `id user00010` (bench/spawn_loop).
+Under the walk and under getent, the same figure through bench/nss_null.c
+(a module that answers at once) shows the floor glibc sets any module.
 Data set B (issue 3): 100,000 users and 10,000 groups ("okta-user" in
 200): the same warm walk over all names, then the older in-process
 figures (build/tests/nss_lookup, one name repeated) and enumeration.
@@ -40,6 +42,9 @@ SPAWN = os.path.join(BUILD, "bench", "spawn_loop")
 WALK = os.path.join(BUILD, "bench", "nss_walk")
 NULLMOD = os.path.join(BUILD, "bench", "libnss_benchnull.so.2")
 NSCD = "/usr/sbin/nscd"
+# getent with the files module and then the null module (glibc's
+# __nss_configure_lookup, through getent -s): the cost of loading a module.
+NULL_GETENT = "getent -s 'files benchnull' passwd user19999"
 UID0 = GID0 = 2000000000
 
 # Data set A
@@ -269,7 +274,12 @@ def data_set_a(top):
         else:
             w = walk(d, p, "user%05d", 0, A_USERS, 1, 5)
         n = 100 if p == "files" else 300
-        wp = whole(d, p, ["getent passwd root", "getent passwd user19999"], n)
+        cmds = ["getent passwd root", "getent passwd user19999"]
+        if p == "okta":
+            cmds.append(NULL_GETENT)
+        wp = whole(d, p, cmds, n)
+        if p == "okta":
+            null_getent = wp[NULL_GETENT][0]
         ident = whole(d, p, ["id root", "id " + A_BIG], 11 if p == "files" else 51)
         vals[p] = {cols[0]: w / 1000, cols[1]: wp["getent passwd user19999"][0],
                    cols[2]: ident["id " + A_BIG][0]}
@@ -281,6 +291,12 @@ def data_set_a(top):
           "own share %s" % (fmt_t(floor), fmt_t(vals["okta"][cols[0]] - floor)))
     print("  getent passwd root: okta namespace %s, nscd %s, files %s"
           % (fmt_t(root["okta"]), fmt_t(root["nscd"]), fmt_t(root["files"])))
+    # What glibc's loading of any NSS module costs a process, measured in
+    # the same rounds: the getent target's floor.
+    print("  getent passwd user19999 through a module that answers at once "
+          "(bench/nss_null.c, `%s`): %s (%.2fx root); libnss_okta's own part %s"
+          % (NULL_GETENT.replace(" passwd user19999", ""), fmt_t(null_getent),
+             null_getent / root["okta"], fmt_t(vals["okta"][cols[1]] - null_getent)))
     # The floor under `id`: the same program for a local user, answered
     # by the files module (or nscd) in the same namespace.
     print("  id root: okta namespace %s, nscd %s (%.2fx nscd's id %s), files %s"
