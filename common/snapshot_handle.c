@@ -36,6 +36,11 @@
  * dlclose: a destructor drops the handle's own reference, so the mapping
  * goes away with the module unless someone still holds it.
  *
+ * The handle maps the file without tinycdb (SNAP_OPEN_LOOKUPS): nss finds
+ * records through the snapshot's own index, and tinycdb's cdb_init would
+ * read the file's first page through the mapping, one page fault more in
+ * every process that looks up a user.
+ *
  * Exit: the destructor leaves the mapping to the kernel.  munmap costs a
  * TLB shootdown on every CPU the process ran on (0.2 ms on a VM, in every
  * `ls -l` or `id` that looked up an Okta user), and at exit another thread
@@ -189,7 +194,8 @@ refresh(void)
 	    st.st_mtim.tv_nsec == handle_cur->mtim.tv_nsec)
 		return;
 open:
-	if (snap_open_why(handle_path, &n, &st, &why) != 0) {
+	if (snap_open_why(handle_path, SNAP_OPEN_LOOKUPS, &n, &st,
+	    &why) != 0) {
 		refresh_failed(errno, st.st_ino != 0 ? &st : NULL, why);
 		return;
 	}

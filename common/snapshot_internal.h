@@ -13,8 +13,15 @@
 #include "snapshot.h"
 
 struct snap {
-	struct cdb cdb;           /* the mapping; never handed to cdb_find
-	                           * itself (it writes into it): copy first */
+	/* tinycdb's view of the mapping, for the records found by their cdb
+	 * key (tombstones, keys, the policy): never handed to cdb_find itself
+	 * (it writes into it), copy first.  Unset (has_cdb 0) in nss's
+	 * handle, which finds records through the 'X' index only and maps
+	 * the file itself (SNAP_OPEN_LOOKUPS). */
+	struct cdb cdb;
+	int has_cdb;
+	const unsigned char *mem; /* the mapping, of `size` bytes */
+	uint64_t data_end;        /* the data section's end (toc[0], checked) */
 	struct snap_meta meta;
 	/* Where enumeration walks (see snapshot_format.h); checked at open
 	 * to lie inside the data section. */
@@ -51,9 +58,20 @@ struct snap {
  * can read), NULL when the failure is the system's (ENOENT, EMFILE,
  * ENOMEM...).
  */
-int snap_open_why(const char *path, struct snap **out, struct stat *st,
-    const char **why);
-int snap_open_fd_why(int fd, struct snap **out, struct stat *st,
+int snap_open_why(const char *path, int flags, struct snap **out,
+    struct stat *st, const char **why);
+
+/*
+ * flags for snap_open_why: 0, or SNAP_OPEN_LOOKUPS for a snapshot that
+ * only the keyed lookups, snap_user_gids and enumeration will read (nss's
+ * handle).  It maps the file without tinycdb, whose cdb_init reads the
+ * first page of the mapping: the table of contents is read with pread,
+ * and a process that looks up one user touches one page fewer (a page
+ * fault is about 30 us on a VM).  The records found by cdb key answer
+ * -1 EINVAL on such a snapshot.
+ */
+#define SNAP_OPEN_LOOKUPS 1
+int snap_open_fd_why(int fd, int flags, struct snap **out, struct stat *st,
     const char **why);
 
 /*

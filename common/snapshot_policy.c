@@ -272,6 +272,10 @@ snap_get_policy(const struct snap *s, struct snap_policy *p, char *buf,
 	int r;
 
 	snap_policy_defaults(p);
+	if (!s->has_cdb) {
+		errno = EINVAL;   /* SNAP_OPEN_LOOKUPS: never asked */
+		return -1;
+	}
 	r = cdb_find(&c, &key, 1);
 	if (r <= 0) {
 		if (r < 0)

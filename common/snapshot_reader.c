@@ -32,6 +32,7 @@
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,26 +71,25 @@ snap_field_ok(const void *p, size_t len, int name)
 }
 
 /*
- * The cdb structure: the data section ends inside the file, and the 256
- * hash tables the table of contents points at lie between the data and
- * the end of the file and fill it exactly, as cdb_make writes them.  This
- * reads only the 2 KB table of contents, and catches a truncated file
- * whole instead of in the lookups that happen to reach its tail.
- * 0, or -1 EPROTO.
+ * The cdb structure, from the 2 KB table of contents toc of a file of
+ * fsize bytes: the data section ends inside the file, and the 256 hash
+ * tables the table of contents points at lie between the data and the end
+ * of the file and fill it exactly, as cdb_make writes them.  This catches
+ * a truncated file whole instead of in the lookups that happen to reach
+ * its tail.  0 with the data section's end in *dend_out, or -1 EPROTO.
  */
 static int
-check_cdb(const struct snap *s)
+check_toc(const unsigned char *toc, uint64_t fsize, uint64_t *dend_out)
 {
-	const unsigned char *mem = s->cdb.cdb_mem;
-	uint64_t fsize = s->cdb.cdb_fsize, dend, pos, n, total = 0;
+	uint64_t dend, pos, n, total = 0;
 	unsigned i;
 
-	dend = snap_get32(mem);
+	dend = snap_get32(toc);
 	if (dend < SNAP_CDB_TOC || dend > fsize)
 		goto bad;
 	for (i = 0; i < 256; i++) {
-		pos = snap_get32(mem + i * 8);
-		n = snap_get32(mem + i * 8 + 4);
+		pos = snap_get32(toc + i * 8);
+		n = snap_get32(toc + i * 8 + 4);
 		if (n == 0)
 			continue;
 		if (pos < dend || pos > fsize || n > (fsize - pos) / 8)
@@ -98,6 +98,7 @@ check_cdb(const struct snap *s)
 	}
 	if (total != fsize - dend)
 		goto bad;
+	*dend_out = dend;
 	return 0;
 bad:
 	errno = EPROTO;
@@ -110,7 +111,7 @@ span_ok(const struct snap *s, uint32_t first, uint32_t end)
 {
 	if (first == 0 && end == 0)
 		return 1;
-	return first >= SNAP_CDB_TOC && first < end && end <= s->cdb.cdb_dend;
+	return first >= SNAP_CDB_TOC && first < end && end <= s->data_end;
 }
 
 /*
@@ -126,7 +127,7 @@ read_meta(struct snap *s, int fd, const char **why)
 {
 	unsigned char rec[SNAP_META_REC];
 	const unsigned char *m;
-	uint64_t dend = s->cdb.cdb_dend, at;
+	uint64_t dend = s->data_end, at;
 
 	*why = "has no valid meta record";
 	if (dend < SNAP_CDB_TOC + SNAP_META_REC)
@@ -177,8 +178,8 @@ bad:
 static int
 read_index(struct snap *s, const char **why)
 {
-	const unsigned char *mem = s->cdb.cdb_mem, *x, *tbl;
-	uint64_t dend = s->cdb.cdb_dend, at = s->idx_at, vlen, pw, gr, pad;
+	const unsigned char *mem = s->mem, *x, *tbl;
+	uint64_t dend = s->data_end, at = s->idx_at, vlen, pw, gr, pad;
 	uint32_t n;
 	int t;
 
@@ -217,9 +218,44 @@ bad:
 	return -1;
 }
 
-int
-snap_open_fd_why(int fd, struct snap **out, struct stat *st, const char **why)
+/*
+ * Map the file of st (fd) for s: with tinycdb (cdb_init, which reads the
+ * table of contents through the mapping), or, SNAP_OPEN_LOOKUPS, alone
+ * and with the table of contents read by pread into toc.  Returns the
+ * table of contents, or NULL with errno (mmap's, pread's; EPROTO for a
+ * short read).
+ */
+static const unsigned char *
+map_file(struct snap *s, int fd, int flags, unsigned char *toc)
 {
+	void *m;
+	ssize_t n;
+
+	if (!(flags & SNAP_OPEN_LOOKUPS)) {
+		if (cdb_init(&s->cdb, fd) != 0)
+			return NULL;
+		s->cdb.cdb_fd = -1;   /* the caller keeps the descriptor */
+		s->has_cdb = 1;
+		s->mem = s->cdb.cdb_mem;
+		return s->mem;
+	}
+	m = mmap(NULL, (size_t)s->size, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	s->mem = m;
+	if ((n = pread(fd, toc, SNAP_CDB_TOC, 0)) == (ssize_t)SNAP_CDB_TOC)
+		return toc;
+	if (n >= 0)
+		errno = EPROTO;   /* the file shrank since its fstat */
+	return NULL;
+}
+
+int
+snap_open_fd_why(int fd, int flags, struct snap **out, struct stat *st,
+    const char **why)
+{
+	unsigned char tocbuf[SNAP_CDB_TOC];
+	const unsigned char *toc;
 	struct snap *s;
 	int e;
 
@@ -236,24 +272,24 @@ snap_open_fd_why(int fd, struct snap **out, struct stat *st, const char **why)
 		errno = EPROTO;
 		return -1;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return -1;
-	if (cdb_init(&s->cdb, fd) != 0) {
-		e = errno;
-		free(s);
-		/* tinycdb refuses a file shorter than its table of contents
-		 * with EPROTO; mmap's own errors (ENOMEM) stay what they are. */
-		if (e == EPROTO)
-			*why = "is too short to be a snapshot";
-		errno = e;
+	if (st->st_size < (off_t)SNAP_CDB_TOC) {
+		*why = "is too short to be a snapshot";
+		errno = EPROTO;
 		return -1;
 	}
-	s->cdb.cdb_fd = -1;   /* the caller keeps and closes the descriptor */
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -1;
 	s->dev = st->st_dev;
 	s->ino = st->st_ino;
 	s->mtim = st->st_mtim;
 	s->size = st->st_size;
-	if (check_cdb(s) != 0) {
+	if ((toc = map_file(s, fd, flags, tocbuf)) == NULL) {
+		e = errno;    /* mmap's (ENOMEM), or a failed read */
+		snap_close(s);
+		errno = e;
+		return -1;
+	}
+	if (check_toc(toc, (uint64_t)s->size, &s->data_end) != 0) {
 		*why = "is corrupt (its cdb tables do not fit the file)";
 		goto bad;
 	}
@@ -274,12 +310,12 @@ snap_open_fd(int fd, struct snap **out)
 	struct stat st;
 	const char *why;
 
-	return snap_open_fd_why(fd, out, &st, &why);
+	return snap_open_fd_why(fd, 0, out, &st, &why);
 }
 
 int
-snap_open_why(const char *path, struct snap **out, struct stat *st,
-    const char **why)
+snap_open_why(const char *path, int flags, struct snap **out,
+    struct stat *st, const char **why)
 {
 	int fd, r, e;
 
@@ -290,7 +326,7 @@ snap_open_why(const char *path, struct snap **out, struct stat *st,
 	 * the descriptor's fstat then refuses it. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 		return -1;
-	r = snap_open_fd_why(fd, out, st, why);
+	r = snap_open_fd_why(fd, flags, out, st, why);
 	e = errno;
 	close(fd);
 	errno = e;
@@ -303,7 +339,7 @@ snap_open(const char *path, struct snap **out)
 	struct stat st;
 	const char *why;
 
-	return snap_open_why(path, out, &st, &why);
+	return snap_open_why(path, 0, out, &st, &why);
 }
 
 void
@@ -311,7 +347,10 @@ snap_close(struct snap *s)
 {
 	if (s == NULL)
 		return;
-	cdb_free(&s->cdb);
+	if (s->has_cdb)
+		cdb_free(&s->cdb);
+	else if (s->mem != NULL)
+		munmap((void *)s->mem, (size_t)s->size);
 	for (int t = 0; t < SNAP_IDX_NTABLES; t++)
 		free(s->memo[t]);
 	free(s);
@@ -647,7 +686,7 @@ deref(const struct snap *s, uint64_t pos, char type, uint64_t first,
     uint64_t end, const unsigned char **k, size_t *klen,
     const unsigned char **v, size_t *vlen)
 {
-	const unsigned char *mem = s->cdb.cdb_mem;
+	const unsigned char *mem = s->mem;
 	uint32_t kl, vl;
 
 	if (pos < first || pos >= end || end - pos < 8)
@@ -676,6 +715,10 @@ find(const struct snap *s, const void *key, size_t klen,
 	struct cdb c = s->cdb;
 	int r;
 
+	if (!s->has_cdb) {
+		errno = EINVAL;   /* SNAP_OPEN_LOOKUPS */
+		return -1;
+	}
 	if (klen > UINT_MAX / 2)
 		return 0;
 	r = cdb_find(&c, key, (unsigned)klen);
@@ -894,7 +937,7 @@ next_rec(const struct snap *s, uint64_t pos, char type,
     const unsigned char **k, size_t *klen, const unsigned char **v,
     size_t *vlen, uint64_t *next)
 {
-	const unsigned char *mem = s->cdb.cdb_mem;
+	const unsigned char *mem = s->mem;
 	uint64_t first, dend;   /* dend: the end of this walk */
 	uint32_t kl, vl;
 

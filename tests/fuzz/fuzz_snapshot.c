@@ -14,6 +14,11 @@
  * of its own, which is then the index, and a valid meta record.  (A
  * listed record with the key "M" is left out: ours must be the meta.)
  *
+ * Each file is also opened as nss's handle opens it (SNAP_OPEN_LOOKUPS:
+ * mapped without tinycdb, the table of contents read with pread), which
+ * must accept exactly the files snap_open_fd accepts and answer every
+ * lookup it can be asked exactly alike.
+ *
  * Built and run by tests/fuzz/run.sh; seeds in tests/fuzz/corpus_snapshot
  * (whole files *.cdb, record lists *.rec).
  */
@@ -31,6 +36,7 @@
 #include "snapshot.h"
 #include "snapshot_format.h"
 #include "snapshot_index.h"
+#include "snapshot_internal.h"
 #include "sshkey.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -171,6 +177,62 @@ fail:
 
 static void exercise(struct snap *s, const uint8_t *data, size_t size);
 
+/* The answers of one lookup on the two openings. */
+static void
+same_answer(int r, int e, int rl, int el)
+{
+	if (r != rl || (r == -1 && e != el))
+		__builtin_trap();
+}
+
+/*
+ * fd opened as nss's handle opens it (SNAP_OPEN_LOOKUPS) must open
+ * exactly when snap_open_fd opened it (s, or NULL), and answer the keyed
+ * lookups alike.
+ */
+static void
+same_for_nss(int fd, const struct snap *s)
+{
+	static char b1[65536], b2[65536];
+	struct snap_pw p1, p2;
+	struct snap_gr g1, g2;
+	struct snap *l;
+	struct stat st;
+	const char *why;
+	unsigned i;
+	int r, e;
+
+	r = snap_open_fd_why(fd, SNAP_OPEN_LOOKUPS, &l, &st, &why);
+	if ((r == 0) != (s != NULL)) {
+		if (r != 0 && errno == ENOMEM)
+			return;
+		__builtin_trap();
+	}
+	if (r != 0)
+		return;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		r = snap_getpwnam(s, names[i], &p1, b1, sizeof(b1));
+		e = errno;
+		same_answer(r, e, snap_getpwnam(l, names[i], &p2, b2,
+		    sizeof(b2)), errno);
+		if (r == 1 && (p1.uid != p2.uid || strcmp(p1.dir, p2.dir) != 0))
+			__builtin_trap();
+		r = snap_getgrnam(s, names[i], &g1, b1, sizeof(b1));
+		e = errno;
+		same_answer(r, e, snap_getgrnam(l, names[i], &g2, b2,
+		    sizeof(b2)), errno);
+		if (r == 1 && g1.gid != g2.gid)
+			__builtin_trap();
+		if (r == 1) {
+			r = snap_getgrgid(s, g1.gid, &g1, b1, sizeof(b1));
+			e = errno;
+			same_answer(r, e, snap_getgrgid(l, g1.gid, &g2, b2,
+			    sizeof(b2)), errno);
+		}
+	}
+	snap_close(l);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -190,6 +252,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	r = snap_open_fd(fd, &s);
+	same_for_nss(fd, r == 0 ? s : NULL);
 	close(fd);
 	if (r == 0) {
 		exercise(s, data, size);
@@ -199,6 +262,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((fd = records_to_cdb(data, size, &own)) < 0)
 		return 0;
 	r = snap_open_fd(fd, &s);
+	same_for_nss(fd, r == 0 ? s : NULL);
 	close(fd);
 	if (r != 0 && !own)
 		__builtin_trap();   /* a file cdb_make wrote must open */

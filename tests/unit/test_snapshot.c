@@ -428,6 +428,40 @@ exercise(struct snap *s)
 	return 0;
 }
 
+/*
+ * Open p both ways a snapshot is opened: snap_open (tinycdb's mapping,
+ * for pam_okta and the tools) and as nss's handle opens it
+ * (SNAP_OPEN_LOOKUPS: mapped alone, the table of contents read with
+ * pread).  Both must accept or refuse the file alike, and answer every
+ * lookup cleanly.  0 both accepted it; -1 both refused it (errno as
+ * snap_open left it); -2 they disagree or a lookup misbehaved.
+ */
+static int
+open_both_ways(const char *p)
+{
+	struct snap *s, *l;
+	struct stat st;
+	const char *why;
+	int r, rl, e;
+
+	r = snap_open(p, &s);
+	e = errno;
+	rl = snap_open_why(p, SNAP_OPEN_LOOKUPS, &l, &st, &why);
+	if (r != rl || (r != 0 && errno != e)) {
+		snap_close(s);
+		snap_close(l);
+		return -2;
+	}
+	if (r != 0) {
+		errno = e;
+		return -1;
+	}
+	r = exercise(s) == 0 && exercise(l) == 0 ? 0 : -2;
+	snap_close(s);
+	snap_close(l);
+	return r;
+}
+
 TEST(bad_files)
 {
 	struct snap *s;
@@ -446,16 +480,14 @@ TEST(bad_files)
 
 	ASSERT(write_small(path, "/bin/bash", 1) == 0);
 	ASSERT((good = read_all(path, &len)) != NULL);
-	/* Truncated at every length: refused, or answers cleanly. */
+	/* Truncated at every length: refused, or answers cleanly; the same
+	 * whichever way it is opened. */
 	for (i = 0; i < len; i++) {
 		ASSERT(write_bytes(path, good, i) == 0);
-		r = snap_open(path, &s);
-		if (r == 0) {
-			ASSERT(exercise(s) == 0);
-			snap_close(s);
-		} else {
+		r = open_both_ways(path);
+		ASSERT(r != -2);
+		if (r == -1)
 			ASSERT_INT_EQ(errno, EPROTO);
-		}
 	}
 	/* Wrong version, wrong magic. */
 	d = malloc(len);
@@ -487,13 +519,83 @@ TEST(bad_files)
 				    (unsigned char)rand_r(&seed);
 		}
 		ASSERT(write_bytes(path, d, len) == 0);
-		if (snap_open(path, &s) == 0) {
-			ASSERT(exercise(s) == 0);
-			snap_close(s);
-		}
+		ASSERT(open_both_ways(path) != -2);
 	}
 	free(d);
 	free(good);
+}
+
+/* Is the page at p mapped in this process's page tables?  (/proc/self/
+ * pagemap: bit 63, "present", readable without privilege.)  1, 0, or -1
+ * when pagemap cannot be read. */
+static int
+page_present(const void *p)
+{
+	uint64_t e;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	off_t at = (off_t)((uintptr_t)p / (uintptr_t)sysconf(_SC_PAGESIZE) * 8);
+
+	if (fd < 0)
+		return -1;
+	if (pread(fd, &e, sizeof(e), at) != (ssize_t)sizeof(e)) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return (int)(e >> 63);
+}
+
+/*
+ * nss's handle opens the snapshot without tinycdb (SNAP_OPEN_LOOKUPS):
+ * looking up one user touches no page of the file's first 64 KB (the
+ * table of contents is read by pread; the kernel maps up to 64 KB around
+ * a faulting page), where tinycdb's cdb_init reads it through the mapping:
+ * a page fault (about 30 us on a VM) in every process that looks up a
+ * user.  The records that tinycdb's tables find are not there to ask.
+ */
+TEST(lookups_open_leaves_the_first_page_alone)
+{
+	struct snap_writer *w;
+	struct snap_meta meta = { 0 };
+	struct snap *s, *l;
+	struct snap_pw pw;
+	struct snap_tombstone t;
+	struct snap_policy pol;
+	struct stat st;
+	const char *why;
+	char name[32], home[64], err[256], buf[1024];
+	uint32_t i, n = 3000;
+
+	ASSERT((w = snap_writer_open(path, err, sizeof(err))) != NULL);
+	for (i = 0; i < n; i++) {
+		struct snap_user u = { name, 2000000000 + i, 2000000000 + i,
+		    "An Okta user with a long GECOS field", home, "/bin/bash",
+		    OKTA_STATUS_ACTIVE };
+
+		snprintf(name, sizeof(name), "user%05u", i);
+		snprintf(home, sizeof(home), "/home/%s", name);
+		ASSERT(snap_writer_add_user(w, &u) == 0);
+	}
+	ASSERT(snap_writer_commit(w, &meta, err, sizeof(err)) == 0);
+	ASSERT(snap_open_why(path, SNAP_OPEN_LOOKUPS, &l, &st, &why) == 0);
+	ASSERT(st.st_size > 4 * 65536);
+	ASSERT_INT_EQ(snap_getpwnam(l, "user02999", &pw, buf, sizeof(buf)), 1);
+	ASSERT_STR_EQ(pw.dir, "/home/user02999");
+	ASSERT_INT_EQ(page_present(l->mem), 0);
+	ASSERT_INT_EQ(snap_get_tombstone(l, "user00001", &t, buf,
+	    sizeof(buf)), -1);
+	ASSERT_INT_EQ(errno, EINVAL);
+	ASSERT_INT_EQ(snap_get_policy(l, &pol, buf, sizeof(buf)), -1);
+	ASSERT_INT_EQ(errno, EINVAL);
+	/* What pam_okta and the tools open (snap_open) has tinycdb's view,
+	 * and its first page is mapped. */
+	ASSERT(snap_open(path, &s) == 0);
+	ASSERT_INT_EQ(snap_getpwnam(s, "user02999", &pw, buf, sizeof(buf)), 1);
+	ASSERT_INT_EQ(page_present(s->mem), 1);
+	ASSERT_INT_EQ(snap_get_tombstone(s, "user00001", &t, buf,
+	    sizeof(buf)), 0);
+	snap_close(s);
+	snap_close(l);
 }
 
 /* Write a cdb with a valid meta record and the given raw records. */
@@ -848,7 +950,7 @@ TEST(format_2_file_refused)
 	cdb_make_finish(&cm);
 	close(fd);
 	s = (struct snap *)1;
-	ASSERT_INT_EQ(snap_open_why(path, &s, &st, &why), -1);
+	ASSERT_INT_EQ(snap_open_why(path, 0, &s, &st, &why), -1);
 	ASSERT_INT_EQ(errno, EPROTO);
 	ASSERT(s == NULL);
 	ASSERT(why != NULL && strstr(why, "format version") != NULL);
@@ -1510,6 +1612,7 @@ main(void)
 	RUN(big_group);
 	RUN(writer_refuses);
 	RUN(bad_files);
+	RUN(lookups_open_leaves_the_first_page_alone);
 	RUN(forged_records);
 	RUN(format_2_file_refused);
 	RUN(handle_refresh);
