@@ -26,7 +26,9 @@ figures (build/tests/nss_lookup, one name repeated) and enumeration.
 `id` is also timed with `okta files` (okta asked before the files module,
 which glibc otherwise asks first for every lookup).
 Every figure is printed with its ratio to nscd's, and the issue's targets
-are checked at the end.  Needs root (unshare -m).
+are checked at the end.  The providers take turns (ROUNDS rounds of each,
+fastest kept): this VM has slow spells of seconds, which would otherwise
+skew a ratio whenever one fell on one provider's measurements only.  Needs root (unshare -m).
 """
 import os
 import subprocess
@@ -53,6 +55,7 @@ A_USERS, A_GROUPS, A_STRIDE, A_BIG = 20000, 40, 8, "user00010"
 NUSERS, NGROUPS, BIG = 100000, 10000, 200
 
 PROVIDERS = ("okta", "nscd", "files")
+ROUNDS = 3
 
 
 def q(s):
@@ -264,29 +267,46 @@ def data_set_a(top):
           "snapshot %.2f MB (made in %.1f s); nscd suggested-size %d"
           % (A_USERS, A_GROUPS, A_USERS * (A_GROUPS // A_STRIDE) // A_GROUPS, A_BIG,
              A_GROUPS, snap / 1e6, time.monotonic() - t0, size))
-    vals = {}
-    root = {}
-    id_root = {}
     cols = ("warm getpwnam, 20k in turn", "getent passwd user19999", "id " + A_BIG)
-    for p in PROVIDERS:
-        if p == "files":
-            w = walk(d, p, "user%05d", 0, 200, A_USERS // 200, 1)
-        else:
-            w = walk(d, p, "user%05d", 0, A_USERS, 1, 5)
-        n = 100 if p == "files" else 300
-        cmds = ["getent passwd root", "getent passwd user19999"]
-        if p == "okta":
-            cmds.append(NULL_GETENT)
-        wp = whole(d, p, cmds, n)
-        if p == "okta":
-            null_getent = wp[NULL_GETENT][0]
-        ident = whole(d, p, ["id root", "id " + A_BIG], 11 if p == "files" else 51)
-        vals[p] = {cols[0]: w / 1000, cols[1]: wp["getent passwd user19999"][0],
-                   cols[2]: ident["id " + A_BIG][0]}
-        root[p] = wp["getent passwd root"][0]
-        id_root[p] = ident["id root"][0]
-    table("data set A (fastest run of each; ratio to tuned nscd in the same run)", cols, vals)
-    floor = walk(d, "benchnull", "user%05d", 0, A_USERS, 1, 5) / 1000
+    best = {}
+
+    def keep(key, v):
+        best[key] = min(best.get(key, float("inf")), v)
+    # okta and nscd take turns, ROUNDS times, and each figure is the
+    # fastest of its rounds: a slow spell of this VM (they last seconds)
+    # then cannot land on one provider only.  glibc files, the slow
+    # reference, runs once.
+    for rnd in range(ROUNDS):
+        for p in PROVIDERS + ("benchnull", "oktafirst"):
+            if p == "files" and rnd > 0:
+                continue
+            if p == "oktafirst":
+                keep((p, "id"), whole(d, p, ["id " + A_BIG], 17)["id " + A_BIG][0])
+                continue
+            if p == "files":
+                w = walk(d, p, "user%05d", 0, 200, A_USERS // 200, 1)
+            else:
+                w = walk(d, p, "user%05d", 0, A_USERS, 1, 5)
+            keep((p, cols[0]), w / 1000)
+            if p == "benchnull":
+                continue
+            cmds = ["getent passwd root", "getent passwd user19999"]
+            if p == "okta":
+                cmds.append(NULL_GETENT)
+            wp = whole(d, p, cmds, 100)
+            for c in cmds:
+                keep((p, c), wp[c][0])
+            ident = whole(d, p, ["id root", "id " + A_BIG], 11 if p == "files" else 17)
+            keep((p, cols[2]), ident["id " + A_BIG][0])
+            keep((p, "id root"), ident["id root"][0])
+    vals = {p: {cols[0]: best[(p, cols[0])], cols[1]: best[(p, cols[1])],
+                cols[2]: best[(p, cols[2])]} for p in PROVIDERS}
+    root = {p: best[(p, "getent passwd root")] for p in PROVIDERS}
+    id_root = {p: best[(p, "id root")] for p in PROVIDERS}
+    null_getent = best[("okta", NULL_GETENT)]
+    table("data set A (fastest of %d rounds, okta and nscd taking turns; ratio to tuned "
+          "nscd)" % ROUNDS, cols, vals)
+    floor = best[("benchnull", cols[0])]
     print("  glibc's NSS dispatch alone (bench/nss_null.c, same walk): %s; libnss_okta's "
           "own share %s" % (fmt_t(floor), fmt_t(vals["okta"][cols[0]] - floor)))
     print("  getent passwd root: okta namespace %s, nscd %s, files %s"
@@ -306,7 +326,7 @@ def data_set_a(top):
     # id's 41 lookups (it opens and parses /etc/group every time); nscd's
     # client answers before any module is asked.  The same id with okta
     # asked first shows what is libnss_okta's and what is that order's.
-    first = whole(d, "oktafirst", ["id " + A_BIG], 51)["id " + A_BIG][0]
+    first = best[("oktafirst", "id")]
     print("  id %s with `okta files` (okta asked first): %s (%.2fx nscd); with `files okta`"
           " glibc's files module costs %s of it"
           % (A_BIG, fmt_t(first), first / vals["nscd"][cols[2]],
@@ -325,14 +345,18 @@ def data_set_b(top):
           % (NUSERS, NGROUPS, BIG, snap / 1e6, time.monotonic() - t0, size))
     vals = {}
     col = "warm getpwnam, 100k in turn"
-    for p in PROVIDERS:
-        if p == "files":
-            w = walk(d, p, "u%06d", 1, 100, 1000, 1)
-        else:
-            w = walk(d, p, "u%06d", 1, NUSERS - 1, 1, 3)
-        vals[p] = {col: w / 1000}
-    table("data set B", (col,), vals)
-    floor = walk(d, "benchnull", "u%06d", 1, NUSERS - 1, 1, 3) / 1000
+    for rnd in range(ROUNDS):
+        for p in PROVIDERS + ("benchnull",):
+            if p == "files":
+                if rnd > 0:
+                    continue
+                w = walk(d, p, "u%06d", 1, 100, 1000, 1)
+            else:
+                w = walk(d, p, "u%06d", 1, NUSERS - 1, 1, 3)
+            vals.setdefault(p, {col: float("inf")})
+            vals[p][col] = min(vals[p][col], w / 1000)
+    floor = vals.pop("benchnull")[col]
+    table("data set B (fastest of %d rounds, taking turns)" % ROUNDS, (col,), vals)
     print("  glibc's NSS dispatch alone: %s; libnss_okta's own share %s"
           % (fmt_t(floor), fmt_t(vals["okta"][col] - floor)))
     mid = "u%06d" % (NUSERS // 2)
