@@ -75,11 +75,20 @@ int snap_open_fd_why(int fd, int flags, struct snap **out, struct stat *st,
     const char **why);
 
 /*
+ * The record of cdb key key[0..klen), found through tinycdb's tables: 1
+ * with *v and *vlen pointing into the mapping, 0 not found, -1 with errno
+ * EPROTO (tinycdb found the file corrupt) or EINVAL (a snapshot opened
+ * SNAP_OPEN_LOOKUPS, which has no tinycdb view).  The one place the
+ * reader asks tinycdb (the policy, and snap_find_named's records).
+ */
+int snap_find_key(const struct snap *s, const void *key, size_t klen,
+    const unsigned char **v, size_t *vlen);
+
+/*
  * The record of key type byte + name (a name that cannot be a key, empty
  * or too long, is simply not found): 1 with *v and *vlen pointing into
- * the mapping, 0 not found, -1 with errno EPROTO (tinycdb found the file
- * corrupt).  For the readers of the optional records (snapshot_tombstone.c,
- * snapshot_keys.c).
+ * the mapping, 0 not found, -1 as snap_find_key.  For the readers of the
+ * optional records (snapshot_tombstone.c, snapshot_keys.c).
  */
 int snap_find_named(const struct snap *s, char type, const char *name,
     const unsigned char **v, size_t *vlen);

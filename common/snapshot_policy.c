@@ -267,21 +267,13 @@ int
 snap_get_policy(const struct snap *s, struct snap_policy *p, char *buf,
     size_t buflen)
 {
-	struct cdb c = s->cdb;
+	const unsigned char *v;
 	char key = SNAP_KEY_POLICY;
+	size_t vlen;
 	int r;
 
 	snap_policy_defaults(p);
-	if (!s->has_cdb) {
-		errno = EINVAL;   /* SNAP_OPEN_LOOKUPS: never asked */
-		return -1;
-	}
-	r = cdb_find(&c, &key, 1);
-	if (r <= 0) {
-		if (r < 0)
-			errno = EPROTO;
+	if ((r = snap_find_key(s, &key, 1, &v, &vlen)) <= 0)
 		return r;
-	}
-	return decode(s->cdb.cdb_mem + cdb_datapos(&c), cdb_datalen(&c), p,
-	    buf, buflen);
+	return decode(v, vlen, p, buf, buflen);
 }

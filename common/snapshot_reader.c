@@ -707,9 +707,8 @@ corrupt:
 	return -1;
 }
 
-/* Find key in s: 1 with *v and *vlen, 0, or -1 EPROTO. */
-static int
-find(const struct snap *s, const void *key, size_t klen,
+int
+snap_find_key(const struct snap *s, const void *key, size_t klen,
     const unsigned char **v, size_t *vlen)
 {
 	struct cdb c = s->cdb;
@@ -757,7 +756,7 @@ snap_find_named(const struct snap *s, char type, const char *name,
 
 	if (name_key(key, type, name, &klen) != 0)
 		return 0;
-	return find(s, key, klen, v, vlen);
+	return snap_find_key(s, key, klen, v, vlen);
 }
 
 /*
