@@ -239,7 +239,7 @@ snap_acquire(const char *path)
 {
 	struct snap *s = NULL;
 	struct failure f;
-	char p[PATH_MAX], *np;
+	char *p = NULL, *np;
 	int64_t now = 0;
 	int e = 0, say = 0, refreshed = 0;
 
@@ -282,7 +282,12 @@ snap_acquire(const char *path)
 	}
 	if (refreshed && handle_fail_new) {
 		f = handle_fail;
-		strcpy(p, handle_path);
+		/* A copy, as another thread may replace handle_path once the
+		 * lock is dropped; on the heap, not in a PATH_MAX array, as
+		 * 4 KB more of stack is a page fault (about 30 us on a VM) in
+		 * a process whose stack never went that deep: `stat`,
+		 * `id -un UID`.  NULL (no memory): logged without it. */
+		p = strdup(handle_path);
 		handle_fail_new = 0;
 		say = 1;
 	}
@@ -293,8 +298,11 @@ snap_acquire(const char *path)
 		e = handle_errno;
 	}
 	pthread_mutex_unlock(&handle_lock);
-	if (say)
-		log_failure(p, &f);
+	if (say) {
+		log_failure(p != NULL ? p : "(path not known: out of memory)",
+		    &f);
+		free(p);
+	}
 	if (s == NULL)
 		errno = e;
 	return s;
