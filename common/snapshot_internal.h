@@ -15,11 +15,10 @@
 struct snap {
 	/* tinycdb's view of the mapping, for the records found by their cdb
 	 * key (tombstones, keys, the policy): never handed to cdb_find itself
-	 * (it writes into it), copy first.  Unset (has_cdb 0) in nss's
+	 * (it writes into it), copy first.  Unset (cdb_mem NULL) in nss's
 	 * handle, which finds records through the 'X' index only and maps
 	 * the file itself (SNAP_OPEN_LOOKUPS). */
 	struct cdb cdb;
-	int has_cdb;
 	const unsigned char *mem; /* the mapping, of `size` bytes */
 	uint64_t data_end;        /* the data section's end (toc[0], checked) */
 	struct snap_meta meta;

@@ -235,7 +235,6 @@ map_file(struct snap *s, int fd, int flags, unsigned char *toc)
 		if (cdb_init(&s->cdb, fd) != 0)
 			return NULL;
 		s->cdb.cdb_fd = -1;   /* the caller keeps the descriptor */
-		s->has_cdb = 1;
 		s->mem = s->cdb.cdb_mem;
 		return s->mem;
 	}
@@ -347,7 +346,7 @@ snap_close(struct snap *s)
 {
 	if (s == NULL)
 		return;
-	if (s->has_cdb)
+	if (s->cdb.cdb_mem != NULL)
 		cdb_free(&s->cdb);
 	else if (s->mem != NULL)
 		munmap((void *)s->mem, (size_t)s->size);
@@ -714,7 +713,7 @@ snap_find_key(const struct snap *s, const void *key, size_t klen,
 	struct cdb c = s->cdb;
 	int r;
 
-	if (!s->has_cdb) {
+	if (s->cdb.cdb_mem == NULL) {
 		errno = EINVAL;   /* SNAP_OPEN_LOOKUPS */
 		return -1;
 	}

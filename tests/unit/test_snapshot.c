@@ -1661,6 +1661,7 @@ stack_used(struct stack_probe *pr)
 	    pthread_attr_setstack(&a, m, PROBE_STACK) == 0 &&
 	    pthread_create(&t, &a, stack_probe_run, pr) == 0 &&
 	    pthread_join(t, NULL) == 0;
+	(void)pthread_attr_destroy(&a);
 	for (i = 0; i < PROBE_STACK && m[i] == PAINT; i++)
 		;
 	munmap(m, PROBE_STACK);
