@@ -240,6 +240,12 @@ def build_tools():
                     "-o", NULLMOD, os.path.join(ROOT, "bench", "nss_null.c")], check=True)
 
 
+def keep_fastest(best, key, v):
+    """best[key] becomes the smaller of itself and v (a figure is the
+    fastest of its rounds)."""
+    best[key] = min(best.get(key, float("inf")), v)
+
+
 def fmt_t(us):
     if us >= 1000:
         return "%.2f ms" % (us / 1000)
@@ -273,9 +279,6 @@ def data_set_a(top):
              A_GROUPS, snap / 1e6, time.monotonic() - t0, size))
     cols = ("warm getpwnam, 20k in turn", "getent passwd user19999", "id " + A_BIG)
     best = {}
-
-    def keep(key, v):
-        best[key] = min(best.get(key, float("inf")), v)
     # okta and nscd take turns, ROUNDS times, and each figure is the
     # fastest of its rounds: a slow spell of this VM (they last seconds)
     # then cannot land on one provider only.  glibc files, the slow
@@ -285,13 +288,13 @@ def data_set_a(top):
             if p == "files" and rnd > 0:
                 continue
             if p == "oktafirst":
-                keep((p, "id"), whole(d, p, ["id " + A_BIG], 17)["id " + A_BIG][0])
+                keep_fastest(best, (p, "id"), whole(d, p, ["id " + A_BIG], 17)["id " + A_BIG][0])
                 continue
             if p == "files":
                 w = walk(d, p, "user%05d", 0, 200, A_USERS // 200, 1)
             else:
                 w = walk(d, p, "user%05d", 0, A_USERS, 1, 5)
-            keep((p, cols[0]), w / 1000)
+            keep_fastest(best, (p, cols[0]), w / 1000)
             if p == "benchnull":
                 continue
             cmds = ["getent passwd root", "getent passwd user19999"]
@@ -299,10 +302,10 @@ def data_set_a(top):
                 cmds += [NULL_GETENT, OKTA_GETENT]
             wp = whole(d, p, cmds, 100)
             for c in cmds:
-                keep((p, c), wp[c][0])
+                keep_fastest(best, (p, c), wp[c][0])
             ident = whole(d, p, ["id root", "id " + A_BIG], 11 if p == "files" else 17)
-            keep((p, cols[2]), ident["id " + A_BIG][0])
-            keep((p, "id root"), ident["id root"][0])
+            keep_fastest(best, (p, cols[2]), ident["id " + A_BIG][0])
+            keep_fastest(best, (p, "id root"), ident["id root"][0])
     vals = {p: {cols[0]: best[(p, cols[0])], cols[1]: best[(p, cols[1])],
                 cols[2]: best[(p, cols[2])]} for p in PROVIDERS}
     root = {p: best[(p, "getent passwd root")] for p in PROVIDERS}
@@ -350,8 +353,8 @@ def data_set_b(top):
     print("\ndata set B: %d users, %d groups, okta-user in %d groups; snapshot %.2f MB "
           "(made in %.1f s); nscd suggested-size %d"
           % (NUSERS, NGROUPS, BIG, snap / 1e6, time.monotonic() - t0, size))
-    vals = {}
     col = "warm getpwnam, 100k in turn"
+    best = {}
     for rnd in range(ROUNDS):
         for p in PROVIDERS + ("benchnull",):
             if p == "files":
@@ -360,9 +363,9 @@ def data_set_b(top):
                 w = walk(d, p, "u%06d", 1, 100, 1000, 1)
             else:
                 w = walk(d, p, "u%06d", 1, NUSERS - 1, 1, 3)
-            vals.setdefault(p, {col: float("inf")})
-            vals[p][col] = min(vals[p][col], w / 1000)
-    floor = vals.pop("benchnull")[col]
+            keep_fastest(best, p, w / 1000)
+    vals = {p: {col: best[p]} for p in PROVIDERS}
+    floor = best["benchnull"]
     table("data set B (fastest of %d rounds, taking turns)" % ROUNDS, (col,), vals)
     print("  glibc's NSS dispatch alone: %s; libnss_okta's own share %s"
           % (fmt_t(floor), fmt_t(vals["okta"][col] - floor)))
